@@ -1,0 +1,106 @@
+// The concept model: what slipway.yaml says, validated and resolved. Built once at start-up by the loader
+// (concept/loader.h) and then immutable: shared read-only by every thread without locks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/source_span.h"
+#include "core/value.h"
+
+namespace slipway::expr {
+struct BoundExpr;
+}
+
+namespace slipway::model {
+
+enum class FieldType : std::uint8_t { kText, kInt, kFloat, kBool, kDatetime, kEmail, kUrl, kEnum, kJson, kRelation };
+enum class OnDelete : std::uint8_t { kRestrict, kCascade, kSetNull };
+
+// Names as written in the file ("text", "int", ...), and back.
+const char* field_type_name(FieldType t);
+std::optional<FieldType> parse_field_type(std::string_view name);
+const char* on_delete_name(OnDelete d);
+
+// A compiled RE2 pattern. Kept behind an opaque pointer so RE2 stays out of this header.
+class Pattern {
+ public:
+  virtual ~Pattern() = default;
+  virtual const std::string& source() const = 0;
+  // Full match (the whole value must match), linear time (RE2: no ReDoS).
+  virtual bool matches(std::string_view text) const = 0;
+};
+// Returns nullptr and sets `error` when the pattern does not compile.
+std::shared_ptr<const Pattern> compile_pattern(const std::string& source, std::string& error);
+
+struct Field {
+  std::string name;
+  FieldType type = FieldType::kText;
+  bool required = false;
+  bool unique = false;
+  bool hidden = false;     // never returned; usable in filter/sort by the admin only
+  bool immutable = false;  // settable on create, rejected on update
+  bool sensitive = false;  // never logged (encryption at rest comes with a later issue)
+  std::optional<Value> default_value;
+  // For text/email/url: length in code points. For int/float: the value. For json: ignored.
+  std::optional<double> min;
+  std::optional<double> max;
+  std::shared_ptr<const Pattern> pattern;   // text/email/url only
+  std::vector<std::string> values;          // enum only, in file order
+  std::string to;                           // relation only: target collection name
+  OnDelete on_delete = OnDelete::kRestrict; // relation only
+  SourceLoc loc;                            // where the field is declared
+};
+
+// One rule as written, and bound against its collection (expr::bind with the rule policy).
+struct Rule {
+  std::string source;                             // the expression text from the file
+  std::shared_ptr<const expr::BoundExpr> bound;   // never null for a present rule
+  SourceLoc loc;                                  // where the expression string starts in the file
+};
+
+// Per-action rules. An absent rule (nullopt) means admin only; "true" means everyone.
+struct Rules {
+  std::optional<Rule> list;
+  std::optional<Rule> view;
+  std::optional<Rule> create;
+  std::optional<Rule> update;
+  std::optional<Rule> remove;  // `delete:` in the file
+};
+
+struct Index {
+  std::vector<std::string> fields;  // system fields (created, updated, id) allowed too
+  SourceLoc loc;
+};
+
+struct Collection {
+  std::string name;
+  std::vector<Field> fields;      // in file order; system fields are not in here
+  std::vector<Index> indexes;
+  Rules rules;
+  std::size_t body_limit = 1 << 20;  // max request body bytes for this collection (`body_limit:` in the file)
+  SourceLoc loc;
+
+  // nullptr when absent. Linear scan: collections have tens of fields, and names are short.
+  const Field* find_field(std::string_view name) const;
+  int field_index(std::string_view name) const;  // -1 when absent
+};
+
+// The system fields every record has, in this order, before the collection's own fields.
+inline constexpr const char* kSystemFields[] = {"id", "created", "updated", "version"};
+bool is_system_field(std::string_view name);
+
+struct Concept {
+  std::string app;
+  std::vector<Collection> collections;  // in file order
+  std::string source_path;              // the file it was loaded from, for diagnostics
+
+  const Collection* find_collection(std::string_view name) const;
+};
+
+}  // namespace slipway::model

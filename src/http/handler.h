@@ -1,0 +1,27 @@
+// Handler: the one interface between the HTTP server (http/) and the application (api/).
+// The session calls body_limit() after the headers are read (so limits belong to parsing), then handle().
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace slipway::http {
+
+// Called exactly once per request, from any thread (a handler may answer from the storage writer thread
+// after a group commit). The session posts the write back to its own executor.
+using Responder = std::function<void(Response&&)>;
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Max body bytes accepted for this request line; 0 = no body allowed. Called on the session's thread.
+  virtual std::size_t body_limit(Method method, std::string_view path) const = 0;
+  // Must not throw across this boundary for expected errors; a stray exception is caught by the session
+  // (500 problem + log line with the request id).
+  virtual void handle(Request& request, Responder respond) = 0;
+};
+
+}  // namespace slipway::http

@@ -1,0 +1,33 @@
+// Request: what a handler sees of one HTTP request. Our own type, so no Beast header reaches api/.
+// Lifetime: owned by the session; valid until the handler's Responder has been called.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace slipway::http {
+
+enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+std::string_view method_name(Method m);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string_view target;  // as received: path + optional "?query"
+  std::string_view path;    // target up to '?', not percent-decoded
+  std::string_view query;   // after '?', not decoded; empty when absent
+  // Header names as received; look them up with header() (case-insensitive).
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  std::string body;
+  std::string request_id;   // from a valid X-Request-Id header, else generated
+  std::string trace_id;     // 32 hex chars from a valid W3C traceparent, else generated
+  std::string parent_span;  // 16 hex chars of the incoming traceparent, or empty
+  std::string remote_addr;
+
+  // First header with this name (ASCII case-insensitive), or empty.
+  std::string_view header(std::string_view name) const;
+};
+
+}  // namespace slipway::http

@@ -1,0 +1,57 @@
+// SqlBuilder: accumulates SQL text and its parameters together, so a placeholder and its value can never drift
+// apart and user input can only ever enter as a parameter. Fragments (rule, filter, cursor, sort) append to one
+// builder; the dialect numbers the placeholders.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/auth_context.h"
+#include "core/value.h"
+#include "storage/sql/dialect.h"
+
+namespace slipway::sql {
+
+// A parameter known at compile time (a literal) or resolved per execution (@auth.id, @auth.role, @now).
+struct AuthIdParam {
+  bool operator==(const AuthIdParam&) const = default;
+};
+struct AuthRoleParam {
+  bool operator==(const AuthRoleParam&) const = default;
+};
+struct NowParam {
+  bool operator==(const NowParam&) const = default;
+};
+using ParamSource = std::variant<Value, AuthIdParam, AuthRoleParam, NowParam>;
+
+// Resolves parameter sources for one execution.
+Value resolve_param(const ParamSource& p, const AuthContext& auth, std::int64_t now_ms);
+
+class SqlBuilder {
+ public:
+  explicit SqlBuilder(const Dialect& dialect) : dialect_(&dialect) {}
+
+  SqlBuilder& append(std::string_view text) { sql_.append(text); return *this; }
+  SqlBuilder& ident(std::string_view name) { sql_.append(dialect_->quote_ident(name)); return *this; }
+  // Appends a placeholder and records its source.
+  SqlBuilder& param(ParamSource p) {
+    params_.push_back(std::move(p));
+    sql_.append(dialect_->placeholder(static_cast<int>(params_.size())));
+    return *this;
+  }
+
+  const Dialect& dialect() const { return *dialect_; }
+  const std::string& sql() const { return sql_; }
+  const std::vector<ParamSource>& params() const { return params_; }
+  std::string take_sql() { return std::move(sql_); }
+  std::vector<ParamSource> take_params() { return std::move(params_); }
+
+ private:
+  const Dialect* dialect_;
+  std::string sql_;
+  std::vector<ParamSource> params_;
+};
+
+}  // namespace slipway::sql

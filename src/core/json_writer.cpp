@@ -1,0 +1,94 @@
+#include "core/json_writer.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace slipway {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid (overlongs and surrogates rejected).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n;
+  std::uint32_t cp;
+  if (c < 0x80) return 1;
+  if ((c & 0xe0) == 0xc0) { n = 2; cp = c & 0x1f; }
+  else if ((c & 0xf0) == 0xe0) { n = 3; cp = c & 0x0f; }
+  else if ((c & 0xf8) == 0xf0) { n = 4; cp = c & 0x07; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3f);
+  }
+  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+  if (cp >= 0xd800 && cp <= 0xdfff) return 0;
+  return n;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    switch (c) {
+      case '"': out.append("\\\""); ++i; continue;
+      case '\\': out.append("\\\\"); ++i; continue;
+      case '\n': out.append("\\n"); ++i; continue;
+      case '\r': out.append("\\r"); ++i; continue;
+      case '\t': out.append("\\t"); ++i; continue;
+      default: break;
+    }
+    if (c < 0x20) {
+      out.append("\\u00");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out.append("\\ufffd");
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  out.push_back('"');
+}
+
+void append_json_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out.append("null");
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  out.append(text);
+  // Keep floats recognisable as floats for clients that care (1.0 rather than 1).
+  if (text.find_first_of(".eE") == std::string_view::npos) out.append(".0");
+}
+
+void append_json_value(std::string& out, const Value& v) {
+  switch (v.index()) {
+    case 0: out.append("null"); break;
+    case 1: out.append(std::get<bool>(v) ? "true" : "false"); break;
+    case 2: out.append(std::to_string(std::get<std::int64_t>(v))); break;
+    case 3: append_json_double(out, std::get<double>(v)); break;
+    case 4: append_json_string(out, std::get<std::string>(v)); break;
+    case 5: out.append(std::get<JsonText>(v).text); break;
+  }
+}
+
+}  // namespace slipway

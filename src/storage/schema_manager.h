@@ -1,0 +1,32 @@
+// SchemaManager: migration history and application, per engine. Used by `slipway migrate` and by `serve` at
+// start-up (before any request), never on the request path.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/sql/migration_planner.h"
+
+namespace slipway::storage {
+
+struct MigrationRecord {
+  std::int64_t version = 0;
+  std::string checksum;
+  std::string applied_at;  // RFC 3339
+  std::string applied_by;  // "user@host" or "serve"
+  std::string plan;        // the plan text that was applied
+};
+
+class SchemaManager {
+ public:
+  virtual ~SchemaManager() = default;
+  // The snapshot of the last applied migration; nullopt for a database with no history.
+  virtual Result<std::optional<std::string>> current_snapshot() = 0;
+  virtual Result<std::vector<MigrationRecord>> history() = 0;
+  // Runs every step of `plan` in one transaction and records it. Refuses destructive steps unless allowed.
+  virtual Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) = 0;
+};
+
+}  // namespace slipway::storage

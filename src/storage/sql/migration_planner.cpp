@@ -1,0 +1,326 @@
+#include "storage/sql/migration_planner.h"
+
+#include <sodium.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+
+#include "core/json_writer.h"
+#include "storage/sql/schema_sql.h"
+
+namespace slipway::sql {
+namespace {
+
+namespace json = boost::json;
+
+// The schema as a snapshot sees it: enough to rebuild DDL and describe every change.
+struct SnapField {
+  std::string name, type, to, on_delete, options;  // options: canonical JSON of validation-only options
+  bool required = false, unique = false, has_default = false;
+  std::string default_json;
+};
+struct SnapCollection {
+  std::string name;
+  std::vector<SnapField> fields;
+  std::vector<std::vector<std::string>> indexes;
+};
+
+void write_field(JsonWriter& w, const model::Field& f) {
+  w.begin_object();
+  w.key("name").string(f.name).key("type").string(model::field_type_name(f.type));
+  w.key("required").boolean(f.required).key("unique").boolean(f.unique);
+  w.key("hidden").boolean(f.hidden).key("immutable").boolean(f.immutable).key("sensitive").boolean(f.sensitive);
+  w.key("default");
+  if (f.default_value) w.value(*f.default_value); else w.null();
+  w.key("min");
+  if (f.min) w.number(*f.min); else w.null();
+  w.key("max");
+  if (f.max) w.number(*f.max); else w.null();
+  w.key("pattern");
+  if (f.pattern) w.string(f.pattern->source()); else w.null();
+  w.key("values").begin_array();
+  for (const auto& v : f.values) w.string(v);
+  w.end_array();
+  if (f.type == model::FieldType::kRelation) {
+    w.key("to").string(f.to).key("on_delete").string(model::on_delete_name(f.on_delete));
+  }
+  w.end_object();
+}
+
+std::optional<std::vector<SnapCollection>> parse_snapshot(const std::string& text) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto* cols = v.as_object().if_contains("collections");
+  if (!cols || !cols->is_array()) return std::nullopt;
+  std::vector<SnapCollection> out;
+  try {
+    for (const auto& cv : cols->as_array()) {
+      const auto& co = cv.as_object();
+      SnapCollection c;
+      c.name = co.at("name").as_string();
+      for (const auto& fv : co.at("fields").as_array()) {
+        const auto& fo = fv.as_object();
+        SnapField f;
+        f.name = fo.at("name").as_string();
+        f.type = fo.at("type").as_string();
+        f.required = fo.at("required").as_bool();
+        f.unique = fo.at("unique").as_bool();
+        f.has_default = !fo.at("default").is_null();
+        f.default_json = json::serialize(fo.at("default"));
+        if (const auto* to = fo.if_contains("to")) f.to = to->as_string();
+        if (const auto* od = fo.if_contains("on_delete")) f.on_delete = od->as_string();
+        f.options = json::serialize(fv);
+        c.fields.push_back(std::move(f));
+      }
+      for (const auto& iv : co.at("indexes").as_array()) {
+        std::vector<std::string> cols_;
+        for (const auto& n : iv.as_array()) cols_.emplace_back(n.as_string());
+        c.indexes.push_back(std::move(cols_));
+      }
+      out.push_back(std::move(c));
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+SnapCollection snap_of(const model::Collection& c) {
+  // Round-trip through the same JSON as the snapshot so both sides compare identically.
+  std::string text = "{\"collections\":[";
+  std::string one;
+  JsonWriter cw(one);
+  cw.begin_object().key("name").string(c.name).key("fields").begin_array();
+  for (const auto& f : c.fields) write_field(cw, f);
+  cw.end_array().key("indexes").begin_array();
+  for (const auto& idx : c.indexes) {
+    cw.begin_array();
+    for (const auto& n : idx.fields) cw.string(n);
+    cw.end_array();
+  }
+  cw.end_array().end_object();
+  text += one + "]}";
+  return parse_snapshot(text)->front();
+}
+
+bool widens(const std::string& from, const std::string& to) {
+  if (from == "int" && to == "float") return true;
+  if (to == "text" && (from == "email" || from == "url" || from == "enum")) return true;
+  return false;
+}
+
+const SnapField* find(const SnapCollection& c, const std::string& name) {
+  for (const auto& f : c.fields)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+// SQLite cannot alter a column's type or foreign key: rebuild the table (the documented 12-step procedure; the
+// runner turns foreign_keys off around the transaction and runs foreign_key_check before COMMIT).
+std::vector<std::string> rebuild_table(const model::Collection& target, const SnapCollection& before,
+                                       const Dialect& d) {
+  const std::string tmp = "_slipway_new_" + target.name;
+  model::Collection renamed = target;
+  renamed.name = tmp;
+  std::vector<std::string> sql;
+  sql.push_back(create_table_sql(renamed, d));
+  std::string cols = "\"id\", \"created\", \"updated\", \"version\"";
+  std::string sel = cols;
+  for (const auto& f : target.fields) {
+    const SnapField* old = find(before, f.name);
+    if (!old) continue;
+    cols += ", " + d.quote_ident(f.name);
+    sel += old->type == model::field_type_name(f.type)
+               ? ", " + d.quote_ident(f.name)
+               : ", CAST(" + d.quote_ident(f.name) + " AS " + d.column_type(f.type) + ")";
+  }
+  sql.push_back("INSERT INTO " + d.quote_ident(tmp) + " (" + cols + ") SELECT " + sel + " FROM " +
+                d.quote_ident(target.name));
+  sql.push_back("DROP TABLE " + d.quote_ident(target.name));
+  sql.push_back("ALTER TABLE " + d.quote_ident(tmp) + " RENAME TO " + d.quote_ident(target.name));
+  for (const auto& idx : index_specs(target)) sql.push_back(create_index_sql(target.name, idx, d));
+  return sql;
+}
+
+}  // namespace
+
+bool MigrationPlan::has_destructive() const {
+  for (const auto& s : steps)
+    if (s.destructive) return true;
+  return false;
+}
+
+std::string MigrationPlan::to_text() const {
+  if (steps.empty()) return "-- the database matches the concept file: nothing to do\n";
+  std::string out;
+  for (const auto& s : steps) {
+    out += s.destructive ? "-- [DESTRUCTIVE] " : "-- [safe] ";
+    out += s.description + "\n";
+    if (s.sql.empty()) out += "--   (no SQL: validation only)\n";
+    for (const auto& q : s.sql) out += q + ";\n";
+  }
+  return out;
+}
+
+std::string schema_snapshot(const model::Concept& c) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().key("format").integer(1).key("collections").begin_array();
+  for (const auto& col : c.collections) {
+    w.begin_object().key("name").string(col.name).key("fields").begin_array();
+    for (const auto& f : col.fields) write_field(w, f);
+    w.end_array().key("indexes").begin_array();
+    for (const auto& idx : col.indexes) {
+      w.begin_array();
+      for (const auto& n : idx.fields) w.string(n);
+      w.end_array();
+    }
+    w.end_array().end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::string snapshot_checksum(const std::string& snapshot) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(snapshot.data()), snapshot.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : h) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous, const model::Concept& target,
+                                     const Dialect& d) {
+  MigrationPlan plan;
+  plan.snapshot = schema_snapshot(target);
+  plan.checksum = snapshot_checksum(plan.snapshot);
+  std::vector<SnapCollection> before;
+  if (previous) {
+    auto parsed = parse_snapshot(*previous);
+    if (!parsed)
+      return Problem::make(ProblemCode::kInternal, "The migration history holds a snapshot that does not parse.",
+                           "corrupted snapshot in _slipway_migrations");
+    before = std::move(*parsed);
+  }
+  std::map<std::string, const SnapCollection*> old_by_name;
+  for (const auto& c : before) old_by_name[c.name] = &c;
+  std::set<std::string> target_names;
+
+  for (const auto& col : target.collections) {
+    target_names.insert(col.name);
+    auto it = old_by_name.find(col.name);
+    if (it == old_by_name.end()) {
+      MigrationStep s{"create collection " + col.name, {create_table_sql(col, d)}, false};
+      for (const auto& idx : index_specs(col)) s.sql.push_back(create_index_sql(col.name, idx, d));
+      plan.steps.push_back(std::move(s));
+      continue;
+    }
+    const SnapCollection& old = *it->second;
+    const SnapCollection now = snap_of(col);
+
+    // Fields whose column definition changed need a rebuild (SQLite) or ALTER COLUMN (PostgreSQL).
+    bool rebuild = false;
+    bool rebuild_destructive = false;
+    std::string rebuild_why;
+    for (const auto& f : now.fields) {
+      const SnapField* o = find(old, f.name);
+      if (!o) continue;
+      if (o->type != f.type) {
+        rebuild = true;
+        const bool widen = widens(o->type, f.type);
+        rebuild_destructive |= !widen;
+        rebuild_why += (rebuild_why.empty() ? "" : ", ") + f.name + " " + o->type + " → " + f.type +
+                       (widen ? " (widens)" : " (narrows: values that do not convert are lost)");
+      } else if (o->to != f.to || o->on_delete != f.on_delete) {
+        rebuild = true;
+        rebuild_destructive |= o->to != f.to;
+        rebuild_why += (rebuild_why.empty() ? "" : ", ") + f.name + " relation " + o->to + "/" + o->on_delete +
+                       " → " + f.to + "/" + f.on_delete;
+      }
+    }
+    // Indexes before: derived the same way as for the target.
+    std::vector<IndexSpec> old_specs;
+    std::set<std::string> old_index_names;
+    {
+      model::Collection old_model;
+      old_model.name = old.name;
+      for (const auto& f : old.fields) {
+        model::Field mf;
+        mf.name = f.name;
+        mf.unique = f.unique;
+        mf.type = model::parse_field_type(f.type).value_or(model::FieldType::kText);
+        old_model.fields.push_back(std::move(mf));
+      }
+      for (const auto& idx : old.indexes) old_model.indexes.push_back({idx, {}});
+      old_specs = index_specs(old_model);
+      for (const auto& spec : old_specs) old_index_names.insert(spec.name);
+    }
+    std::set<std::string> new_index_names;
+    for (const auto& spec : index_specs(col)) new_index_names.insert(spec.name);
+
+    // Dropped fields (their indexes first).
+    for (const auto& o : old.fields) {
+      if (find(now, o.name)) continue;
+      MigrationStep s{"drop field " + col.name + "." + o.name + " (its data is lost)", {}, true};
+      for (const auto& spec : old_specs)
+        for (const auto& column : spec.columns)
+          if (column == o.name && old_index_names.erase(spec.name)) s.sql.push_back(drop_index_sql(spec, d));
+      s.sql.push_back("ALTER TABLE " + d.quote_ident(col.name) + " DROP COLUMN " + d.quote_ident(o.name));
+      plan.steps.push_back(std::move(s));
+    }
+    if (rebuild && d.kind() == DialectKind::kSqlite) {
+      MigrationStep s{"rebuild collection " + col.name + ": " + rebuild_why, rebuild_table(col, old, d),
+                      rebuild_destructive};
+      // The rebuild also adds new fields and recreates every index.
+      plan.steps.push_back(std::move(s));
+      continue;
+    }
+    for (const auto& f : col.fields) {
+      const SnapField* o = find(old, f.name);
+      if (!o) {
+        std::string sql = "ALTER TABLE " + d.quote_ident(col.name) + " ADD COLUMN " + column_definition(f, d);
+        if (f.default_value && f.type != model::FieldType::kRelation)
+          sql += " DEFAULT " + sql_literal(*f.default_value, d);
+        const bool destructive = f.required && !f.default_value;
+        plan.steps.push_back({"add field " + col.name + "." + f.name + " (" + model::field_type_name(f.type) + ")" +
+                                  (destructive ? ": required without a default (existing records get null)" : ""),
+                              {sql},
+                              destructive});
+        continue;
+      }
+      if (o->type != model::field_type_name(f.type)) {  // PostgreSQL: alter in place
+        plan.steps.push_back({"change type of " + col.name + "." + f.name + " " + o->type + " → " +
+                                  model::field_type_name(f.type),
+                              {"ALTER TABLE " + d.quote_ident(col.name) + " ALTER COLUMN " + d.quote_ident(f.name) +
+                               " TYPE " + d.column_type(f.type) + " USING " + d.quote_ident(f.name) + "::" +
+                               d.column_type(f.type)},
+                              !widens(o->type, model::field_type_name(f.type))});
+        continue;
+      }
+      const SnapField* n = find(now, f.name);
+      if (n && n->options != o->options) {
+        plan.steps.push_back({"change options of " + col.name + "." + f.name, {}, false});
+      }
+    }
+    for (const auto& name : old_index_names)
+      if (!new_index_names.contains(name))
+        plan.steps.push_back({"drop index " + name, {"DROP INDEX IF EXISTS " + d.quote_ident(name)}, false});
+    for (const auto& spec : index_specs(col))
+      if (!old_index_names.contains(spec.name))
+        plan.steps.push_back({"add index " + spec.name, {create_index_sql(col.name, spec, d)}, false});
+  }
+  for (const auto& old : before) {
+    if (target_names.contains(old.name)) continue;
+    plan.steps.push_back({"drop collection " + old.name + " (all its records are lost)",
+                          {"DROP TABLE " + d.quote_ident(old.name)}, true});
+  }
+  return plan;
+}
+
+}  // namespace slipway::sql

@@ -1,0 +1,82 @@
+#include "storage/sql/schema_sql.h"
+
+#include "core/json_writer.h"
+
+namespace slipway::sql {
+
+std::vector<IndexSpec> index_specs(const model::Collection& c) {
+  std::vector<IndexSpec> out;
+  for (const auto& f : c.fields) {
+    if (f.unique) out.push_back({c.name + "__unique__" + f.name, {f.name}, true});
+    else if (f.type == model::FieldType::kRelation) out.push_back({c.name + "__rel__" + f.name, {f.name}, false});
+  }
+  for (const auto& idx : c.indexes) {
+    std::string name = c.name + "__idx";
+    for (const auto& col : idx.fields) name += "__" + col;
+    out.push_back({std::move(name), idx.fields, false});
+  }
+  return out;
+}
+
+std::string sql_literal(const Value& v, const Dialect& d) {
+  switch (v.index()) {
+    case 0: return "NULL";
+    case 1: return std::get<bool>(v) ? d.true_literal() : d.false_literal();
+    case 2: return std::to_string(std::get<std::int64_t>(v));
+    case 3: {
+      std::string s;
+      append_json_double(s, std::get<double>(v));
+      return s;
+    }
+    default: {
+      const std::string& text = v.index() == 4 ? std::get<std::string>(v) : std::get<JsonText>(v).text;
+      std::string out = "'";
+      for (char ch : text) {
+        if (ch == '\'') out.push_back('\'');
+        if (ch == '\0') continue;  // never part of a literal
+        out.push_back(ch);
+      }
+      out.push_back('\'');
+      return out;
+    }
+  }
+}
+
+std::string column_definition(const model::Field& f, const Dialect& d) {
+  std::string s = d.quote_ident(f.name) + " " + d.column_type(f.type);
+  if (f.type == model::FieldType::kRelation) {
+    s += " REFERENCES " + d.quote_ident(f.to) + "(" + d.quote_ident("id") + ") ON DELETE ";
+    switch (f.on_delete) {
+      case model::OnDelete::kCascade: s += "CASCADE"; break;
+      case model::OnDelete::kSetNull: s += "SET NULL"; break;
+      case model::OnDelete::kRestrict: s += "RESTRICT"; break;
+    }
+  }
+  return s;
+}
+
+std::string create_table_sql(const model::Collection& c, const Dialect& d) {
+  const std::string text = d.column_type(model::FieldType::kText);
+  std::string s = "CREATE TABLE " + d.quote_ident(c.name) + " (" + d.quote_ident("id") + " " + text +
+                  " PRIMARY KEY NOT NULL, " + d.quote_ident("created") + " " +
+                  d.column_type(model::FieldType::kDatetime) + " NOT NULL, " + d.quote_ident("updated") + " " +
+                  d.column_type(model::FieldType::kDatetime) + " NOT NULL, " + d.quote_ident("version") + " " +
+                  d.column_type(model::FieldType::kInt) + " NOT NULL";
+  for (const auto& f : c.fields) s += ", " + column_definition(f, d);
+  s += ")";
+  return s;
+}
+
+std::string create_index_sql(const std::string& table, const IndexSpec& index, const Dialect& d) {
+  std::string s = index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+  s += d.quote_ident(index.name) + " ON " + d.quote_ident(table) + " (";
+  for (std::size_t i = 0; i < index.columns.size(); ++i) {
+    if (i) s += ", ";
+    s += d.quote_ident(index.columns[i]);
+  }
+  return s + ")";
+}
+
+std::string drop_index_sql(const IndexSpec& index, const Dialect& d) { return "DROP INDEX " + d.quote_ident(index.name); }
+
+}  // namespace slipway::sql

@@ -1,0 +1,96 @@
+// Connection: RAII owner of one sqlite3 handle plus its prepared-statement cache.
+// Thread safety: a Connection is used by one thread at a time (the writer thread, or the reader thread that owns
+// it); SQLite is opened with SQLITE_OPEN_NOMUTEX accordingly.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/result.h"
+#include "core/value.h"
+
+namespace slipway::storage::sqlite {
+
+// A prepared statement, reset and its bindings cleared when the Lease that handed it out ends.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void bind(int index, const Value& v);  // 1-based
+  // SQLITE_ROW → true, SQLITE_DONE → false, error → Problem (kInternal with the SQLite message as cause,
+  // kConflict for a UNIQUE violation, kUnprocessable for a FOREIGN KEY violation).
+  Result<bool> step();
+  void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+
+  int column_count() const { return sqlite3_column_count(stmt_); }
+  bool column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+  double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
+  std::string_view column_text(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string_view();
+  }
+  sqlite3_stmt* raw() { return stmt_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// Resets the statement when the scope ends, so a cached statement never stays mid-step (which would pin a read
+// snapshot in WAL mode and stop checkpoints).
+class StatementLease {
+ public:
+  explicit StatementLease(Statement* s) : s_(s) {}
+  ~StatementLease() { if (s_) s_->reset(); }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+  StatementLease(StatementLease&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Statement* operator->() { return s_; }
+  Statement& operator*() { return *s_; }
+
+ private:
+  Statement* s_;
+};
+
+struct OpenOptions {
+  bool read_only = false;
+  bool synchronous_full = true;  // PRAGMA synchronous=FULL: a committed transaction survives power loss
+  int busy_timeout_ms = 5000;
+};
+
+class Connection {
+ public:
+  // Opens (creating when !read_only) the database file and applies the pragmas (WAL, synchronous, foreign_keys).
+  static Result<std::unique_ptr<Connection>> open(const std::string& path, const OpenOptions& options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs SQL without results (DDL, BEGIN/COMMIT, pragmas). Several statements allowed.
+  Status exec(std::string_view sql);
+  // A cached prepared statement for this SQL text, reset when the lease ends.
+  Result<StatementLease> prepare(const std::string& sql);
+  // Uncached, for one-off statements (migrations).
+  Result<std::unique_ptr<Statement>> prepare_uncached(std::string_view sql);
+  std::int64_t changes() const { return sqlite3_changes64(db_); }
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+};
+
+// A Problem for the current error of `db` (the SQLite message goes to the private cause only).
+Problem sqlite_problem(sqlite3* db, int rc, std::string_view what);
+
+}  // namespace slipway::storage::sqlite

@@ -1,0 +1,566 @@
+#include "storage/sqlite/sqlite_storage.h"
+
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/clock.h"
+#include "storage/sql/cursor.h"
+#include "storage/sql/schema_sql.h"
+#include "storage/sql/select_builder.h"
+#include "storage/sqlite/connection.h"
+#include "storage/sqlite/group_commit_writer.h"
+
+namespace slipway::storage::sqlite {
+namespace {
+
+constexpr std::int64_t kIdempotencyTtlMs = 24LL * 3600 * 1000;
+
+const char* kSystemTables =
+    "CREATE TABLE IF NOT EXISTS _slipway_migrations ("
+    " version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL,"
+    " applied_by TEXT NOT NULL, plan TEXT NOT NULL, snapshot TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS _slipway_idempotency ("
+    " scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, record_id TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;";
+
+std::atomic<std::uint64_t> g_instance_ids{1};
+
+Problem not_found() { return Problem::make(ProblemCode::kNotFound, "The record does not exist."); }
+Problem forbidden(std::string_view action) {
+  return Problem::make(ProblemCode::kForbidden, "You are not allowed to " + std::string(action) + " in this collection.");
+}
+
+const expr::BoundExpr* rule_for(const std::optional<model::Rule>& rule) { return rule ? rule->bound.get() : nullptr; }
+
+// The rule a non-admin caller is held to; kForbidden when the action has no rule (admin only).
+Result<const expr::BoundExpr*> rule_or_forbidden(const std::optional<model::Rule>& rule, const AuthContext& auth,
+                                                 std::string_view action) {
+  if (auth.admin) return static_cast<const expr::BoundExpr*>(nullptr);
+  if (!rule) return forbidden(action);
+  return rule->bound.get();
+}
+
+Value read_value(Statement& st, int col, model::FieldType type) {
+  if (st.column_is_null(col)) return Null{};
+  switch (type) {
+    case model::FieldType::kInt: return st.column_int(col);
+    case model::FieldType::kFloat: return st.column_double(col);
+    case model::FieldType::kBool: return st.column_int(col) != 0;
+    case model::FieldType::kJson: return JsonText{std::string(st.column_text(col))};
+    default: return std::string(st.column_text(col));
+  }
+}
+
+Record read_record(Statement& st, const model::Collection& c) {
+  Record r;
+  r.id = st.column_text(0);
+  r.created = st.column_text(1);
+  r.updated = st.column_text(2);
+  r.version = st.column_int(3);
+  r.values.reserve(c.fields.size());
+  for (std::size_t i = 0; i < c.fields.size(); ++i) r.values.push_back(read_value(st, static_cast<int>(i) + 4, c.fields[i].type));
+  return r;
+}
+
+Value sort_value(const Record& r, const model::Collection& c, const std::string& field) {
+  if (field == "id") return r.id;
+  if (field == "created") return r.created;
+  if (field == "updated") return r.updated;
+  if (field == "version") return r.version;
+  const int idx = c.field_index(field);
+  return idx >= 0 ? r.values[static_cast<std::size_t>(idx)] : Value(Null{});
+}
+
+void bind_all(Statement& st, const std::vector<sql::ParamSource>& params, const AuthContext& auth, std::int64_t now) {
+  for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i) + 1, sql::resolve_param(params[i], auth, now));
+}
+
+}  // namespace
+
+struct SqliteStorage::Impl {
+  const model::Concept& concept_file;
+  SqliteOptions options;
+  const Clock& clock;
+  Uuid7Generator uuids;
+  std::unique_ptr<sql::Dialect> dialect = sql::make_sqlite_dialect();
+  std::unique_ptr<GroupCommitWriter> writer;
+  std::uint64_t instance_id = g_instance_ids.fetch_add(1);
+  std::atomic<bool> closed{false};
+
+  // Per-collection statements built once (hot path): get by id as admin / under the view rule, insert.
+  struct Prepared {
+    std::string get_admin_sql;
+    std::string get_rule_sql;
+    std::vector<sql::ParamSource> get_rule_params;
+    std::string insert_sql;
+  };
+  std::unordered_map<const model::Collection*, Prepared> prepared;
+
+  Impl(const model::Concept& c, SqliteOptions o, const Clock& k) : concept_file(c), options(std::move(o)), clock(k), uuids(k) {}
+
+  Result<Connection*> reader() {
+    thread_local std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
+    auto& conn = connections[instance_id];
+    if (!conn) {
+      OpenOptions oo;
+      oo.read_only = true;
+      auto opened = Connection::open(options.path, oo);
+      if (!opened) return std::move(opened).error();
+      conn = std::move(*opened);
+    }
+    return conn.get();
+  }
+
+  void observe(std::chrono::steady_clock::time_point t0) const {
+    if (options.on_statement)
+      options.on_statement(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+
+  Result<std::vector<Record>> query(Connection& conn, const model::Collection& c, const std::string& sql,
+                                    const std::vector<sql::ParamSource>& params, const AuthContext& auth,
+                                    const std::string* id_override = nullptr) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto lease = conn.prepare(sql);
+    if (!lease) return std::move(lease).error();
+    bind_all(**lease, params, auth, clock.now_ms());
+    if (id_override) (*lease)->bind(1, Value(*id_override));
+    std::vector<Record> rows;
+    for (;;) {
+      auto more = (*lease)->step();
+      if (!more) return std::move(more).error();
+      if (!*more) break;
+      rows.push_back(read_record(**lease, c));
+    }
+    observe(t0);
+    return rows;
+  }
+
+  Status expand(Connection& conn, const model::Collection& c, std::vector<Record>& records,
+                const std::vector<std::string>& names, const AuthContext& auth) {
+    for (const auto& name : names) {
+      const int idx = c.field_index(name);
+      if (idx < 0) continue;
+      const model::Field& f = c.fields[static_cast<std::size_t>(idx)];
+      const model::Collection* target = concept_file.find_collection(f.to);
+      if (!target) continue;
+      if (!auth.admin && !target->rules.view) continue;  // nothing of it may be viewed: never embedded
+      std::vector<std::string> ids;
+      std::unordered_set<std::string> seen;
+      for (const auto& r : records) {
+        const auto& v = r.values[static_cast<std::size_t>(idx)];
+        if (const auto* s = std::get_if<std::string>(&v); s && seen.insert(*s).second) ids.push_back(*s);
+      }
+      if (ids.empty()) continue;
+      sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, auth.admin ? nullptr : rule_for(target->rules.view),
+                                                  auth.admin, ids);
+      auto rows = query(conn, *target, b.sql(), b.params(), auth);
+      if (!rows) return std::move(rows).error();
+      std::unordered_map<std::string, std::shared_ptr<Record>> by_id;
+      for (auto& row : *rows) {
+        auto p = std::make_shared<Record>(std::move(row));
+        by_id.emplace(p->id, p);
+      }
+      for (auto& r : records) {
+        const auto& v = r.values[static_cast<std::size_t>(idx)];
+        if (const auto* s = std::get_if<std::string>(&v)) {
+          if (auto it = by_id.find(*s); it != by_id.end()) r.expand.emplace_back(name, it->second);
+        }
+      }
+    }
+    return {};
+  }
+
+  // On the writer connection: every relation value must name an existing record (422 otherwise).
+  Status check_relations(Connection& conn, const model::Collection& c, const std::vector<std::pair<int, const Value*>>& values) {
+    std::vector<FieldError> errors;
+    for (const auto& [idx, v] : values) {
+      const model::Field& f = c.fields[static_cast<std::size_t>(idx)];
+      if (f.type != model::FieldType::kRelation || is_null(*v)) continue;
+      auto lease = conn.prepare("SELECT 1 FROM " + dialect->quote_ident(f.to) + " WHERE \"id\" = ?1");
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, *v);
+      auto found = (*lease)->step();
+      if (!found) return std::move(found).error();
+      if (!*found) errors.push_back({f.name, "relation", "no record in '" + f.to + "' has this id"});
+    }
+    if (errors.empty()) return {};
+    Problem p = Problem::make(ProblemCode::kUnprocessable, "The record is not valid.");
+    p.errors = std::move(errors);
+    return p;
+  }
+
+  // Runs a one-row statement on the writer connection; returns whether a row came back.
+  Result<bool> exists(Connection& conn, const std::string& sql, const std::vector<sql::ParamSource>& params,
+                      const AuthContext& auth, const std::string& id) {
+    auto lease = conn.prepare(sql);
+    if (!lease) return std::move(lease).error();
+    bind_all(**lease, params, auth, clock.now_ms());
+    (*lease)->bind(1, Value(id));
+    return (*lease)->step();
+  }
+};
+
+SqliteStorage::SqliteStorage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStorage::~SqliteStorage() { close(); }
+
+Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept& concept_file, SqliteOptions options,
+                                                            const Clock& clock) {
+  auto impl = std::make_unique<Impl>(concept_file, std::move(options), clock);
+  OpenOptions oo;
+  oo.synchronous_full = impl->options.synchronous_full;
+  auto conn = Connection::open(impl->options.path, oo);
+  if (!conn) return std::move(conn).error();
+  if (Status st = (*conn)->exec(kSystemTables); !st) return std::move(st).error();
+  const sql::Dialect& d = *impl->dialect;
+  for (const auto& c : concept_file.collections) {
+    Impl::Prepared p;
+    p.get_admin_sql = sql::build_get_sql(d, c, nullptr, true).sql();
+    if (c.rules.view) {
+      sql::SqlBuilder b = sql::build_get_sql(d, c, c.rules.view->bound.get(), false);
+      p.get_rule_sql = b.sql();
+      p.get_rule_params = b.take_params();
+    }
+    std::string cols = "\"id\", \"created\", \"updated\", \"version\"";
+    std::string vals = "?1, ?2, ?3, ?4";
+    int n = 4;
+    for (const auto& f : c.fields) {
+      cols += ", " + d.quote_ident(f.name);
+      vals += ", " + d.placeholder(++n);
+    }
+    p.insert_sql = "INSERT INTO " + d.quote_ident(c.name) + " (" + cols + ") VALUES (" + vals + ")";
+    impl->prepared.emplace(&c, std::move(p));
+  }
+  WriterStats stats;
+  stats.on_commit = impl->options.on_commit;
+  impl->writer = std::make_unique<GroupCommitWriter>(std::move(*conn), std::move(stats));
+  return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(impl)));
+}
+
+Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth) {
+  const model::Collection& c = *q.collection;
+  auto rule = rule_or_forbidden(c.rules.list, auth, "list records");
+  if (!rule) return std::move(rule).error();
+  const std::uint32_t sig = sql::sort_signature(sql::canonical_sort(q.sort));
+  std::optional<sql::DecodedCursor> after;
+  if (!q.cursor.empty()) {
+    auto decoded = sql::decode_cursor(q.cursor, sig, q.sort.size());
+    if (!decoded) return std::move(decoded).error();
+    after = std::move(*decoded);
+  }
+  sql::ListSql built = sql::build_list_sql(*impl_->dialect, c, *rule, q.filter.get(), q.sort,
+                                           after ? &*after : nullptr, q.limit, q.count, auth.admin);
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  auto rows = impl_->query(**conn, c, built.select.sql(), built.select.params(), auth);
+  if (!rows) return std::move(rows).error();
+  ListPage page;
+  page.items = std::move(*rows);
+  if (page.items.size() > static_cast<std::size_t>(q.limit)) {
+    page.items.pop_back();
+    const Record& last = page.items.back();
+    std::vector<Value> keys;
+    for (const auto& k : q.sort) keys.push_back(sort_value(last, c, k.field));
+    page.next_cursor = sql::encode_cursor(sig, keys, last.id);
+  }
+  if (built.count) {
+    auto lease = (*conn)->prepare(built.count->sql());
+    if (!lease) return std::move(lease).error();
+    bind_all(**lease, built.count->params(), auth, impl_->clock.now_ms());
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    page.total = (*lease)->column_int(0);
+  }
+  if (!q.expand.empty()) {
+    if (Status st = impl_->expand(**conn, c, page.items, q.expand, auth); !st) return std::move(st).error();
+  }
+  return page;
+}
+
+Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view id, const AuthContext& auth,
+                                  const std::vector<std::string>& expand) {
+  auto rule = rule_or_forbidden(c.rules.view, auth, "view records");
+  if (!rule) return std::move(rule).error();
+  const Impl::Prepared& p = impl_->prepared.at(&c);
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  static const std::vector<sql::ParamSource> kIdOnly{Value(std::string())};
+  const std::string sid(id);
+  auto rows = auth.admin ? impl_->query(**conn, c, p.get_admin_sql, kIdOnly, auth, &sid)
+                         : impl_->query(**conn, c, p.get_rule_sql, p.get_rule_params, auth, &sid);
+  if (!rows) return std::move(rows).error();
+  if (rows->empty()) return not_found();
+  if (!expand.empty()) {
+    if (Status st = impl_->expand(**conn, c, *rows, expand, auth); !st) return std::move(st).error();
+  }
+  return std::move(rows->front());
+}
+
+void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<void(Result<CreateResult>)> done) {
+  const model::Collection& c = *cmd.collection;
+  if (!auth.admin && !c.rules.create) return done(forbidden("create records"));
+  auto result = std::make_shared<std::optional<CreateResult>>();
+  auto* impl = impl_.get();
+  auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
+    const model::Collection& c = *cmd.collection;
+    const std::int64_t now = impl->clock.now_ms();
+    const std::string scope = c.name + "|" + (auth.admin ? std::string("admin") : auth.id.value_or("anonymous"));
+    if (!cmd.idempotency_key.empty()) {
+      auto lease = conn.prepare(
+          "SELECT fingerprint, record_id FROM _slipway_idempotency WHERE scope = ?1 AND key = ?2 AND created_ms > ?3");
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(scope));
+      (*lease)->bind(2, Value(cmd.idempotency_key));
+      (*lease)->bind(3, Value(now - kIdempotencyTtlMs));
+      auto row = (*lease)->step();
+      if (!row) return std::move(row).error();
+      if (*row) {
+        if ((*lease)->column_text(0) != cmd.idempotency_fingerprint) {
+          return Problem::make(ProblemCode::kUnprocessable,
+                               "This Idempotency-Key was already used with a different request.");
+        }
+        const std::string record_id((*lease)->column_text(1));
+        AuthContext admin;
+        admin.admin = true;
+        auto rows = impl->query(conn, c, impl->prepared.at(&c).get_admin_sql, {Value(std::string())}, admin, &record_id);
+        if (!rows) return std::move(rows).error();
+        if (rows->empty()) return not_found();
+        *result = CreateResult{std::move(rows->front()), true};
+        return {};
+      }
+    }
+    std::vector<std::pair<int, const Value*>> rel;
+    for (std::size_t i = 0; i < c.fields.size(); ++i) rel.emplace_back(static_cast<int>(i), &cmd.values[i]);
+    if (Status st = impl->check_relations(conn, c, rel); !st) return st;
+
+    Record r;
+    r.id = impl->uuids.generate();
+    r.created = format_rfc3339_ms(now);
+    r.updated = r.created;
+    r.version = 1;
+    r.values = cmd.values;
+    {
+      auto lease = conn.prepare(impl->prepared.at(&c).insert_sql);
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(r.id));
+      (*lease)->bind(2, Value(r.created));
+      (*lease)->bind(3, Value(r.updated));
+      (*lease)->bind(4, Value(r.version));
+      for (std::size_t i = 0; i < r.values.size(); ++i) (*lease)->bind(static_cast<int>(i) + 5, r.values[i]);
+      auto st = (*lease)->step();
+      if (!st) {
+        Problem p = std::move(st).error();
+        if (p.code == ProblemCode::kConflict && p.cause.find("FOREIGN KEY") != std::string::npos) {
+          p.code = ProblemCode::kUnprocessable;
+          p.detail = "A relation names no existing record.";
+        }
+        return p;
+      }
+    }
+    if (!auth.admin) {  // the create rule, checked against the new row inside this savepoint
+      sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, c.rules.create->bound.get(), false);
+      auto ok = impl->exists(conn, b.sql(), b.params(), auth, r.id);
+      if (!ok) return std::move(ok).error();
+      if (!*ok) return forbidden("create this record");
+    }
+    if (!cmd.idempotency_key.empty()) {
+      auto lease = conn.prepare(
+          "INSERT OR REPLACE INTO _slipway_idempotency (scope, key, fingerprint, record_id, created_ms) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(scope));
+      (*lease)->bind(2, Value(cmd.idempotency_key));
+      (*lease)->bind(3, Value(cmd.idempotency_fingerprint));
+      (*lease)->bind(4, Value(r.id));
+      (*lease)->bind(5, Value(now));
+      auto st = (*lease)->step();
+      if (!st) return std::move(st).error();
+    }
+    *result = CreateResult{std::move(r), false};
+    return {};
+  };
+  impl_->writer->submit(WriteOp{std::move(apply), [result, done = std::move(done)](Status st) {
+                                  if (!st) return done(std::move(st).error());
+                                  done(std::move(**result));
+                                }});
+}
+
+void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<void(Result<Record>)> done) {
+  const model::Collection& c = *cmd.collection;
+  if (!auth.admin && !c.rules.update) return done(forbidden("update records"));
+  auto result = std::make_shared<std::optional<Record>>();
+  auto* impl = impl_.get();
+  auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
+    const model::Collection& c = *cmd.collection;
+    sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, auth.admin ? nullptr : c.rules.update->bound.get(), auth.admin);
+    auto rows = impl->query(conn, c, b.sql(), b.params(), auth, &cmd.id);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return not_found();
+    Record r = std::move(rows->front());
+    if (cmd.if_match && *cmd.if_match != r.version)
+      return Problem::make(ProblemCode::kPreconditionFailed,
+                           "The record was changed by someone else (version " + std::to_string(r.version) + ").");
+    if (cmd.changes.empty()) {
+      *result = std::move(r);
+      return {};
+    }
+    for (const auto& [idx, v] : cmd.changes) r.values[static_cast<std::size_t>(idx)] = v;
+    if (cmd.validate) {
+      if (Status st = cmd.validate(r); !st) return st;
+    }
+    std::vector<std::pair<int, const Value*>> rel;
+    for (const auto& [idx, v] : cmd.changes) rel.emplace_back(idx, &v);
+    if (Status st = impl->check_relations(conn, c, rel); !st) return st;
+    r.updated = format_rfc3339_ms(impl->clock.now_ms());
+    r.version += 1;
+    std::string sql = "UPDATE " + impl->dialect->quote_ident(c.name) + " SET ";
+    int n = 0;
+    for (const auto& [idx, v] : cmd.changes) {
+      sql += impl->dialect->quote_ident(c.fields[static_cast<std::size_t>(idx)].name) + " = " + impl->dialect->placeholder(++n) + ", ";
+    }
+    sql += "\"updated\" = " + impl->dialect->placeholder(n + 1) + ", \"version\" = " + impl->dialect->placeholder(n + 2) +
+           " WHERE \"id\" = " + impl->dialect->placeholder(n + 3);
+    auto lease = conn.prepare(sql);
+    if (!lease) return std::move(lease).error();
+    n = 0;
+    for (const auto& [idx, v] : cmd.changes) (*lease)->bind(++n, v);
+    (*lease)->bind(n + 1, Value(r.updated));
+    (*lease)->bind(n + 2, Value(r.version));
+    (*lease)->bind(n + 3, Value(r.id));
+    auto st = (*lease)->step();
+    if (!st) return std::move(st).error();
+    *result = std::move(r);
+    return {};
+  };
+  impl_->writer->submit(WriteOp{std::move(apply), [result, done = std::move(done)](Status st) {
+                                  if (!st) return done(std::move(st).error());
+                                  done(std::move(**result));
+                                }});
+}
+
+void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<void(Status)> done) {
+  const model::Collection& c = *cmd.collection;
+  if (!auth.admin && !c.rules.remove) return done(forbidden("delete records"));
+  auto* impl = impl_.get();
+  auto apply = [impl, cmd = std::move(cmd), auth](Connection& conn) -> Status {
+    const model::Collection& c = *cmd.collection;
+    sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, auth.admin ? nullptr : c.rules.remove->bound.get(), auth.admin);
+    auto rows = impl->query(conn, c, b.sql(), b.params(), auth, &cmd.id);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return not_found();
+    if (cmd.if_match && *cmd.if_match != rows->front().version)
+      return Problem::make(ProblemCode::kPreconditionFailed,
+                           "The record was changed by someone else (version " + std::to_string(rows->front().version) + ").");
+    auto lease = conn.prepare("DELETE FROM " + impl->dialect->quote_ident(c.name) + " WHERE \"id\" = ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(cmd.id));
+    auto st = (*lease)->step();
+    if (!st) return std::move(st).error();
+    return {};
+  };
+  impl_->writer->submit(WriteOp{std::move(apply), std::move(done)});
+}
+
+Status SqliteStorage::ping() {
+  if (impl_->closed.load()) return Problem::make(ProblemCode::kUnavailable, "The database is closed.");
+  if (impl_->writer->failed()) return Problem::make(ProblemCode::kUnavailable, "The database writer has failed.");
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT 1");
+  if (!lease) return std::move(lease).error();
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  return {};
+}
+
+void SqliteStorage::close() {
+  if (impl_->closed.exchange(true)) return;
+  impl_->writer->close();
+}
+
+Status SqliteStorage::purge_idempotency_keys() {
+  const std::int64_t cutoff = impl_->clock.now_ms() - kIdempotencyTtlMs;
+  return impl_->writer->run_exclusive([cutoff](Connection& conn) -> Status {
+    auto lease = conn.prepare("DELETE FROM _slipway_idempotency WHERE created_ms <= ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(cutoff));
+    auto st = (*lease)->step();
+    if (!st) return std::move(st).error();
+    return {};
+  });
+}
+
+Result<std::optional<std::string>> SqliteStorage::current_snapshot() {
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT snapshot FROM _slipway_migrations ORDER BY version DESC LIMIT 1");
+  if (!lease) return std::move(lease).error();
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(std::string((*lease)->column_text(0)));
+}
+
+Result<std::vector<MigrationRecord>> SqliteStorage::history() {
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT version, checksum, applied_at, applied_by, plan FROM _slipway_migrations ORDER BY version");
+  if (!lease) return std::move(lease).error();
+  std::vector<MigrationRecord> out;
+  for (;;) {
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back({(*lease)->column_int(0), std::string((*lease)->column_text(1)), std::string((*lease)->column_text(2)),
+                   std::string((*lease)->column_text(3)), std::string((*lease)->column_text(4))});
+  }
+  return out;
+}
+
+Status SqliteStorage::apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) {
+  if (plan.has_destructive() && !allow_destructive)
+    return Problem::make(ProblemCode::kConflict, "The plan has destructive steps; run with --allow-destructive.");
+  // A dedicated connection: table rebuilds need foreign_keys=OFF, which SQLite only honours outside a transaction.
+  OpenOptions oo;
+  oo.synchronous_full = true;
+  auto opened = Connection::open(impl_->options.path, oo);
+  if (!opened) return std::move(opened).error();
+  Connection& conn = **opened;
+  if (Status st = conn.exec("PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE"); !st) return st;
+  auto fail = [&conn](Problem p) -> Status {
+    (void)conn.exec("ROLLBACK");
+    return p;
+  };
+  for (const auto& step : plan.steps) {
+    for (const auto& q : step.sql) {
+      if (Status st = conn.exec(q); !st) {
+        Problem p = std::move(st).error();
+        p.detail = "Migration step failed: " + step.description + ".";
+        return fail(std::move(p));
+      }
+    }
+  }
+  {
+    auto check = conn.prepare_uncached("PRAGMA foreign_key_check");
+    if (!check) return fail(std::move(check).error());
+    auto row = (*check)->step();
+    if (!row) return fail(std::move(row).error());
+    if (*row) return fail(Problem::make(ProblemCode::kConflict, "The migration would leave relations pointing at missing records."));
+  }
+  auto ins = conn.prepare_uncached(
+      "INSERT INTO _slipway_migrations (version, checksum, applied_at, applied_by, plan, snapshot) "
+      "VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM _slipway_migrations), ?1, ?2, ?3, ?4, ?5)");
+  if (!ins) return fail(std::move(ins).error());
+  (*ins)->bind(1, Value(plan.checksum));
+  (*ins)->bind(2, Value(format_rfc3339_ms(impl_->clock.now_ms())));
+  (*ins)->bind(3, Value(applied_by));
+  (*ins)->bind(4, Value(plan.to_text()));
+  (*ins)->bind(5, Value(plan.snapshot));
+  if (auto st = (*ins)->step(); !st) return fail(std::move(st).error());
+  ins->reset();
+  if (Status st = conn.exec("COMMIT"); !st) return fail(std::move(st).error());
+  return {};
+}
+
+}  // namespace slipway::storage::sqlite

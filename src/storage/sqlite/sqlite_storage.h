@@ -1,0 +1,60 @@
+// SqliteStorage: Storage and SchemaManager on one SQLite database file in WAL mode.
+// - Writes go through one GroupCommitWriter (see group_commit_writer.h for the batching invariants).
+// - Reads use one read-only connection per calling thread (created on first use) with cached statements; in WAL
+//   mode readers never block the writer nor each other.
+// - Statements for the hot path (get by id, with and without the view rule) are built once per collection.
+// Thread safety: all public methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/uuid7.h"
+#include "storage/schema_manager.h"
+#include "storage/storage.h"
+
+namespace slipway::storage::sqlite {
+
+class GroupCommitWriter;
+class Connection;
+
+struct SqliteOptions {
+  std::string path;               // the database file
+  bool synchronous_full = true;   // false: synchronous=NORMAL (survives a crash of slipway, not power loss)
+  // Observability hooks (may be empty): statement latency and group-commit batch sizes.
+  std::function<void(double seconds)> on_statement;
+  std::function<void(std::size_t batch, double commit_seconds)> on_commit;
+};
+
+class SqliteStorage final : public Storage, public SchemaManager {
+ public:
+  static Result<std::unique_ptr<SqliteStorage>> open(const model::Concept& concept_file, SqliteOptions options,
+                                                     const Clock& clock);
+  ~SqliteStorage() override;
+
+  Result<ListPage> list(const ListQuery& query, const AuthContext& auth) override;
+  Result<Record> get(const model::Collection& collection, std::string_view id, const AuthContext& auth,
+                     const std::vector<std::string>& expand) override;
+  void create(CreateCommand command, AuthContext auth, std::function<void(Result<CreateResult>)> done) override;
+  void update(UpdateCommand command, AuthContext auth, std::function<void(Result<Record>)> done) override;
+  void remove(RemoveCommand command, AuthContext auth, std::function<void(Status)> done) override;
+  Status ping() override;
+  void close() override;
+
+  Result<std::optional<std::string>> current_snapshot() override;
+  Result<std::vector<MigrationRecord>> history() override;
+  Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) override;
+
+  // Deletes idempotency keys older than 24 h. Called periodically by serve.
+  Status purge_idempotency_keys();
+
+ private:
+  struct Impl;
+  explicit SqliteStorage(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slipway::storage::sqlite

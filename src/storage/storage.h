@@ -1,0 +1,104 @@
+// Storage: the only storage header the api layer includes. SQLite (storage/sqlite) implements it now and
+// PostgreSQL will implement it later without any change above this line.
+//
+// Contract:
+// - Reads (list, get) run on the caller's thread on a per-thread connection and return synchronously.
+// - Writes (create, update, remove) are queued to the single writer, batched with concurrent writes into one
+//   transaction (group commit) and completed by a callback from the writer thread only after the batch is
+//   durable. A callback is called exactly once.
+// - Access rules are part of every statement: list/get/update/remove AND the collection's rule for the action
+//   into their SQL (a row the rule hides is "not found"); create checks the create rule against the new row
+//   inside its transaction (kForbidden). The admin passes every rule; an absent rule admits only the admin.
+// Thread safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/auth_context.h"
+#include "core/concept/model.h"
+#include "core/expr/expr.h"
+#include "core/result.h"
+#include "core/value.h"
+
+namespace slipway::storage {
+
+struct Record {
+  std::string id;
+  std::string created;  // canonical RFC 3339 UTC with milliseconds
+  std::string updated;
+  std::int64_t version = 1;
+  std::vector<Value> values;  // one per collection field, by field index (hidden ones too: the api strips them)
+  // Expanded relations: (relation field name, the related record) — only those the caller may view.
+  std::vector<std::pair<std::string, std::shared_ptr<Record>>> expand;
+};
+
+struct ListQuery {
+  const model::Collection* collection = nullptr;
+  std::shared_ptr<const expr::BoundExpr> filter;  // nullable
+  std::vector<expr::SortKey> sort;                // empty: by id (creation order)
+  int limit = 20;
+  std::string cursor;                             // opaque, from a previous page's next_cursor; empty = first page
+  bool count = false;                             // also compute the total of matching rows
+  std::vector<std::string> expand;                // relation field names (validated by the caller)
+};
+
+struct ListPage {
+  std::vector<Record> items;
+  std::optional<std::string> next_cursor;
+  std::optional<std::int64_t> total;
+};
+
+// A create: values are validated and complete (defaults applied), one per field (Null where absent).
+struct CreateCommand {
+  const model::Collection* collection = nullptr;
+  std::vector<Value> values;
+  std::string idempotency_key;          // empty: none
+  std::string idempotency_fingerprint;  // hash of the request (method, path, body) for the key
+};
+
+struct CreateResult {
+  Record record;
+  bool replayed = false;  // true: an earlier request with the same Idempotency-Key created this record
+};
+
+// A patch: only the listed fields change. Validation of the merged record happens in `validate`, called inside
+// the write transaction with the current row, so checks see the latest committed state.
+struct UpdateCommand {
+  const model::Collection* collection = nullptr;
+  std::string id;
+  std::vector<std::pair<int, Value>> changes;  // (field index, new value)
+  std::optional<std::int64_t> if_match;       // expected version, from If-Match
+  std::function<Status(const Record& merged)> validate;  // may be empty
+};
+
+struct RemoveCommand {
+  const model::Collection* collection = nullptr;
+  std::string id;
+  std::optional<std::int64_t> if_match;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual Result<ListPage> list(const ListQuery& query, const AuthContext& auth) = 0;
+  virtual Result<Record> get(const model::Collection& collection, std::string_view id, const AuthContext& auth,
+                             const std::vector<std::string>& expand) = 0;
+
+  virtual void create(CreateCommand command, AuthContext auth, std::function<void(Result<CreateResult>)> done) = 0;
+  virtual void update(UpdateCommand command, AuthContext auth, std::function<void(Result<Record>)> done) = 0;
+  virtual void remove(RemoveCommand command, AuthContext auth, std::function<void(Status)> done) = 0;
+
+  // Database reachable and the writer healthy (for /readyz).
+  virtual Status ping() = 0;
+  // Stops accepting writes, commits what is queued, closes connections. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace slipway::storage

@@ -1,0 +1,133 @@
+#include "api/app.h"
+
+#include <sodium.h>
+
+#include "api/problem_json.h"
+#include "api/records.h"
+#include "api/routes.h"
+#include "core/json_writer.h"
+#include "obs/logger.h"
+#include "obs/metrics.h"
+
+namespace slipway::api {
+namespace {
+
+std::string sha256(std::string_view s) {
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(s.data()),
+                     s.size());
+  return out;
+}
+
+http::Response text(int status, std::string content_type, std::string body, std::string_view route) {
+  http::Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.body = std::move(body);
+  r.route = route;
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Logger& logger, obs::Metrics& metrics,
+         AppOptions options)
+    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics),
+      records_(std::make_unique<Records>(Records{*this})) {
+  if (!options.admin_token.empty()) admin_digest_ = sha256(options.admin_token);
+}
+
+App::~App() = default;
+
+std::size_t App::body_limit(http::Method method, std::string_view path) const {
+  if (method != http::Method::kPost && method != http::Method::kPatch && method != http::Method::kPut) return 0;
+  const RouteMatch m = match_route(method, path);
+  if (!m.route || !m.method_allowed) return 0;
+  const model::Collection* c = concept_.find_collection(m.collection);
+  return c ? c->body_limit : 0;
+}
+
+Result<AuthContext> App::authenticate(const http::Request& request) const {
+  AuthContext auth;
+  const std::string_view header = request.header("Authorization");
+  if (header.empty()) return auth;
+  constexpr std::string_view kBearer = "Bearer ";
+  auto unauthorized = [] {
+    return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
+  };
+  if (header.size() <= kBearer.size() || header.size() > 4096) return unauthorized();
+  bool bearer = true;
+  for (std::size_t i = 0; i < kBearer.size(); ++i)
+    bearer &= std::tolower(static_cast<unsigned char>(header[i])) == std::tolower(static_cast<unsigned char>(kBearer[i]));
+  if (!bearer || admin_digest_.empty()) return unauthorized();
+  const std::string presented = sha256(header.substr(kBearer.size()));
+  // Constant time: both sides are 32-byte digests, so neither the length nor the content of the secret leaks.
+  if (sodium_memcmp(presented.data(), admin_digest_.data(), presented.size()) != 0) return unauthorized();
+  auth.admin = true;
+  auth.id = "admin";
+  auth.role = "admin";
+  return auth;
+}
+
+void App::fail(std::string_view request_id, const Problem& problem, http::Responder& respond,
+               std::string_view route) const {
+  if (problem.code == ProblemCode::kInternal || problem.code == ProblemCode::kUnavailable) {
+    logger_.log(obs::Level::kError, "request failed",
+                {{"request_id", request_id}, {"route", route}, {"cause", problem.cause}});
+  }
+  http::Response r = problem_response(problem, request_id);
+  r.route = route;
+  respond(std::move(r));
+}
+
+void App::handle(http::Request& request, http::Responder respond) {
+  const RouteMatch m = match_route(request.method, request.path);
+  if (!m.route) {
+    return fail(request.request_id, Problem::make(ProblemCode::kNotFound, "No route matches this path."), respond, "unmatched");
+  }
+  const std::string_view route = m.route->pattern;
+  if (!m.method_allowed) {
+    http::Response r = problem_response(
+        Problem::make(ProblemCode::kMethodNotAllowed, "This route does not accept " +
+                                                          std::string(http::method_name(request.method)) + "."),
+        request.request_id);
+    r.route = route;
+    r.set_header("Allow", std::string(m.route->allow));
+    return respond(std::move(r));
+  }
+  switch (m.route->id) {
+    case RouteId::kLivez:
+      return respond(text(200, "application/json", "{\"status\":\"ok\"}", route));
+    case RouteId::kReadyz: {
+      if (draining_.load(std::memory_order_relaxed)) {
+        return respond(text(503, "application/json", "{\"status\":\"draining\"}", route));
+      }
+      if (Status st = storage_.ping(); !st) {
+        logger_.log(obs::Level::kWarn, "not ready", {{"cause", st.error().cause}});
+        return respond(text(503, "application/json", "{\"status\":\"database unavailable\"}", route));
+      }
+      return respond(text(200, "application/json", "{\"status\":\"ready\"}", route));
+    }
+    case RouteId::kMetrics:
+      return respond(text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), route));
+    case RouteId::kRecords:
+    case RouteId::kRecord:
+      break;
+  }
+  auto auth = authenticate(request);
+  if (!auth) return fail(request.request_id, auth.error(), respond, route);
+  const model::Collection* c = concept_.find_collection(m.collection);
+  if (!c) return fail(request.request_id, Problem::make(ProblemCode::kNotFound, "No such collection."), respond, route);
+  if (m.route->id == RouteId::kRecords) {
+    if (request.method == http::Method::kPost) return records_->create(request, *c, *auth, std::move(respond));
+    return records_->list(request, *c, *auth, std::move(respond));
+  }
+  switch (request.method) {
+    case http::Method::kPatch: return records_->patch(request, *c, m.id, *auth, std::move(respond));
+    case http::Method::kDelete: return records_->remove(request, *c, m.id, *auth, std::move(respond));
+    default: return records_->get(request, *c, m.id, *auth, std::move(respond));
+  }
+}
+
+}  // namespace slipway::api

@@ -1,0 +1,56 @@
+// App: the application behind the HTTP server (implements http::Handler). Resolves the caller, matches the one
+// route table, and dispatches in a fixed order: route → auth → handler → (session: access log + metrics).
+// Wiring happens in cli/serve.cpp; App owns no threads.
+// Thread safety: handle() is called concurrently from every event loop; App's state is immutable after
+// construction except the readiness flag (atomic).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/auth_context.h"
+#include "core/concept/model.h"
+#include "http/handler.h"
+#include "storage/storage.h"
+
+namespace slipway::obs {
+class Logger;
+class Metrics;
+}  // namespace slipway::obs
+
+namespace slipway::api {
+
+struct AppOptions {
+  std::string admin_token;  // the secret; only its SHA-256 is kept after construction
+};
+
+class App final : public http::Handler {
+ public:
+  App(const model::Concept& concept_file, storage::Storage& storage, obs::Logger& logger, obs::Metrics& metrics,
+      AppOptions options);
+  ~App() override;
+
+  std::size_t body_limit(http::Method method, std::string_view path) const override;
+  void handle(http::Request& request, http::Responder respond) override;
+
+  // /readyz turns 503 once draining starts (SIGTERM), before the server stops accepting.
+  void set_draining() { draining_.store(true, std::memory_order_relaxed); }
+
+ private:
+  struct Records;
+  // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
+  Result<AuthContext> authenticate(const http::Request& request) const;
+  void fail(std::string_view request_id, const Problem& problem, http::Responder& respond, std::string_view route) const;
+
+  const model::Concept& concept_;
+  storage::Storage& storage_;
+  obs::Logger& logger_;
+  obs::Metrics& metrics_;
+  std::string admin_digest_;  // SHA-256 of the admin token; empty: no admin token configured
+  std::atomic<bool> draining_{false};
+  std::unique_ptr<Records> records_;
+  friend struct Records;
+};
+
+}  // namespace slipway::api

@@ -1,0 +1,290 @@
+#include "api/record_input.h"
+
+#include <boost/json.hpp>
+#include <cmath>
+#include <limits>
+
+#include "core/clock.h"
+#include "core/uuid7.h"
+
+namespace slipway::api {
+namespace {
+
+namespace json = boost::json;
+using model::Field;
+using model::FieldType;
+
+Problem bad_json(std::string detail) { return Problem::make(ProblemCode::kBadRequest, std::move(detail)); }
+
+Result<json::object> parse_object(std::string_view body) {
+  if (body.empty()) return bad_json("The request body is empty; a JSON object is expected.");
+  json::parse_options opts;
+  opts.max_depth = kMaxJsonDepth;
+  json::error_code ec;
+  json::monotonic_resource mr;
+  json::value v = json::parse(body, ec, &mr, opts);
+  if (ec) {
+    if (ec == json::error::too_deep)
+      return bad_json("The JSON body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels.");
+    return bad_json("The request body is not valid JSON (" + ec.message() + ").");
+  }
+  if (!v.is_object()) return bad_json("The request body must be a JSON object.");
+  return json::object(v.as_object());  // copy out of the monotonic resource
+}
+
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+  return n;
+}
+
+bool valid_email(std::string_view s) {
+  if (s.size() > 254) return false;
+  const auto at = s.find('@');
+  if (at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) return false;
+  const auto domain = s.substr(at + 1);
+  if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.')
+    return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' || c == ';' || c == '\\' || c == '"')
+      return false;
+  return true;
+}
+
+bool valid_url(std::string_view s) {
+  if (s.size() > 2048) return false;
+  std::string_view rest;
+  if (s.starts_with("https://")) rest = s.substr(8);
+  else if (s.starts_with("http://")) rest = s.substr(7);
+  else return false;
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\') return false;
+  return true;
+}
+
+std::string fmt_number(double d) {
+  if (d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+  return std::to_string(d);
+}
+
+void err(std::vector<FieldError>& errors, const Field& f, std::string code, std::string message) {
+  errors.push_back({f.name, std::move(code), std::move(message)});
+}
+
+// Converts one JSON value for field `f`; on failure appends to `errors` and returns nullopt.
+std::optional<Value> convert(const json::value& v, const Field& f, std::vector<FieldError>& errors) {
+  if (v.is_null()) return Value(Null{});
+  switch (f.type) {
+    case FieldType::kText:
+    case FieldType::kEmail:
+    case FieldType::kUrl:
+    case FieldType::kEnum:
+    case FieldType::kDatetime:
+    case FieldType::kRelation: {
+      if (!v.is_string()) {
+        err(errors, f, "type", "must be a string");
+        return std::nullopt;
+      }
+      std::string s(v.as_string());
+      if (s.find('\0') != std::string::npos) {
+        err(errors, f, "type", "must not contain NUL characters");
+        return std::nullopt;
+      }
+      if (f.type == FieldType::kDatetime) {
+        std::int64_t ms;
+        if (!parse_rfc3339(s, ms)) {
+          err(errors, f, "datetime", "must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z");
+          return std::nullopt;
+        }
+        return Value(format_rfc3339_ms(ms));
+      }
+      if (f.type == FieldType::kRelation) {
+        if (!is_uuid(s)) {
+          err(errors, f, "relation", "must be the id of a record in '" + f.to + "'");
+          return std::nullopt;
+        }
+        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return Value(std::move(s));
+      }
+      if (f.type == FieldType::kEnum) {
+        for (const auto& allowed : f.values)
+          if (allowed == s) return Value(std::move(s));
+        std::string list;
+        for (const auto& a : f.values) list += (list.empty() ? "" : ", ") + a;
+        err(errors, f, "enum", "must be one of: " + list);
+        return std::nullopt;
+      }
+      if (f.type == FieldType::kEmail && !valid_email(s)) {
+        err(errors, f, "email", "must be an email address");
+        return std::nullopt;
+      }
+      if (f.type == FieldType::kUrl && !valid_url(s)) {
+        err(errors, f, "url", "must be an http or https URL");
+        return std::nullopt;
+      }
+      const double len = static_cast<double>(code_points(s));
+      if (f.min && len < *f.min) {
+        err(errors, f, "min", "must be at least " + fmt_number(*f.min) + " characters");
+        return std::nullopt;
+      }
+      if (f.max && len > *f.max) {
+        err(errors, f, "max", "must be at most " + fmt_number(*f.max) + " characters");
+        return std::nullopt;
+      }
+      if (f.pattern && !f.pattern->matches(s)) {
+        err(errors, f, "pattern", "does not match the required pattern");
+        return std::nullopt;
+      }
+      return Value(std::move(s));
+    }
+    case FieldType::kInt: {
+      std::int64_t i;
+      if (v.is_int64()) i = v.as_int64();
+      else if (v.is_uint64()) {
+        err(errors, f, "range", "is too large for a 64-bit integer");
+        return std::nullopt;
+      } else if (v.is_double()) {
+        const double d = v.as_double();
+        if (d != std::floor(d) || !std::isfinite(d)) {
+          err(errors, f, "type", "must be an integer");
+          return std::nullopt;
+        }
+        if (d < -9.2e18 || d > 9.2e18) {
+          err(errors, f, "range", "is too large for a 64-bit integer");
+          return std::nullopt;
+        }
+        i = static_cast<std::int64_t>(d);
+      } else {
+        err(errors, f, "type", "must be an integer");
+        return std::nullopt;
+      }
+      if (f.min && static_cast<double>(i) < *f.min) {
+        err(errors, f, "min", "must be at least " + fmt_number(*f.min));
+        return std::nullopt;
+      }
+      if (f.max && static_cast<double>(i) > *f.max) {
+        err(errors, f, "max", "must be at most " + fmt_number(*f.max));
+        return std::nullopt;
+      }
+      return Value(i);
+    }
+    case FieldType::kFloat: {
+      if (!v.is_number()) {
+        err(errors, f, "type", "must be a number");
+        return std::nullopt;
+      }
+      const double d = v.to_number<double>();
+      if (!std::isfinite(d)) {
+        err(errors, f, "range", "must be a finite number");
+        return std::nullopt;
+      }
+      if (f.min && d < *f.min) {
+        err(errors, f, "min", "must be at least " + fmt_number(*f.min));
+        return std::nullopt;
+      }
+      if (f.max && d > *f.max) {
+        err(errors, f, "max", "must be at most " + fmt_number(*f.max));
+        return std::nullopt;
+      }
+      return Value(d);
+    }
+    case FieldType::kBool:
+      if (!v.is_bool()) {
+        err(errors, f, "type", "must be true or false");
+        return std::nullopt;
+      }
+      return Value(v.as_bool());
+    case FieldType::kJson:
+      return Value(JsonText{json::serialize(v)});
+  }
+  return std::nullopt;
+}
+
+bool is_missing(const Value& v, const Field& f) {
+  if (is_null(v)) return true;
+  if (f.type == FieldType::kText) {
+    if (const auto* s = std::get_if<std::string>(&v)) return s->empty();
+  }
+  return false;
+}
+
+Problem invalid(std::vector<FieldError> errors) {
+  Problem p = Problem::make(ProblemCode::kUnprocessable,
+                            errors.size() == 1 ? "1 field is invalid." : std::to_string(errors.size()) + " fields are invalid.");
+  p.errors = std::move(errors);
+  return p;
+}
+
+// Keys that are not fields of the collection: system fields are read-only, anything else unknown.
+void check_keys(const json::object& o, const model::Collection& c, std::vector<FieldError>& errors) {
+  for (const auto& kv : o) {
+    const std::string_view key = kv.key();
+    if (c.find_field(key)) continue;
+    std::string name = key.size() <= 64 ? std::string(key) : std::string(key.substr(0, 64)) + "…";
+    if (model::is_system_field(key) || key == "expand")
+      errors.push_back({std::move(name), "read_only", "is set by the server and cannot be written"});
+    else
+      errors.push_back({std::move(name), "unknown", "is not a field of '" + c.name + "'"});
+  }
+}
+
+}  // namespace
+
+Result<std::vector<Value>> parse_create_body(std::string_view body, const model::Collection& c) {
+  auto obj = parse_object(body);
+  if (!obj) return std::move(obj).error();
+  std::vector<FieldError> errors;
+  check_keys(*obj, c, errors);
+  std::vector<Value> values(c.fields.size(), Value(Null{}));
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    const Field& f = c.fields[i];
+    const json::value* v = obj->if_contains(f.name);
+    if (v && !v->is_null()) {
+      auto converted = convert(*v, f, errors);
+      if (!converted) continue;
+      values[i] = std::move(*converted);
+    } else if (f.default_value) {
+      values[i] = *f.default_value;
+    }
+    if (f.required && is_missing(values[i], f)) err(errors, f, "required", "is required");
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
+  return values;
+}
+
+Result<std::vector<std::pair<int, Value>>> parse_patch_body(std::string_view body, const model::Collection& c) {
+  auto obj = parse_object(body);
+  if (!obj) return std::move(obj).error();
+  std::vector<FieldError> errors;
+  check_keys(*obj, c, errors);
+  std::vector<std::pair<int, Value>> changes;
+  for (std::size_t i = 0; i < c.fields.size(); ++i) {
+    const Field& f = c.fields[i];
+    const json::value* v = obj->if_contains(f.name);
+    if (!v) continue;
+    if (f.immutable) {
+      err(errors, f, "immutable", "cannot be changed after the record is created");
+      continue;
+    }
+    auto converted = convert(*v, f, errors);
+    if (!converted) continue;
+    if (f.required && is_missing(*converted, f)) {
+      err(errors, f, "required", "is required");
+      continue;
+    }
+    changes.emplace_back(static_cast<int>(i), std::move(*converted));
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
+  return changes;
+}
+
+Status validate_required(const std::vector<Value>& values, const model::Collection& c) {
+  std::vector<FieldError> errors;
+  for (std::size_t i = 0; i < c.fields.size(); ++i)
+    if (c.fields[i].required && is_missing(values[i], c.fields[i])) err(errors, c.fields[i], "required", "is required");
+  if (!errors.empty()) return invalid(std::move(errors));
+  return {};
+}
+
+}  // namespace slipway::api

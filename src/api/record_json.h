@@ -1,0 +1,30 @@
+// Writes records as JSON straight from storage::Record (no DOM). Hidden fields never appear; a projection
+// (?fields=) keeps only the listed names; expanded relations go under "expand".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/concept/model.h"
+#include "core/json_writer.h"
+#include "storage/storage.h"
+
+namespace slipway::api {
+
+struct Projection {
+  std::vector<std::string> fields;  // empty: everything visible
+  bool includes(std::string_view name) const;
+};
+
+void write_record(JsonWriter& w, const storage::Record& r, const model::Collection& c, const model::Concept& concept_file,
+                  const Projection& projection);
+// The strong ETag of a record representation: "<version>" or, with expanded relations, "<version>-<hash>" so a
+// change in an embedded record changes the tag. If-Match compares the version part only.
+std::string record_etag(const storage::Record& r);
+// Parses an If-Match value into the expected version: `"3"`, `"3-..."`, W/ is rejected (If-Match needs a strong
+// tag), `*` → nullopt with ok. Returns false on a malformed header.
+bool parse_if_match(std::string_view header, std::optional<std::int64_t>& version);
+// True when an If-None-Match header matches the tag (`*`, a list, weak comparison).
+bool if_none_match(std::string_view header, std::string_view etag);
+
+}  // namespace slipway::api

@@ -1,0 +1,297 @@
+#include "api/records.h"
+
+#include <sodium.h>
+
+#include <charconv>
+
+#include "api/problem_json.h"
+#include "api/query_string.h"
+#include "api/record_input.h"
+#include "api/record_json.h"
+#include "api/routes.h"
+#include "core/uuid7.h"
+
+namespace slipway::api {
+namespace {
+
+constexpr std::string_view kListRoute = kRoutes[3].pattern;
+constexpr std::string_view kRecordRoute = kRoutes[4].pattern;
+constexpr int kDefaultLimit = 20;
+constexpr int kMaxLimit = 500;
+constexpr std::size_t kMaxIdempotencyKey = 255;
+
+Problem bad_param(std::string parameter, std::string detail) {
+  Problem p = Problem::make(ProblemCode::kBadRequest, std::move(detail));
+  p.parameter = std::move(parameter);
+  return p;
+}
+
+// Tags a Problem from the expression language with the parameter it came from.
+Problem in_param(Problem p, std::string parameter) {
+  p.parameter = std::move(parameter);
+  if (p.position >= 0) p.detail += " (at position " + std::to_string(p.position) + ")";
+  return p;
+}
+
+bool is_json_content_type(std::string_view ct) {
+  const std::size_t semi = ct.find(';');
+  std::string_view type = ct.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  constexpr std::string_view kJson = "application/json";
+  for (std::size_t i = 0; i < type.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(type[i])) != kJson[i]) return false;
+  return true;
+}
+
+Result<std::vector<std::string>> parse_expand(std::string_view text, const model::Collection& c, bool admin) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view name = text.substr(pos, comma - pos);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    const model::Field* f = c.find_field(name);
+    if (!f || f->type != model::FieldType::kRelation || (f->hidden && !admin)) {
+      Problem p = bad_param("expand", "'" + std::string(name.substr(0, 64)) + "' is not a relation field of '" + c.name + "'.");
+      p.position = static_cast<int>(pos);
+      return p;
+    }
+    bool dup = false;
+    for (const auto& e : out) dup |= e == name;
+    if (!dup) out.emplace_back(name);
+    if (comma == text.size()) break;
+    pos = comma + 1;
+  }
+  if (out.size() > 8) return bad_param("expand", "At most 8 relations can be expanded.");
+  return out;
+}
+
+std::string hex_sha256(std::string_view s) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : h) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+http::Response record_response(int status, const storage::Record& r, const model::Collection& c,
+                               const model::Concept& concept_file, const Projection& projection, const AuthContext& auth) {
+  http::Response resp;
+  resp.status = status;
+  resp.content_type = "application/json";
+  JsonWriter w(resp.body);
+  write_record(w, r, c, concept_file, projection);
+  resp.set_header("ETag", record_etag(r));
+  resp.set_header("Cache-Control", "private, no-cache");
+  resp.route = kRecordRoute;
+  if (auth.id) resp.user_id = *auth.id;
+  return resp;
+}
+
+}  // namespace
+
+void App::Records::list(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
+  auto params = QueryParams::parse(req.query, {"filter", "sort", "limit", "cursor", "fields", "expand", "count"});
+  if (!params) return app.fail(req.request_id, params.error(), respond, kListRoute);
+  storage::ListQuery q;
+  q.collection = &c;
+  q.limit = kDefaultLimit;
+  if (auto f = params->get("filter"); f && !f->empty()) {
+    auto bound = expr::parse_and_bind(*f, c, app.concept_, {expr::Purpose::kFilter, auth.admin});
+    if (!bound) return app.fail(req.request_id, in_param(std::move(bound).error(), "filter"), respond, kListRoute);
+    q.filter = std::move(*bound);
+  }
+  if (auto s = params->get("sort"); s && !s->empty()) {
+    auto sort = expr::parse_sort(*s, c, auth.admin);
+    if (!sort) return app.fail(req.request_id, in_param(std::move(sort).error(), "sort"), respond, kListRoute);
+    q.sort = std::move(*sort);
+  }
+  if (auto l = params->get("limit")) {
+    int limit = 0;
+    auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+    if (ec != std::errc() || ptr != l->data() + l->size() || limit < 1 || limit > kMaxLimit)
+      return app.fail(req.request_id, bad_param("limit", "limit must be an integer from 1 to 500."), respond, kListRoute);
+    q.limit = limit;
+  }
+  if (auto cur = params->get("cursor")) q.cursor = std::string(*cur);
+  Projection projection;
+  if (auto f = params->get("fields"); f && !f->empty()) {
+    auto fields = expr::parse_fields(*f, c, auth.admin);
+    if (!fields) return app.fail(req.request_id, in_param(std::move(fields).error(), "fields"), respond, kListRoute);
+    projection.fields = std::move(*fields);
+  }
+  if (auto e = params->get("expand"); e && !e->empty()) {
+    auto ex = parse_expand(*e, c, auth.admin);
+    if (!ex) return app.fail(req.request_id, ex.error(), respond, kListRoute);
+    q.expand = std::move(*ex);
+  }
+  if (auto cnt = params->get("count")) {
+    if (*cnt != "true" && *cnt != "false")
+      return app.fail(req.request_id, bad_param("count", "count must be true or false."), respond, kListRoute);
+    q.count = *cnt == "true";
+  }
+  auto page = app.storage_.list(q, auth);
+  if (!page) return app.fail(req.request_id, page.error(), respond, kListRoute);
+  http::Response resp;
+  resp.content_type = "application/json";
+  resp.route = kListRoute;
+  if (auth.id) resp.user_id = *auth.id;
+  resp.set_header("Cache-Control", "private, no-cache");
+  JsonWriter w(resp.body);
+  w.begin_object().key("items").begin_array();
+  for (const auto& r : page->items) write_record(w, r, c, app.concept_, projection);
+  w.end_array().key("next_cursor");
+  if (page->next_cursor) w.string(*page->next_cursor); else w.null();
+  if (page->total) w.key("total").integer(*page->total);
+  w.end_object();
+  respond(std::move(resp));
+}
+
+void App::Records::get(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
+                       http::Responder respond) {
+  auto params = QueryParams::parse(req.query, {"fields", "expand"});
+  if (!params) return app.fail(req.request_id, params.error(), respond, kRecordRoute);
+  Projection projection;
+  if (auto f = params->get("fields"); f && !f->empty()) {
+    auto fields = expr::parse_fields(*f, c, auth.admin);
+    if (!fields) return app.fail(req.request_id, in_param(std::move(fields).error(), "fields"), respond, kRecordRoute);
+    projection.fields = std::move(*fields);
+  }
+  std::vector<std::string> expand;
+  if (auto e = params->get("expand"); e && !e->empty()) {
+    auto ex = parse_expand(*e, c, auth.admin);
+    if (!ex) return app.fail(req.request_id, ex.error(), respond, kRecordRoute);
+    expand = std::move(*ex);
+  }
+  if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
+  std::string lower(id);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto rec = app.storage_.get(c, lower, auth, expand);
+  if (!rec) return app.fail(req.request_id, rec.error(), respond, kRecordRoute);
+  const std::string etag = record_etag(*rec);
+  if (auto inm = req.header("If-None-Match"); !inm.empty() && if_none_match(inm, etag)) {
+    http::Response r;
+    r.status = 304;
+    r.route = kRecordRoute;
+    r.set_header("ETag", etag);
+    r.set_header("Cache-Control", "private, no-cache");
+    return respond(std::move(r));
+  }
+  respond(record_response(200, *rec, c, app.concept_, projection, auth));
+}
+
+void App::Records::create(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
+  if (!req.query.empty()) {
+    auto params = QueryParams::parse(req.query, {});
+    if (!params) return app.fail(req.request_id, params.error(), respond, kListRoute);
+  }
+  if (!is_json_content_type(req.header("Content-Type")))
+    return app.fail(req.request_id, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kListRoute);
+  std::string key(req.header("Idempotency-Key"));
+  if (!key.empty()) {
+    bool ok = key.size() <= kMaxIdempotencyKey;
+    for (unsigned char ch : key) ok &= ch > 0x20 && ch < 0x7f;
+    if (!ok)
+      return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "Idempotency-Key must be 1-255 visible ASCII characters."),
+                      respond, kListRoute);
+  }
+  auto values = parse_create_body(req.body, c);
+  if (!values) return app.fail(req.request_id, values.error(), respond, kListRoute);
+  storage::CreateCommand cmd;
+  cmd.collection = &c;
+  cmd.values = std::move(*values);
+  if (!key.empty()) {
+    cmd.idempotency_key = std::move(key);
+    cmd.idempotency_fingerprint = hex_sha256(req.body);
+  }
+  App* self = &app;
+  std::string request_id = req.request_id;
+  app.storage_.create(std::move(cmd), auth,
+                      [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
+                          Result<storage::CreateResult> result) mutable {
+                        if (!result) {
+                          return self->fail(request_id, result.error(), respond, kListRoute);
+                        }
+                        http::Response resp = record_response(201, result->record, c, self->concept_, {}, auth);
+                        resp.route = kListRoute;
+                        resp.set_header("Location", "/api/v1/" + c.name + "/" + result->record.id);
+                        if (result->replayed) resp.set_header("Idempotent-Replayed", "true");
+                        respond(std::move(resp));
+                      });
+}
+
+void App::Records::patch(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
+                         http::Responder respond) {
+  if (!req.query.empty()) {
+    auto params = QueryParams::parse(req.query, {});
+    if (!params) return app.fail(req.request_id, params.error(), respond, kRecordRoute);
+  }
+  if (!is_json_content_type(req.header("Content-Type")))
+    return app.fail(req.request_id, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kRecordRoute);
+  storage::UpdateCommand cmd;
+  if (auto im = req.header("If-Match"); !im.empty()) {
+    if (!parse_if_match(im, cmd.if_match))
+      return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
+                      respond, kRecordRoute);
+  }
+  auto changes = parse_patch_body(req.body, c);
+  if (!changes) return app.fail(req.request_id, changes.error(), respond, kRecordRoute);
+  if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
+  cmd.collection = &c;
+  cmd.id = std::string(id);
+  for (auto& ch : cmd.id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  cmd.changes = std::move(*changes);
+  cmd.validate = [&c](const storage::Record& merged) { return validate_required(merged.values, c); };
+  App* self = &app;
+  std::string request_id = req.request_id;
+  app.storage_.update(std::move(cmd), auth,
+                      [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
+                          Result<storage::Record> result) mutable {
+                        if (!result) {
+                          return self->fail(request_id, result.error(), respond, kRecordRoute);
+                        }
+                        respond(record_response(200, *result, c, self->concept_, {}, auth));
+                      });
+}
+
+void App::Records::remove(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
+                          http::Responder respond) {
+  if (!req.query.empty()) {
+    auto params = QueryParams::parse(req.query, {});
+    if (!params) return app.fail(req.request_id, params.error(), respond, kRecordRoute);
+  }
+  storage::RemoveCommand cmd;
+  if (auto im = req.header("If-Match"); !im.empty()) {
+    if (!parse_if_match(im, cmd.if_match))
+      return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
+                      respond, kRecordRoute);
+  }
+  if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
+  cmd.collection = &c;
+  cmd.id = std::string(id);
+  for (auto& ch : cmd.id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  App* self = &app;
+  std::string request_id = req.request_id;
+  std::string user = auth.id.value_or("");
+  app.storage_.remove(std::move(cmd), auth,
+                      [self, request_id = std::move(request_id), user = std::move(user), respond = std::move(respond)](
+                          Status st) mutable {
+                        if (!st) {
+                          return self->fail(request_id, st.error(), respond, kRecordRoute);
+                        }
+                        http::Response r;
+                        r.status = 204;
+                        r.route = kRecordRoute;
+                        r.user_id = std::move(user);
+                        respond(std::move(r));
+                      });
+}
+
+}  // namespace slipway::api

@@ -1,0 +1,17 @@
+// The records routes (list, get, create, patch, delete) of App. Private to api/.
+#pragma once
+
+#include "api/app.h"
+
+namespace slipway::api {
+
+struct App::Records {
+  App& app;
+  void list(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond);
+  void get(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth, http::Responder respond);
+  void create(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond);
+  void patch(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth, http::Responder respond);
+  void remove(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth, http::Responder respond);
+};
+
+}  // namespace slipway::api

@@ -1,0 +1,89 @@
+#include "cli/common.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "core/concept/loader.h"
+
+namespace slipway::cli {
+
+void add_common_flags(CLI::App& app, CommonOptions& o) {
+  app.add_option("--config", o.config, "The concept file")->envname("SLIPWAY_CONFIG")->capture_default_str();
+  app.add_option("--data", o.data, "The data directory (database, backups)")->envname("SLIPWAY_DATA")->capture_default_str();
+  app.add_option("--listen", o.listen, "HOST:PORT to listen on")->envname("SLIPWAY_LISTEN")->capture_default_str();
+  app.add_option("--log-level", o.log_level, "debug|info|warn|error")->envname("SLIPWAY_LOG_LEVEL")->capture_default_str();
+  app.add_option("--mode", o.mode, "dev|production")->envname("SLIPWAY_MODE")->capture_default_str();
+}
+
+void print_error(const std::string& message) { std::cerr << "slipway: " << message << "\n"; }
+
+std::unique_ptr<model::Concept> load_concept(const std::string& path) {
+  model::LoadResult r = model::load_concept_file(path);
+  for (const auto& d : r.diagnostics) std::cerr << d.to_string() << "\n";
+  if (!r.ok()) {
+    if (r.diagnostics.empty()) print_error(path + ": the concept file is invalid");
+    return nullptr;
+  }
+  return std::move(r.concept_file);
+}
+
+bool validate_common(const CommonOptions& o, std::string& host, std::uint16_t& port) {
+  if (o.mode != "dev" && o.mode != "production") {
+    print_error("--mode must be dev or production, got '" + o.mode + "'");
+    return false;
+  }
+  if (o.log_level != "debug" && o.log_level != "info" && o.log_level != "warn" && o.log_level != "error") {
+    print_error("--log-level must be debug, info, warn or error, got '" + o.log_level + "'");
+    return false;
+  }
+  const std::string& l = o.listen;
+  std::size_t colon = l.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
+    print_error("--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got '" + l + "'");
+    return false;
+  }
+  host = l.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string p = l.substr(colon + 1);
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) > 65535) {
+    print_error("--listen port must be a number from 0 to 65535, got '" + p + "'");
+    return false;
+  }
+  port = static_cast<std::uint16_t>(std::stoul(p));
+  return true;
+}
+
+std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& o,
+                                                             const Clock& clock, storage::sqlite::SqliteOptions so) {
+  struct stat st {};
+  if (stat(o.data.c_str(), &st) != 0) {
+    if (mkdir(o.data.c_str(), 0700) != 0) {
+      print_error("cannot create data directory " + o.data + ": " + std::strerror(errno));
+      return nullptr;
+    }
+  } else if (!S_ISDIR(st.st_mode)) {
+    print_error("--data " + o.data + " is not a directory");
+    return nullptr;
+  }
+  so.path = o.data + "/slipway.db";
+  auto opened = storage::sqlite::SqliteStorage::open(concept_file, so, clock);
+  if (!opened) {
+    print_error("cannot open database " + so.path + ": " + opened.error().cause);
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
+std::string whoami() {
+  const char* user = std::getenv("USER");
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(user && *user ? user : "unknown") + "@" + host;
+}
+
+}  // namespace slipway::cli

@@ -1,0 +1,47 @@
+// What every command shares: the common flags (flags > env SLIPWAY_* > defaults), loading the concept file
+// with its diagnostics, and opening the database. Errors are one line on stderr.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/concept/model.h"
+#include "storage/sqlite/sqlite_storage.h"
+
+namespace CLI {
+class App;
+}
+
+namespace slipway::cli {
+
+struct CommonOptions {
+  std::string config = "./slipway.yaml";
+  std::string data = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string log_level = "info";
+  std::string mode = "production";
+};
+
+// Adds --config, --data, --listen, --log-level, --mode (with their SLIPWAY_* env names) to a subcommand.
+void add_common_flags(CLI::App& app, CommonOptions& options);
+
+// Prints "slipway: <message>" to stderr.
+void print_error(const std::string& message);
+
+// Loads and validates the concept file; prints every diagnostic to stderr. nullptr on failure.
+std::unique_ptr<model::Concept> load_concept(const std::string& path);
+
+// Validates mode, log level and listen address; prints the problem and returns false when one is bad.
+bool validate_common(const CommonOptions& options, std::string& host, std::uint16_t& port);
+
+// Creates the data directory (0700) when missing and opens <data>/slipway.db.
+// `hooks` carries the observability callbacks (its path is replaced).
+std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& options,
+                                                             const Clock& clock, storage::sqlite::SqliteOptions hooks = {});
+
+// "user@host" for the migration history.
+std::string whoami();
+
+}  // namespace slipway::cli

@@ -1,0 +1,116 @@
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/migration_planner.h"
+
+namespace slipway::cli {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<model::Concept> concept_file;
+  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  sql::MigrationPlan plan;
+};
+
+SystemClock g_clock;
+
+// Loads the file, opens the database and plans. Returns an exit code != 0 on failure.
+int load_and_plan(const CommonOptions& o, Loaded& out) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!validate_common(o, host, port)) return kExitUsage;
+  out.concept_file = load_concept(o.config);
+  if (!out.concept_file) return kExitConcept;
+  out.storage = open_storage(*out.concept_file, o, g_clock);
+  if (!out.storage) return kExitRuntime;
+  auto snapshot = out.storage->current_snapshot();
+  if (!snapshot) {
+    print_error("cannot read the migration history: " + snapshot.error().cause);
+    return kExitRuntime;
+  }
+  auto dialect = sql::make_sqlite_dialect();
+  auto plan = sql::plan_migration(*snapshot, *out.concept_file, *dialect);
+  if (!plan) {
+    print_error(plan.error().detail);
+    return kExitRuntime;
+  }
+  out.plan = std::move(*plan);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_migrate(CLI::App& root, Run& run) {
+  auto* migrate = root.add_subcommand("migrate", "Compare the concept file with the database and migrate it");
+  migrate->require_subcommand(1);
+  auto opts = std::make_shared<CommonOptions>();
+
+  auto* plan = migrate->add_subcommand("plan", "Print the SQL a migration would run, each step safe or DESTRUCTIVE");
+  add_common_flags(*plan, *opts);
+  plan->callback([&run, opts] {
+    run = [opts]() -> int {
+      Loaded l;
+      if (int rc = load_and_plan(*opts, l)) return rc;
+      std::cout << l.plan.to_text();
+      return kExitOk;
+    };
+  });
+
+  auto* apply = migrate->add_subcommand("apply", "Run the plan in one transaction and record it in the history");
+  add_common_flags(*apply, *opts);
+  auto allow = std::make_shared<bool>(false);
+  apply->add_flag("--allow-destructive", *allow, "Allow steps that drop or narrow data");
+  apply->callback([&run, opts, allow] {
+    run = [opts, allow]() -> int {
+      Loaded l;
+      if (int rc = load_and_plan(*opts, l)) return rc;
+      if (l.plan.empty()) {
+        std::cout << "nothing to do: the database matches " << opts->config << "\n";
+        return kExitOk;
+      }
+      if (l.plan.has_destructive() && !*allow) {
+        std::cerr << l.plan.to_text();
+        print_error("the plan has destructive steps; review them and run again with --allow-destructive");
+        return kExitDestructive;
+      }
+      if (Status st = l.storage->apply(l.plan, whoami(), *allow); !st) {
+        print_error(st.error().detail + (st.error().cause.empty() ? "" : " (" + st.error().cause + ")"));
+        return kExitRuntime;
+      }
+      std::cout << l.plan.to_text() << "applied (checksum " << l.plan.checksum.substr(0, 12) << ")\n";
+      return kExitOk;
+    };
+  });
+
+  auto* status = migrate->add_subcommand("status", "Show the migration history and whether the database matches the file");
+  add_common_flags(*status, *opts);
+  status->callback([&run, opts] {
+    run = [opts]() -> int {
+      Loaded l;
+      if (int rc = load_and_plan(*opts, l)) return rc;
+      auto history = l.storage->history();
+      if (!history) {
+        print_error("cannot read the migration history: " + history.error().cause);
+        return kExitRuntime;
+      }
+      if (history->empty()) std::cout << "no migrations applied yet\n";
+      for (const auto& h : *history) {
+        std::cout << "version " << h.version << "  " << h.applied_at << "  by " << h.applied_by << "  checksum "
+                  << h.checksum.substr(0, 12) << "\n";
+      }
+      if (l.plan.empty()) {
+        std::cout << "up to date: the database matches " << opts->config << "\n";
+        return kExitOk;
+      }
+      std::cout << "pending: the database differs from " << opts->config << " (" << l.plan.steps.size()
+                << " steps; see slipway migrate plan)\n";
+      return kExitSchemaDiffers;
+    };
+  });
+}
+
+}  // namespace slipway::cli

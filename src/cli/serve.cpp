@@ -1,0 +1,156 @@
+// `slipway serve`: where everything is wired (STYLE: no singletons; dependencies go in through constructors).
+//   concept file → storage (+ schema check/migration) → logger, metrics → App → HTTP server → run until drained.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "api/app.h"
+#include "cli/admin_token.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "http/server.h"
+#include "obs/logger.h"
+#include "obs/metrics.h"
+#include "obs/request_metrics.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/migration_planner.h"
+
+namespace slipway::cli {
+namespace {
+
+struct ServeOptions {
+  CommonOptions common;
+  bool migrate = false;
+  int threads = 0;
+};
+
+// Brings the schema in line with the file before serving: a new database is created (and recorded); an existing
+// one that differs is migrated only with --migrate and only when every step is safe.
+int ensure_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file, const ServeOptions& o,
+                  obs::Logger& logger) {
+  auto snapshot = storage.current_snapshot();
+  if (!snapshot) {
+    print_error("cannot read the migration history: " + snapshot.error().cause);
+    return kExitRuntime;
+  }
+  auto dialect = sql::make_sqlite_dialect();
+  auto plan = sql::plan_migration(*snapshot, concept_file, *dialect);
+  if (!plan) {
+    print_error(plan.error().detail);
+    return kExitRuntime;
+  }
+  if (plan->empty()) return kExitOk;
+  const bool fresh = !snapshot->has_value();
+  if (!fresh && !o.migrate) {
+    std::cerr << plan->to_text();
+    print_error("the database schema differs from " + o.common.config +
+                "; review the plan above, then run `slipway migrate apply` or serve with --migrate (safe steps only)");
+    return kExitSchemaDiffers;
+  }
+  if (plan->has_destructive()) {
+    std::cerr << plan->to_text();
+    print_error("the plan has destructive steps; serve --migrate applies safe steps only: run `slipway migrate apply --allow-destructive`");
+    return kExitDestructive;
+  }
+  if (Status st = storage.apply(*plan, fresh ? "serve (new database)" : "serve --migrate", false); !st) {
+    print_error(st.error().detail + " (" + st.error().cause + ")");
+    return kExitRuntime;
+  }
+  logger.log(obs::Level::kInfo, fresh ? "created schema" : "migrated schema",
+             {{"checksum", plan->checksum}, {"steps", std::to_string(plan->steps.size())}});
+  return kExitOk;
+}
+
+int serve(const ServeOptions& o) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!validate_common(o.common, host, port)) return kExitUsage;
+  if (o.threads < 0 || o.threads > 256) {
+    print_error("--threads must be from 0 (one per core) to 256");
+    return kExitUsage;
+  }
+  auto concept_file = load_concept(o.common.config);
+  if (!concept_file) return kExitConcept;
+  const bool dev = o.common.mode == "dev";
+
+  obs::Logger logger;
+  logger.set_level(obs::parse_level(o.common.log_level).value_or(obs::Level::kInfo));
+  obs::Metrics metrics;
+  metrics.build_info(SLIPWAY_VERSION);
+  obs::RequestMetrics request_metrics(metrics);
+  auto statement_seconds = metrics.histogram("slipway_db_statement_duration_seconds",
+                                             "Latency of SQLite read statements", {},
+                                             {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25});
+  auto commit_seconds = metrics.histogram("slipway_db_commit_duration_seconds",
+                                          "Latency of group-commit COMMITs (fsync included)", {},
+                                          {0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5});
+  auto batch_size = metrics.histogram("slipway_db_commit_batch_size", "Writes committed together by one group commit",
+                                      {}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
+
+  std::string token, error;
+  if (!resolve_admin_token(dev, o.common.data, /*create=*/false, token, error)) {
+    if (!dev) {
+      print_error(error);
+      return kExitUsage;
+    }
+  }
+  SystemClock clock;
+  storage::sqlite::SqliteOptions hooks;
+  hooks.on_statement = [statement_seconds](double s) mutable { statement_seconds.observe(s); };
+  hooks.on_commit = [commit_seconds, batch_size](std::size_t n, double s) mutable {
+    commit_seconds.observe(s);
+    batch_size.observe(static_cast<double>(n));
+  };
+  auto storage = open_storage(*concept_file, o.common, clock, std::move(hooks));
+  if (!storage) return kExitRuntime;
+  if (int rc = ensure_schema(*storage, *concept_file, o, logger)) return rc;
+  if (token.empty()) {  // dev mode: made once, kept in the data directory, printed once
+    if (!resolve_admin_token(true, o.common.data, /*create=*/true, token, error)) {
+      print_error(error);
+      return kExitRuntime;
+    }
+    std::cerr << "slipway: dev mode: admin token written to " << o.common.data << "/dev-admin-token\n"
+              << "slipway: dev mode: admin token: " << token << "\n";
+  }
+  if (Status st = storage->purge_idempotency_keys(); !st) {
+    logger.log(obs::Level::kWarn, "idempotency purge failed", {{"cause", st.error().cause}});
+  }
+
+  api::AppOptions app_options;
+  app_options.admin_token = token;
+  api::App app(*concept_file, *storage, logger, metrics, std::move(app_options));
+
+  http::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.threads = o.threads;
+  http::Server server(so, app, logger, request_metrics);
+  if (Status st = server.start(); !st) {
+    print_error(st.error().detail);
+    return kExitRuntime;
+  }
+  logger.log(obs::Level::kInfo, "listening",
+             {{"address", host + ":" + std::to_string(server.port())}, {"mode", o.common.mode},
+              {"collections", std::to_string(concept_file->collections.size())}});
+  server.run([&app, &logger] {
+    app.set_draining();
+    logger.log(obs::Level::kInfo, "draining");
+  });
+  storage->close();
+  logger.log(obs::Level::kInfo, "stopped");
+  logger.flush();
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve(CLI::App& root, Run& run) {
+  auto* cmd = root.add_subcommand("serve", "Serve the concept file as an HTTP API");
+  auto opts = std::make_shared<ServeOptions>();
+  add_common_flags(*cmd, opts->common);
+  cmd->add_flag("--migrate", opts->migrate, "Apply safe migration steps at start-up")->envname("SLIPWAY_MIGRATE");
+  cmd->add_option("--threads", opts->threads, "Event loops (0: one per core)")->envname("SLIPWAY_THREADS")->capture_default_str();
+  cmd->callback([&run, opts] { run = [opts] { return serve(*opts); }; });
+}
+
+}  // namespace slipway::cli

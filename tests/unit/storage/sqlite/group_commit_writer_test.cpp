@@ -57,7 +57,9 @@ TEST(GroupCommitWriter, BatchesWritesQueuedWhileACommitIsInProgress) {
   std::promise<void> queued;
   std::shared_future<void> queued_f = queued.get_future().share();
   std::promise<void> first_done;
-  writer.submit(WriteOp{[queued_f](Connection&) -> Status {
+  std::promise<void> first_running;
+  writer.submit(WriteOp{[queued_f, &first_running](Connection&) -> Status {
+                          first_running.set_value();
                           queued_f.wait();
                           return {};
                         },
@@ -65,6 +67,7 @@ TEST(GroupCommitWriter, BatchesWritesQueuedWhileACommitIsInProgress) {
                           EXPECT_TRUE(st.has_value());
                           first_done.set_value();
                         }});
+  first_running.get_future().wait();  // the writer is inside batch 1, holding it open
   std::atomic<int> ok{0};
   std::promise<void> all_done;
   for (int i = 0; i < 10; ++i) {

@@ -1,0 +1,180 @@
+"""Integration-test harness: starts the real `slipway` binary on a free loopback port with a temporary data
+directory and speaks HTTP to it. Standard library only (runs on a fresh Debian 12 with python3)."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("SLIPWAY_BIN", "build/slipway")
+SOURCE_DIR = os.environ.get("SLIPWAY_SOURCE_DIR", os.getcwd())
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789"
+EXAMPLE = os.path.join(SOURCE_DIR, "examples", "blog", "slipway.yaml")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=15.0, what="condition"):
+    """Polls `predicate` until it returns truthy; fails after `timeout` seconds (a safety net, not a timing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+def run_cli(*args, env=None, cwd=None, timeout=60):
+    """Runs `slipway ARGS`; returns CompletedProcess with text stdout/stderr."""
+    full_env = dict(os.environ)
+    full_env.pop("SLIPWAY_ADMIN_TOKEN", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([BIN, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout)
+
+
+class Server:
+    """A started slipway. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, config=EXAMPLE, data_dir=None, env=None, args=(), admin_token=ADMIN_TOKEN, mode="production"):
+        self.config = config
+        self.own_data = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="slipway-it-")
+        self.env = env or {}
+        self.args = list(args)
+        self.admin_token = admin_token
+        self.mode = mode
+        self.port = None
+        self.proc = None
+        self.stdout_path = None
+        self.stderr_path = None
+
+    def start(self, wait_ready=True):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.pop("SLIPWAY_ADMIN_TOKEN", None)
+        if self.admin_token:
+            env["SLIPWAY_ADMIN_TOKEN"] = self.admin_token
+        env.update(self.env)
+        fd, self.stdout_path = tempfile.mkstemp(prefix="slipway-out-")
+        os.close(fd)
+        fd, self.stderr_path = tempfile.mkstemp(prefix="slipway-err-")
+        os.close(fd)
+        cmd = [BIN, "serve", "--config", self.config, "--data", self.data_dir,
+               "--listen", f"127.0.0.1:{self.port}", "--mode", self.mode, *self.args]
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self._out, stderr=self._err, env=env)
+        if wait_ready:
+            def ready():
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"slipway exited with {self.proc.returncode}: {self.stderr()}")
+                try:
+                    return self.request("GET", "/readyz", token=None).status == 200
+                except OSError:
+                    return False
+            wait_for(ready, what="/readyz")
+        return self
+
+    def stdout(self):
+        with open(self.stdout_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def log_lines(self):
+        return [json.loads(line) for line in self.stdout().splitlines() if line.startswith("{")]
+
+    def connection(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, token="admin", conn=None, raw_body=None):
+        """token: "admin" (the configured admin token), None (anonymous) or a literal token string."""
+        h = {}
+        if token == "admin":
+            h["Authorization"] = f"Bearer {self.admin_token}"
+        elif token:
+            h["Authorization"] = f"Bearer {token}"
+        data = raw_body
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        if headers:
+            h.update(headers)
+        own = conn is None
+        c = conn or self.connection()
+        try:
+            c.request(method, path, body=data, headers=h)
+            r = c.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            if own:
+                c.close()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (getattr(self, "_out", None), getattr(self, "_err", None)):
+            if f:
+                f.close()
+        return self.proc.returncode if self.proc else None
+
+    def cleanup(self):
+        self.stop()
+        if self.own_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        for p in (self.stdout_path, self.stderr_path):
+            if p and os.path.exists(p):
+                os.unlink(p)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def write_concept(directory, text, name="slipway.yaml"):
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def main():
+    """Runs the calling module's tests; exit code 0 only when all pass."""
+    unittest.main(module="__main__", verbosity=2)

@@ -1,0 +1,31 @@
+#include "storage/sql/sql_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway::sql {
+namespace {
+
+TEST(SqlBuilderParams, ResolvesRuntimeParameters) {
+  AuthContext anon;
+  AuthContext user;
+  user.id = "u1";
+  user.role = "editor";
+  EXPECT_EQ(resolve_param(Value(std::int64_t{5}), anon, 0), Value(std::int64_t{5}));
+  EXPECT_EQ(resolve_param(AuthIdParam{}, user, 0), Value(std::string("u1")));
+  EXPECT_EQ(resolve_param(AuthIdParam{}, anon, 0), Value(Null{}));
+  EXPECT_EQ(resolve_param(AuthRoleParam{}, user, 0), Value(std::string("editor")));
+  EXPECT_EQ(resolve_param(AuthRoleParam{}, anon, 0), Value(Null{}));
+  EXPECT_EQ(resolve_param(NowParam{}, anon, 1795963310123), Value(std::string("2026-11-29T14:41:50.123Z")));
+}
+
+TEST(SqlBuilderParams, NumbersPlaceholdersInAppendOrder) {
+  auto d = make_postgres_dialect();
+  SqlBuilder b(*d);
+  b.append("a = ").param(Value(std::int64_t{1})).append(" AND b = ").param(AuthIdParam{});
+  EXPECT_EQ(b.sql(), "a = $1 AND b = $2");
+  ASSERT_EQ(b.params().size(), 2u);
+  EXPECT_EQ(b.params()[1], ParamSource(AuthIdParam{}));
+}
+
+}  // namespace
+}  // namespace slipway::sql

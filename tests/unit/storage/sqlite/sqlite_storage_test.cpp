@@ -1,0 +1,272 @@
+#include "storage/sqlite/sqlite_storage.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "core/concept/loader.h"
+#include "storage/sql/dialect.h"
+#include "support/temp_dir.h"
+
+namespace slipway::storage::sqlite {
+namespace {
+
+constexpr const char* kConcept = R"(app: test
+collections:
+  authors:
+    fields:
+      name: { type: text, required: true }
+      email: { type: email, unique: true }
+      secret: { type: text, hidden: true }
+    rules:
+      view: "name != 'Hidden'"
+  posts:
+    fields:
+      title: { type: text, required: true }
+      views: { type: int, default: 0 }
+      published: { type: bool, default: false }
+      author: { type: relation, to: authors, on_delete: cascade }
+    rules:
+      list: "published = true"
+      view: "published = true"
+      create: "published = false"
+      update: "published = true"
+)";
+
+class SqliteStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = model::load_concept_string(kConcept, "test.yaml");
+    for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
+    ASSERT_TRUE(loaded.ok());
+    concept_ = std::move(loaded.concept_file);
+    SqliteOptions o;
+    o.path = dir_.file("db.sqlite");
+    auto opened = SqliteStorage::open(*concept_, o, clock_);
+    ASSERT_TRUE(opened.has_value()) << opened.error().cause;
+    storage_ = std::move(*opened);
+    auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
+    ASSERT_TRUE(plan.has_value());
+    ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
+    admin_.admin = true;
+    posts_ = concept_->find_collection("posts");
+    authors_ = concept_->find_collection("authors");
+  }
+
+  Result<CreateResult> create(const model::Collection* c, std::vector<Value> values, const AuthContext& auth,
+                              std::string key = {}, std::string fp = {}) {
+    std::promise<Result<CreateResult>> p;
+    CreateCommand cmd{c, std::move(values), std::move(key), std::move(fp)};
+    storage_->create(std::move(cmd), auth, [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  std::string author(const std::string& name, const std::string& email) {
+    auto r = create(authors_, {Value(name), Value(email), Value(std::string("s3cret"))}, admin_);
+    EXPECT_TRUE(r.has_value());
+    return r->record.id;
+  }
+
+  std::string post(const std::string& title, bool published, Value author = Value(Null{})) {
+    auto r = create(posts_, {Value(title), Value(std::int64_t{0}), Value(published), std::move(author)}, admin_);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().cause);
+    return r->record.id;
+  }
+
+  testing::TempDir dir_;
+  SystemClock clock_;
+  std::unique_ptr<model::Concept> concept_;
+  std::unique_ptr<SqliteStorage> storage_;
+  AuthContext admin_;
+  AuthContext anon_;
+  const model::Collection* posts_ = nullptr;
+  const model::Collection* authors_ = nullptr;
+};
+
+TEST_F(SqliteStorageTest, CreatedRecordsHaveSystemFieldsAndReadBack) {
+  const std::string id = post("Hello", true);
+  auto got = storage_->get(*posts_, id, admin_, {});
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->id, id);
+  EXPECT_EQ(got->version, 1);
+  EXPECT_EQ(got->created, got->updated);
+  EXPECT_EQ(got->created.size(), 24u);  // 2026-11-24T14:41:50.123Z
+  EXPECT_EQ(std::get<std::string>(got->values[0]), "Hello");
+  EXPECT_EQ(std::get<bool>(got->values[2]), true);
+}
+
+TEST_F(SqliteStorageTest, ViewRuleHidesRowsAsNotFound) {
+  const std::string hidden = post("Draft", false);
+  auto r = storage_->get(*posts_, hidden, anon_, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ProblemCode::kNotFound);
+  EXPECT_TRUE(storage_->get(*posts_, hidden, admin_, {}).has_value());
+}
+
+TEST_F(SqliteStorageTest, ListRuleIsAndedIntoTheQuery) {
+  post("a", true);
+  post("b", false);
+  post("c", true);
+  ListQuery q;
+  q.collection = posts_;
+  q.count = true;
+  auto page = storage_->list(q, anon_);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(*page->total, 2);
+  auto all = storage_->list(q, admin_);
+  EXPECT_EQ(all->items.size(), 3u);
+}
+
+TEST_F(SqliteStorageTest, AbsentRuleMeansAdminOnly) {
+  ListQuery q;
+  q.collection = authors_;  // authors has no list rule
+  auto r = storage_->list(q, anon_);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ProblemCode::kForbidden);
+}
+
+TEST_F(SqliteStorageTest, CreateRuleIsCheckedAgainstTheNewRecord) {
+  auto denied = create(posts_, {Value(std::string("x")), Value(std::int64_t{0}), Value(true), Value(Null{})}, anon_);
+  ASSERT_FALSE(denied.has_value());
+  EXPECT_EQ(denied.error().code, ProblemCode::kForbidden);
+  auto allowed = create(posts_, {Value(std::string("x")), Value(std::int64_t{0}), Value(false), Value(Null{})}, anon_);
+  ASSERT_TRUE(allowed.has_value());
+  ListQuery q;
+  q.collection = posts_;
+  EXPECT_EQ(storage_->list(q, admin_)->items.size(), 1u);  // the denied one left nothing behind
+}
+
+TEST_F(SqliteStorageTest, KeysetPagingIsStableUnderConcurrentInserts) {
+  for (int i = 0; i < 50; ++i) post("p" + std::to_string(i), true);
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    int n = 0;
+    while (!stop.load()) post("late" + std::to_string(n++), true);
+  });
+  std::set<std::string> seen;
+  std::vector<std::string> order;
+  ListQuery q;
+  q.collection = posts_;
+  q.limit = 7;
+  q.sort = {{"title", true, &posts_->fields[0]}};
+  std::set<std::string> initial;
+  for (;;) {
+    auto page = storage_->list(q, anon_);
+    ASSERT_TRUE(page.has_value()) << page.error().detail;
+    for (const auto& r : page->items) {
+      EXPECT_TRUE(seen.insert(r.id).second) << "duplicate " << r.id;
+      order.push_back(std::get<std::string>(r.values[0]));
+    }
+    if (!page->next_cursor) break;
+    q.cursor = *page->next_cursor;
+  }
+  stop = true;
+  writer.join();
+  for (std::size_t i = 1; i < order.size(); ++i) EXPECT_GE(order[i - 1], order[i]);
+  // Every row that existed before paging started was seen (no skips).
+  ListQuery all;
+  all.collection = posts_;
+  all.limit = 500;
+  all.filter = nullptr;
+  auto everything = storage_->list(all, admin_);
+  int originals = 0;
+  for (const auto& r : everything->items)
+    if (std::get<std::string>(r.values[0]).rfind("late", 0) != 0) {
+      ++originals;
+      EXPECT_TRUE(seen.count(r.id)) << "skipped " << std::get<std::string>(r.values[0]);
+    }
+  EXPECT_EQ(originals, 50);
+}
+
+TEST_F(SqliteStorageTest, UpdateChecksVersionAndBumpsIt) {
+  const std::string id = post("t", true);
+  auto update = [&](std::optional<std::int64_t> if_match) {
+    std::promise<Result<Record>> p;
+    UpdateCommand cmd;
+    cmd.collection = posts_;
+    cmd.id = id;
+    cmd.changes = {{1, Value(std::int64_t{5})}};
+    cmd.if_match = if_match;
+    storage_->update(std::move(cmd), admin_, [&](Result<Record> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  auto first = update(1);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->version, 2);
+  auto stale = update(1);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ProblemCode::kPreconditionFailed);
+}
+
+TEST_F(SqliteStorageTest, RelationToAMissingRecordIs422AndUniqueViolationIs409) {
+  auto bad = create(posts_, {Value(std::string("t")), Value(std::int64_t{0}), Value(true),
+                             Value(std::string("01a227c1-502b-7000-8000-000000000001"))},
+                    admin_);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ProblemCode::kUnprocessable);
+  ASSERT_EQ(bad.error().errors.size(), 1u);
+  EXPECT_EQ(bad.error().errors[0].field, "author");
+  author("A", "a@example.com");
+  auto dup = create(authors_, {Value(std::string("B")), Value(std::string("a@example.com")), Value(Null{})}, admin_);
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, ProblemCode::kConflict);
+}
+
+TEST_F(SqliteStorageTest, IdempotencyKeyReplaysTheFirstCreate) {
+  std::vector<Value> v{Value(std::string("t")), Value(std::int64_t{0}), Value(true), Value(Null{})};
+  auto a = create(posts_, v, admin_, "key-1", "fp");
+  auto b = create(posts_, v, admin_, "key-1", "fp");
+  ASSERT_TRUE(a.has_value());
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(a->record.id, b->record.id);
+  EXPECT_FALSE(a->replayed);
+  EXPECT_TRUE(b->replayed);
+  auto c = create(posts_, v, admin_, "key-1", "other");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.error().code, ProblemCode::kUnprocessable);
+}
+
+TEST_F(SqliteStorageTest, ExpandObeysTheRelatedCollectionsViewRule) {
+  const std::string visible = author("Ada", "ada@example.com");
+  const std::string hidden = author("Hidden", "h@example.com");
+  const std::string p1 = post("a", true, Value(visible));
+  const std::string p2 = post("b", true, Value(hidden));
+  auto r1 = storage_->get(*posts_, p1, anon_, {"author"});
+  ASSERT_TRUE(r1.has_value());
+  ASSERT_EQ(r1->expand.size(), 1u);
+  EXPECT_EQ(r1->expand[0].second->id, visible);
+  auto r2 = storage_->get(*posts_, p2, anon_, {"author"});
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_TRUE(r2->expand.empty());
+  EXPECT_EQ(storage_->get(*posts_, p2, admin_, {"author"})->expand.size(), 1u);
+}
+
+TEST_F(SqliteStorageTest, DeletingAnAuthorCascadesToPosts) {
+  const std::string a = author("Ada", "ada@example.com");
+  const std::string p = post("a", true, Value(a));
+  std::promise<Status> done;
+  storage_->remove(RemoveCommand{authors_, a, std::nullopt}, admin_, [&](Status st) { done.set_value(std::move(st)); });
+  ASSERT_TRUE(done.get_future().get().has_value());
+  auto gone = storage_->get(*posts_, p, admin_, {});
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, ProblemCode::kNotFound);
+}
+
+TEST_F(SqliteStorageTest, MigrationHistoryRecordsTheAppliedPlan) {
+  auto h = storage_->history();
+  ASSERT_TRUE(h.has_value());
+  ASSERT_EQ(h->size(), 1u);
+  EXPECT_EQ((*h)[0].version, 1);
+  EXPECT_EQ((*h)[0].applied_by, "test");
+  EXPECT_NE((*h)[0].plan.find("create collection posts"), std::string::npos);
+  auto snap = storage_->current_snapshot();
+  ASSERT_TRUE(snap.has_value() && snap->has_value());
+  auto plan = sql::plan_migration(*snap, *concept_, *sql::make_sqlite_dialect());
+  EXPECT_TRUE(plan->empty());
+}
+
+}  // namespace
+}  // namespace slipway::storage::sqlite

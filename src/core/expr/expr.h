@@ -42,6 +42,7 @@ struct BindOptions {
 };
 
 // Errors are Problem{kBadRequest, detail, position = byte offset into `text`}.
+// Callers that receive the ParsedExpr must include core/expr/parsed_expr.h (unique_ptr of an incomplete type).
 Result<std::unique_ptr<ParsedExpr>> parse(std::string_view text, const Limits& limits = {});
 Result<std::shared_ptr<const BoundExpr>> bind(const ParsedExpr& parsed, const model::Collection& collection,
                                               const model::Concept& concept_file, const BindOptions& options);

@@ -23,8 +23,8 @@ class Dialect {
   std::string quote_ident(std::string_view name) const;
   // The column type for a field type: SQLite TEXT/INTEGER/REAL; PostgreSQL text/bigint/double precision/...
   virtual std::string column_type(model::FieldType type) const = 0;
-  // LIKE with the escape clause (`~`): SQLite "LIKE ? ESCAPE '\'" (case-insensitive for ASCII),
-  // PostgreSQL "ILIKE $n ESCAPE '\'".
+  // The operator of `~`: SQLite "LIKE" (case-insensitive for ASCII), PostgreSQL "ILIKE". The compiler adds
+  // the placeholder and " ESCAPE '\'".
   virtual std::string like_operator() const = 0;
   // Null-safe equality / inequality: SQLite "IS" / "IS NOT", PostgreSQL "IS NOT DISTINCT FROM" / "IS DISTINCT FROM".
   virtual std::string null_safe_eq() const = 0;

@@ -1,0 +1,75 @@
+#include "core/expr/bound_expr.h"
+
+#include <cstdio>
+
+#include "core/concept/model.h"
+
+namespace slipway::expr {
+namespace {
+
+std::string value_text(const Value& v) {
+  if (std::holds_alternative<Null>(v)) return "null";
+  if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (const double* d = std::get_if<double>(&v)) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", *d);
+    return buf;
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) return "'" + *s + "'";
+  return std::get<JsonText>(v).text;
+}
+
+std::string operand_text(const BoundOperand& o) {
+  switch (o.kind) {
+    case BoundOperand::Kind::kColumn: return o.column;
+    case BoundOperand::Kind::kValue: return value_text(o.value);
+    case BoundOperand::Kind::kAuthId: return "@auth.id";
+    case BoundOperand::Kind::kAuthRole: return "@auth.role";
+    case BoundOperand::Kind::kNow: return "@now";
+  }
+  return "?";
+}
+
+const char* op_text(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return "=";
+    case CompareOp::kDistinct: return "IS DISTINCT FROM";
+    case CompareOp::kNotDistinct: return "IS NOT DISTINCT FROM";
+    case CompareOp::kLt: return "<";
+    case CompareOp::kLe: return "<=";
+    case CompareOp::kGt: return ">";
+    case CompareOp::kGe: return ">=";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string to_string(const BoundExpr& e) {
+  switch (e.kind) {
+    case BoundExpr::Kind::kAnd:
+    case BoundExpr::Kind::kOr: {
+      std::string out = "(";
+      for (std::size_t i = 0; i < e.children.size(); ++i) {
+        if (i) out += e.kind == BoundExpr::Kind::kAnd ? " AND " : " OR ";
+        out += to_string(*e.children[i]);
+      }
+      return out + ")";
+    }
+    case BoundExpr::Kind::kConst: return e.value ? "TRUE" : "FALSE";
+    case BoundExpr::Kind::kCompare: return operand_text(e.lhs) + " " + op_text(e.op) + " " + operand_text(e.rhs);
+    case BoundExpr::Kind::kIsNull: return operand_text(e.lhs) + (e.negated ? " IS NOT NULL" : " IS NULL");
+    case BoundExpr::Kind::kIn: {
+      std::string out = operand_text(e.lhs) + (e.negated ? " NOT IN (" : " IN (");
+      for (std::size_t i = 0; i < e.items.size(); ++i) out += (i ? ", " : "") + value_text(e.items[i]);
+      return out + ")";
+    }
+    case BoundExpr::Kind::kLike: return operand_text(e.lhs) + (e.negated ? " NOT LIKE '" : " LIKE '") + e.pattern + "'";
+    case BoundExpr::Kind::kRelated:
+      return e.relation->name + " -> " + e.target->name + "[" + to_string(*e.inner) + "]";
+  }
+  return "?";
+}
+
+}  // namespace slipway::expr

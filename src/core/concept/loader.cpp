@@ -1,0 +1,231 @@
+#include "core/concept/loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "core/concept/collection_parser.h"
+#include "core/concept/parse_context.h"
+#include "core/concept/rule_binder.h"
+#include "core/concept/yaml_guard.h"
+
+namespace slipway::model {
+namespace {
+
+const std::vector<std::string_view> kTopLevelKeys = {"app", "collections"};
+
+// Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
+// `users` collection comes with identity; it will be extended, not declared).
+const std::vector<std::string_view> kReservedCollections = {
+    "api",      "admin",   "auth",     "me",      "events", "users",   "collections", "batch",
+    "realtime", "files",   "health",   "livez",   "readyz", "metrics", "docs",        "openapi",
+    "sessions", "apikeys", "webhooks", "backups", "audit",  "schema"};
+
+// Returns the byte offset of the first byte that is not valid UTF-8 (or is NUL), or npos.
+std::size_t invalid_utf8_at(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b == 0) return i;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((b & 0xE0) == 0xC0) {
+      len = 2;
+      cp = b & 0x1F;
+    } else if ((b & 0xF0) == 0xE0) {
+      len = 3;
+      cp = b & 0x0F;
+    } else if ((b & 0xF8) == 0xF0) {
+      len = 4;
+      cp = b & 0x07;
+    } else
+      return i;
+    if (i + len > s.size()) return i;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+SourceLoc loc_of_offset(std::string_view text, std::size_t offset) {
+  SourceLoc loc{1, 1};
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++loc.line;
+      loc.column = 1;
+    } else {
+      ++loc.column;
+    }
+  }
+  return loc;
+}
+
+bool is_valid_app_name(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s[0] < 'a' || s[0] > 'z') return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
+}
+
+// Checks a collection's name; reports and returns false when it cannot be used.
+bool check_collection_name(ParseContext& ctx, const Entry& e) {
+  const SourceLoc loc = ParseContext::loc_of(e.key_node);
+  if (!is_valid_identifier(e.key)) {
+    ctx.error(loc, "invalid collection name '" + e.key +
+                       "': use a lowercase letter, then lowercase letters, digits or '_' (at most 63 characters)");
+    return false;
+  }
+  if (e.key.starts_with("sqlite_")) {
+    ctx.error(loc, "collection name '" + e.key + "' is reserved (the prefix 'sqlite_' belongs to SQLite)");
+    return false;
+  }
+  if (std::find(kReservedCollections.begin(), kReservedCollections.end(), e.key) != kReservedCollections.end()) {
+    ctx.error(loc, "collection name '" + e.key + "' is reserved");
+    return false;
+  }
+  return true;
+}
+
+void parse_app(ParseContext& ctx, const Entry& e, Concept& out) {
+  auto app = ctx.read_string(e);
+  if (!app) return;
+  if (!is_valid_app_name(*app)) {
+    ctx.error(ParseContext::value_loc(e),
+              "invalid app name '" + *app + "': use a lowercase letter, then lowercase letters, digits, '_' or '-'");
+    return;
+  }
+  out.app = *app;
+}
+
+void parse_collections(ParseContext& ctx, const Entry& e, Concept& out) {
+  auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "collections");
+  if (!entries) return;
+  if (entries->empty()) {
+    ctx.error(ParseContext::value_loc(e), "'collections' must declare at least one collection");
+    return;
+  }
+  if (entries->size() > kMaxCollections) {
+    ctx.error(ParseContext::loc_of((*entries)[kMaxCollections].key_node),
+              "the concept file has more than " + std::to_string(kMaxCollections) + " collections");
+    entries->resize(kMaxCollections);
+  }
+  CollectionNames names;
+  std::vector<const Entry*> valid;
+  for (const Entry& ce : *entries) {
+    names.all.push_back(ce.key);
+    if (check_collection_name(ctx, ce)) {
+      names.valid.insert(ce.key);
+      valid.push_back(&ce);
+    }
+  }
+  std::vector<PendingRule> rules;
+  std::vector<std::set<std::string, std::less<>>> broken;
+  out.collections.reserve(valid.size());
+  for (const Entry* ce : valid) {
+    ParsedCollection parsed = parse_collection(ctx, *ce, names);
+    for (PendingRule& r : parsed.rules) {
+      r.collection = out.collections.size();
+      rules.push_back(std::move(r));
+    }
+    broken.push_back(std::move(parsed.broken));
+    out.collections.push_back(std::move(parsed.collection));
+  }
+  // From here on the collections stay where they are: rules bind to them.
+  bind_rules(ctx, out, rules, broken);
+}
+
+LoadResult finish(ParseContext& ctx, std::unique_ptr<Concept> concept_file, const std::string& path) {
+  LoadResult result;
+  result.diagnostics = std::move(ctx.diagnostics());
+  for (Diagnostic& d : result.diagnostics) d.file = path;
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  if (result.diagnostics.empty()) result.concept_file = std::move(concept_file);
+  return result;
+}
+
+}  // namespace
+
+LoadResult load_concept_string(std::string_view text, std::string path_for_messages) {
+  ParseContext ctx(text);
+  if (text.size() > kMaxFileBytes) {
+    ctx.error(SourceLoc{1, 1}, "the file is larger than the maximum of " + std::to_string(kMaxFileBytes) + " bytes");
+    return finish(ctx, nullptr, path_for_messages);
+  }
+  if (const std::size_t bad = invalid_utf8_at(text); bad != std::string_view::npos) {
+    const char* what = text[bad] == '\0' ? "a NUL byte" : "invalid UTF-8";
+    ctx.error(loc_of_offset(text, bad), std::string("the file contains ") + what + ": it must be UTF-8 text");
+    return finish(ctx, nullptr, path_for_messages);
+  }
+  GuardResult guard = guard_yaml(text, GuardLimits{kMaxDepth, kMaxNodes});
+  for (Diagnostic& d : guard.diagnostics) ctx.error(SourceLoc{d.line, d.column}, std::move(d.message));
+  if (guard.fatal) return finish(ctx, nullptr, path_for_messages);
+
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {  // the guard pass parsed the same text: not expected
+    ctx.error(SourceLoc{e.mark.line + 1, e.mark.column + 1}, "YAML syntax error: " + e.msg);
+    return finish(ctx, nullptr, path_for_messages);
+  }
+  if (root.IsNull()) {
+    ctx.error(SourceLoc{1, 1}, "the file is empty: expected a map with 'app' and 'collections'");
+    return finish(ctx, nullptr, path_for_messages);
+  }
+  auto top = ctx.map_entries(root, ParseContext::loc_of(root), "the top level");
+  if (!top) return finish(ctx, nullptr, path_for_messages);
+
+  auto concept_file = std::make_unique<Concept>();
+  concept_file->source_path = path_for_messages;
+  bool has_app = false;
+  bool has_collections = false;
+  for (const Entry& e : ctx.known_entries(*top, kTopLevelKeys, "at top level")) {
+    if (e.key == "app") {
+      has_app = true;
+      parse_app(ctx, e, *concept_file);
+    } else if (e.key == "collections") {
+      has_collections = true;
+      parse_collections(ctx, e, *concept_file);
+    }
+  }
+  for (std::string_view key : kTopLevelKeys) {
+    const bool present = key == "app" ? has_app : has_collections;
+    if (!present && !ParseContext::misspelled(*top, kTopLevelKeys, key)) {
+      ctx.error(ParseContext::loc_of(root), "missing required key '" + std::string(key) + "' at top level");
+    }
+  }
+  return finish(ctx, std::move(concept_file), path_for_messages);
+}
+
+LoadResult load_concept_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.diagnostics.push_back(Diagnostic{path, 0, 0, std::string("cannot read file: ") + std::strerror(errno)});
+    return result;
+  }
+  // Read at most one byte past the limit: enough to know the file is too large without reading all of it.
+  std::string text(kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) {
+    LoadResult result;
+    result.diagnostics.push_back(Diagnostic{path, 0, 0, std::string("cannot read file: ") + std::strerror(errno)});
+    return result;
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return load_concept_string(text, path);
+}
+
+}  // namespace slipway::model

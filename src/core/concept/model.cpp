@@ -1,0 +1,107 @@
+#include "core/concept/model.h"
+
+#include <re2/re2.h>
+
+#include <array>
+#include <utility>
+
+namespace slipway::model {
+namespace {
+
+constexpr std::array<std::pair<FieldType, const char*>, 10> kTypeNames = {{
+    {FieldType::kText, "text"},
+    {FieldType::kInt, "int"},
+    {FieldType::kFloat, "float"},
+    {FieldType::kBool, "bool"},
+    {FieldType::kDatetime, "datetime"},
+    {FieldType::kEmail, "email"},
+    {FieldType::kUrl, "url"},
+    {FieldType::kEnum, "enum"},
+    {FieldType::kJson, "json"},
+    {FieldType::kRelation, "relation"},
+}};
+
+// Patterns come from the concept file (trusted, but written by hand): a small memory budget keeps a pathological
+// pattern from taking megabytes per compiled program; RE2 guarantees linear-time matching regardless.
+constexpr std::int64_t kPatternMaxMem = 1 << 20;
+
+class Re2Pattern final : public Pattern {
+ public:
+  Re2Pattern(std::string source, std::unique_ptr<RE2> re) : source_(std::move(source)), re_(std::move(re)) {}
+  const std::string& source() const override { return source_; }
+  bool matches(std::string_view text) const override { return RE2::FullMatch(text, *re_); }
+
+ private:
+  std::string source_;
+  std::unique_ptr<RE2> re_;
+};
+
+}  // namespace
+
+const char* field_type_name(FieldType t) {
+  for (const auto& [type, name] : kTypeNames) {
+    if (type == t) return name;
+  }
+  return "?";
+}
+
+std::optional<FieldType> parse_field_type(std::string_view name) {
+  for (const auto& [type, n] : kTypeNames) {
+    if (name == n) return type;
+  }
+  return std::nullopt;
+}
+
+const char* on_delete_name(OnDelete d) {
+  switch (d) {
+    case OnDelete::kRestrict:
+      return "restrict";
+    case OnDelete::kCascade:
+      return "cascade";
+    case OnDelete::kSetNull:
+      return "set_null";
+  }
+  return "?";
+}
+
+std::shared_ptr<const Pattern> compile_pattern(const std::string& source, std::string& error) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(kPatternMaxMem);
+  auto re = std::make_unique<RE2>(source, options);
+  if (!re->ok()) {
+    error = re->error();
+    return nullptr;
+  }
+  return std::make_shared<Re2Pattern>(source, std::move(re));
+}
+
+const Field* Collection::find_field(std::string_view name) const {
+  for (const Field& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+int Collection::field_index(std::string_view name) const {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool is_system_field(std::string_view name) {
+  for (const char* s : kSystemFields) {
+    if (name == s) return true;
+  }
+  return false;
+}
+
+const Collection* Concept::find_collection(std::string_view name) const {
+  for (const Collection& c : collections) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace slipway::model

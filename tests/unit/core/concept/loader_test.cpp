@@ -1,0 +1,306 @@
+#include "core/concept/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/concept/starter.h"
+
+namespace slipway::model {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string messages(const LoadResult& r) {
+  std::string out;
+  for (const Diagnostic& d : r.diagnostics) out += d.to_string() + "\n";
+  return out;
+}
+
+// One diagnostic expected: returns it as "line:col: message".
+std::string only_diagnostic(const LoadResult& r) {
+  EXPECT_EQ(r.diagnostics.size(), 1U) << messages(r);
+  if (r.diagnostics.empty()) return "";
+  const Diagnostic& d = r.diagnostics[0];
+  return std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message;
+}
+
+TEST(Loader, BuildsTheFullModelFromAValidFile) {
+  const fs::path path = fs::path(SLIPWAY_CASES_DIR) / "concept" / "valid_full.yaml";
+  LoadResult r = load_concept_file(path.string());
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const Concept& c = *r.concept_file;
+  EXPECT_EQ(c.app, "shop-2");
+  EXPECT_EQ(c.source_path, path.string());
+  ASSERT_EQ(c.collections.size(), 2U);
+
+  const Collection& customers = c.collections[0];
+  EXPECT_EQ(customers.name, "customers");
+  EXPECT_EQ(customers.loc.line, 5);
+  EXPECT_EQ(customers.loc.column, 3);
+  ASSERT_EQ(customers.fields.size(), 5U);
+  const Field& name = customers.fields[0];
+  EXPECT_EQ(name.type, FieldType::kText);
+  EXPECT_TRUE(name.required);
+  EXPECT_EQ(name.min, 1.0);
+  EXPECT_EQ(name.max, 80.0);
+  EXPECT_EQ(name.loc.line, 7);
+  EXPECT_EQ(name.loc.column, 7);
+  EXPECT_EQ(customers.fields[1].type, FieldType::kEmail);
+  EXPECT_TRUE(customers.fields[1].unique);
+  EXPECT_EQ(customers.fields[1].default_value, Value{std::string("nobody@example.com")});
+  EXPECT_EQ(customers.fields[2].type, FieldType::kUrl);
+  // Datetime defaults are stored in the canonical form.
+  EXPECT_EQ(customers.fields[3].default_value, Value{std::string("2020-01-02T03:04:05.000Z")});
+  EXPECT_TRUE(customers.fields[4].hidden);
+  EXPECT_TRUE(customers.fields[4].sensitive);
+  EXPECT_FALSE(customers.rules.list.has_value());  // absent: admins only
+  EXPECT_EQ(customers.body_limit, std::size_t{1} << 20);
+
+  const Collection& orders = c.collections[1];
+  ASSERT_EQ(orders.fields.size(), 7U);
+  const Field& customer = *orders.find_field("customer");
+  EXPECT_EQ(customer.type, FieldType::kRelation);
+  EXPECT_EQ(customer.to, "customers");
+  EXPECT_EQ(customer.on_delete, OnDelete::kSetNull);
+  const Field& total = *orders.find_field("total");
+  EXPECT_EQ(total.type, FieldType::kFloat);
+  EXPECT_EQ(total.max, 1e6);
+  EXPECT_EQ(total.default_value, Value{0.5});
+  EXPECT_EQ(orders.find_field("count")->default_value, Value{std::int64_t{-5}});
+  EXPECT_EQ(orders.find_field("count")->min, -5.0);
+  EXPECT_EQ(orders.find_field("paid")->default_value, Value{true});
+  EXPECT_TRUE(orders.find_field("paid")->immutable);
+  const Field& status = *orders.find_field("status");
+  EXPECT_EQ(status.type, FieldType::kEnum);
+  EXPECT_EQ(status.values, (std::vector<std::string>{"new", "paid", "sent"}));
+  EXPECT_EQ(status.default_value, Value{std::string("new")});
+  EXPECT_EQ(orders.find_field("extra")->default_value, Value{JsonText{R"({"a":[1,"2",true,null],"b":"x"})"}});
+  const Field& code = *orders.find_field("code");
+  ASSERT_NE(code.pattern, nullptr);
+  EXPECT_EQ(code.pattern->source(), "[A-Z]{3}-\\d+");
+  EXPECT_TRUE(code.pattern->matches("XYZ-42"));
+
+  ASSERT_EQ(orders.indexes.size(), 2U);
+  EXPECT_EQ(orders.indexes[0].fields, (std::vector<std::string>{"customer", "created"}));
+  EXPECT_EQ(orders.indexes[1].fields, (std::vector<std::string>{"status"}));
+  EXPECT_EQ(orders.body_limit, std::size_t{512} << 10);
+
+  for (const auto* rule :
+       {&orders.rules.list, &orders.rules.view, &orders.rules.create, &orders.rules.update, &orders.rules.remove}) {
+    ASSERT_TRUE(rule->has_value());
+    EXPECT_NE((*rule)->bound, nullptr);
+  }
+  EXPECT_EQ(orders.rules.list->source, "paid = true");
+  EXPECT_EQ(orders.rules.remove->source, "false");
+  // The rule's location is its first expression byte, inside the quotes.
+  EXPECT_EQ(orders.rules.list->loc.line, 28);
+  EXPECT_EQ(orders.rules.list->loc.column, 14);
+  EXPECT_EQ(orders.rules.create->loc.column, 15);  // plain scalar: no quote to skip
+}
+
+TEST(Loader, StarterFileLoadsWithoutDiagnostics) {
+  LoadResult r = load_concept_string(starter_concept(), "slipway.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.concept_file->app, "blog");
+  ASSERT_NE(r.concept_file->find_collection("posts"), nullptr);
+  EXPECT_TRUE(r.concept_file->find_collection("posts")->rules.list.has_value());
+}
+
+TEST(Loader, BlogExampleLoadsWithoutDiagnostics) {
+  const fs::path path = fs::path(SLIPWAY_CASES_DIR) / ".." / ".." / "examples" / "blog" / "slipway.yaml";
+  LoadResult r = load_concept_file(path.string());
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const Concept& c = *r.concept_file;
+  const Collection* posts = c.find_collection("posts");
+  ASSERT_NE(posts, nullptr);
+  EXPECT_EQ(posts->find_field("author")->to, "authors");
+  EXPECT_EQ(posts->find_field("author")->on_delete, OnDelete::kCascade);
+  EXPECT_EQ(posts->indexes.at(0).fields, (std::vector<std::string>{"published", "created"}));
+  EXPECT_TRUE(posts->rules.list.has_value());
+  EXPECT_TRUE(posts->rules.view.has_value());
+  EXPECT_FALSE(posts->rules.create.has_value());
+  EXPECT_FALSE(posts->rules.update.has_value());
+  EXPECT_FALSE(posts->rules.remove.has_value());
+}
+
+TEST(Loader, ReportsAnUnreadableFileAtLineZero) {
+  LoadResult r = load_concept_file("/nonexistent/dir/slipway.yaml");
+  ASSERT_EQ(r.diagnostics.size(), 1U);
+  EXPECT_EQ(r.diagnostics[0].to_string(),
+            "/nonexistent/dir/slipway.yaml:0:0: cannot read file: No such file or directory");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.concept_file, nullptr);
+}
+
+TEST(Loader, ReportsADirectoryAsUnreadable) {
+  LoadResult r = load_concept_file(fs::temp_directory_path().string());
+  ASSERT_EQ(r.diagnostics.size(), 1U);
+  EXPECT_EQ(r.diagnostics[0].line, 0);
+  EXPECT_TRUE(r.diagnostics[0].message.starts_with("cannot read file: ")) << messages(r);
+}
+
+TEST(Loader, UsesThePathGivenForMessages) {
+  LoadResult r = load_concept_string("app: blog\n", "conf/app.yaml");
+  EXPECT_EQ(messages(r), "conf/app.yaml:1:1: missing required key 'collections' at top level\n");
+}
+
+TEST(Loader, SortsDiagnosticsByLineThenColumn) {
+  // Rules are bound last but their errors come out in file order with the rest.
+  LoadResult r = load_concept_string(
+      "app: blog\n"
+      "collections:\n"
+      "  posts:\n"
+      "    rules: { list: \"nope = 1\" }\n"
+      "    fields: { a: { type: int, min: x } }\n"
+      "  zz: { fields: { b: { type: bool, bad: 1 } } }\n",
+      "f.yaml");
+  EXPECT_EQ(messages(r),
+            "f.yaml:4:21: rule 'list' of collection 'posts': unknown field 'nope'\n"
+            "f.yaml:5:36: expected an integer for 'min', got 'x'\n"
+            "f.yaml:6:36: unknown key 'bad' in field 'b'\n");
+}
+
+TEST(Loader, CountsColumnsInBytesAfterNonAsciiText) {
+  // "é" is two bytes: the column of 'nope' is a byte column, like yaml-cpp's marks.
+  LoadResult r = load_concept_string(
+      "app: blog\ncollections:\n  posts:\n    fields: { t: { type: text } }\n"
+      "    rules: { list: \"t = 'é' && nope = 1\" }\n",
+      "f.yaml");
+  EXPECT_EQ(only_diagnostic(r), "5:33: rule 'list' of collection 'posts': unknown field 'nope'");
+}
+
+TEST(Loader, AcceptsWindowsLineEndingsAndAByteOrderMark) {
+  LoadResult r = load_concept_string(
+      "\xEF\xBB\xBF"
+      "app: blog\r\ncollections:\r\n  posts:\r\n    fields: { t: { type: text } }\r\n"
+      "    rules: { list: \"t = 'x'\" }\r\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.concept_file->collections[0].rules.list->source, "t = 'x'");
+}
+
+TEST(LoaderHostileInput, RejectsAFileLargerThanOneMebibyte) {
+  std::string big = "app: blog\n# " + std::string(kMaxFileBytes, 'x') + "\n";
+  LoadResult r = load_concept_string(big, "big.yaml");
+  EXPECT_EQ(only_diagnostic(r), "1:1: the file is larger than the maximum of 1048576 bytes");
+}
+
+TEST(LoaderHostileInput, RejectsALargeFileOnDiskWithoutReadingItAll) {
+  const fs::path path = fs::temp_directory_path() / "slipway_concept_big_test.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << std::string(3 * kMaxFileBytes, '#');
+  }
+  LoadResult r = load_concept_file(path.string());
+  fs::remove(path);
+  EXPECT_EQ(only_diagnostic(r), "1:1: the file is larger than the maximum of 1048576 bytes");
+}
+
+TEST(LoaderHostileInput, RejectsInvalidUtf8AtItsPosition) {
+  LoadResult r = load_concept_string("app: blog\ncollections:\n  po\xffsts: {}\n", "f.yaml");
+  EXPECT_EQ(only_diagnostic(r), "3:5: the file contains invalid UTF-8: it must be UTF-8 text");
+}
+
+TEST(LoaderHostileInput, RejectsOverlongUtf8AndSurrogates) {
+  EXPECT_FALSE(load_concept_string("app: \xc0\xaf\n", "f").ok());
+  EXPECT_FALSE(load_concept_string("app: \xed\xa0\x80\n", "f").ok());
+  EXPECT_FALSE(load_concept_string("app: \xe2\x82\n", "f").ok());  // truncated
+}
+
+TEST(LoaderHostileInput, RejectsNulBytes) {
+  LoadResult r = load_concept_string(std::string("app: b\0log\n", 11), "f.yaml");
+  EXPECT_EQ(only_diagnostic(r), "1:7: the file contains a NUL byte: it must be UTF-8 text");
+}
+
+TEST(LoaderHostileInput, RejectsAnEmptyFile) {
+  EXPECT_EQ(only_diagnostic(load_concept_string("", "f.yaml")),
+            "1:1: the file is empty: expected a map with 'app' and 'collections'");
+  EXPECT_EQ(only_diagnostic(load_concept_string("\n\n   \n", "f.yaml")),
+            "1:1: the file is empty: expected a map with 'app' and 'collections'");
+}
+
+TEST(LoaderHostileInput, StopsDeeplyNestedFlowListsWithoutRecursingFurther) {
+  std::string deep = "app: " + std::string(100'000, '[') + std::string(100'000, ']') + "\n";
+  LoadResult r = load_concept_string(deep, "deep.yaml");
+  EXPECT_EQ(only_diagnostic(r), "1:69: YAML nesting is deeper than 64 levels");
+}
+
+TEST(LoaderHostileInput, StopsDeeplyNestedBlockMaps) {
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += std::string(static_cast<std::size_t>(i), ' ') + "k:\n";
+  LoadResult r = load_concept_string(deep, "deep.yaml");
+  ASSERT_EQ(r.diagnostics.size(), 1U) << messages(r);
+  EXPECT_EQ(r.diagnostics[0].message, "YAML nesting is deeper than 64 levels");
+}
+
+TEST(LoaderHostileInput, StopsAtTheNodeLimit) {
+  std::string many = "app: blog\nx: [";
+  for (std::size_t i = 0; i < kMaxNodes; ++i) many += "1,";
+  many += "1]\n";
+  ASSERT_LE(many.size(), kMaxFileBytes);
+  LoadResult r = load_concept_string(many, "many.yaml");
+  ASSERT_EQ(r.diagnostics.size(), 1U) << messages(r);
+  EXPECT_EQ(r.diagnostics[0].message, "the concept file has more than 100000 YAML nodes");
+}
+
+TEST(LoaderHostileInput, RejectsAliasBombsBeforeExpandingThem) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'z'; ++c) {
+    const char prev = static_cast<char>(c - 1);
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + prev;
+    bomb += "]\n";
+  }
+  LoadResult r = load_concept_string(bomb, "bomb.yaml");
+  EXPECT_EQ(only_diagnostic(r), "2:8: YAML aliases ('*') are not supported in the concept file: write the value out");
+}
+
+TEST(LoaderLimits, AcceptsTwoHundredCollectionsButNotMore) {
+  auto file = [](int n) {
+    std::string s = "app: big\ncollections:\n";
+    for (int i = 0; i < n; ++i) s += "  c" + std::to_string(i) + ": { fields: { x: { type: int } } }\n";
+    return s;
+  };
+  LoadResult ok = load_concept_string(file(200), "f.yaml");
+  EXPECT_TRUE(ok.ok()) << messages(ok);
+  EXPECT_EQ(only_diagnostic(load_concept_string(file(201), "f.yaml")),
+            "203:3: the concept file has more than 200 collections");
+}
+
+TEST(LoaderLimits, AcceptsTwoHundredFieldsButNotMore) {
+  auto file = [](int n) {
+    std::string s = "app: big\ncollections:\n  c:\n    fields:\n";
+    for (int i = 0; i < n; ++i) s += "      f" + std::to_string(i) + ": { type: int }\n";
+    return s;
+  };
+  LoadResult ok = load_concept_string(file(200), "f.yaml");
+  ASSERT_TRUE(ok.ok()) << messages(ok);
+  EXPECT_EQ(ok.concept_file->collections[0].fields.size(), 200U);
+  EXPECT_EQ(only_diagnostic(load_concept_string(file(201), "f.yaml")),
+            "205:7: collection 'c' has more than 200 fields");
+}
+
+TEST(LoaderLimits, BodyLimitAcceptsBytesKibAndMibUpTo64Mib) {
+  LoadResult r = load_concept_string(
+      "app: a\ncollections:\n  a: { fields: {}, body_limit: 1000 }\n  b: { fields: {}, body_limit: 64MiB }\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.concept_file->collections[0].body_limit, 1000U);
+  EXPECT_EQ(r.concept_file->collections[1].body_limit, std::size_t{64} << 20);
+}
+
+TEST(Loader, RelationMayPointToACollectionDeclaredLater) {
+  LoadResult r = load_concept_string(
+      "app: a\ncollections:\n  posts: { fields: { author: { type: relation, to: authors } } }\n"
+      "  authors: { fields: { name: { type: text } } }\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.concept_file->collections[0].fields[0].on_delete, OnDelete::kRestrict);
+}
+
+}  // namespace
+}  // namespace slipway::model

@@ -123,6 +123,7 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         err(errors, f, "url", "must be an http or https URL");
         return std::nullopt;
       }
+      if (s.empty() && f.required) return Value(std::move(s));  // reported once, as "required"
       const double len = static_cast<double>(code_points(s));
       if (f.min && len < *f.min) {
         err(errors, f, "min", "must be at least " + fmt_number(*f.min) + " characters");

@@ -1,0 +1,110 @@
+#include "http/listener.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include "http/session.h"
+#include "obs/logger.h"
+
+namespace slipway::http {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::string_view kRefusalBody =
+    "{\"type\":\"https://slipway.dev/problems/unavailable\",\"title\":\"Service Unavailable\",\"status\":503,"
+    "\"detail\":\"Too many open connections; retry shortly.\"}";
+
+const std::string& refusal() {
+  static const std::string kText =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nContent-Length: " +
+      std::to_string(kRefusalBody.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" +
+      std::string(kRefusalBody);
+  return kText;
+}
+
+}  // namespace
+
+Listener::Listener(ServerCore& core, std::vector<std::unique_ptr<Loop>>& loops)
+    : core_(core), loops_(loops), acceptor_(loops.front()->ioc), retry_(loops.front()->ioc) {}
+
+Status Listener::open(const std::string& host, std::uint16_t port) {
+  const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  auto fail = [&](const boost::system::error_code& ec) {
+    return Problem::make(ProblemCode::kInternal, "cannot listen on " + where + ": " + ec.message());
+  };
+  boost::system::error_code ec;
+  tcp::endpoint endpoint;
+  const auto address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, port);
+  } else {  // a host name ("localhost"): its first address
+    tcp::resolver resolver(loops_.front()->ioc);
+    const auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+    if (ec) return fail(ec);
+    if (results.empty()) return fail(asio::error::host_not_found);
+    endpoint = results.begin()->endpoint();
+  }
+  acceptor_.open(endpoint.protocol(), ec);
+  if (ec) return fail(ec);
+  // SO_REUSEADDR only lets a restart bind past TIME_WAIT; on Linux it never lets two listeners share a port.
+  acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  acceptor_.bind(endpoint, ec);
+  if (ec) return fail(ec);
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail(ec);
+  port_ = acceptor_.local_endpoint(ec).port();
+  return {};
+}
+
+void Listener::start() { accept(); }
+
+void Listener::stop() {
+  stopped_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  retry_.cancel();
+}
+
+void Listener::accept() {
+  if (stopped_) return;
+  Loop& target = *loops_[next_loop_++ % loops_.size()];
+  acceptor_.async_accept(target.ioc, [this, &target](boost::system::error_code ec, tcp::socket socket) {
+    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (ec) {  // EMFILE, ENFILE, ENOBUFS...: back off instead of spinning on the same error
+      core_.logger.log(obs::Level::kError, "accept failed", {{"cause", ec.message()}});
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](boost::system::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    if (core_.open_sessions.load(std::memory_order_relaxed) >= core_.options.max_connections) {
+      refuse(socket);
+    } else {
+      core_.open_sessions.fetch_add(1, std::memory_order_relaxed);
+      asio::post(target.ioc, [&core = core_, &target, s = std::move(socket)]() mutable {
+        std::make_shared<Session>(core, target, std::move(s))->start();
+      });
+    }
+    accept();
+  });
+}
+
+void Listener::refuse(tcp::socket& socket) {
+  boost::system::error_code ec;
+  // A fresh socket's send buffer is empty, so this one small non-blocking write goes out whole.
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(refusal()), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_warning_ >= std::chrono::seconds(1)) {  // at most one line a second under a flood
+    last_warning_ = now;
+    core_.logger.log(obs::Level::kWarn, "connection refused: max_connections reached",
+                     {{"max_connections", std::to_string(core_.options.max_connections)}});
+  }
+}
+
+}  // namespace slipway::http

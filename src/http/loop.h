@@ -1,0 +1,77 @@
+// Private to src/http: the state an event loop and its sessions share, and what every session sees of the server.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+
+#include "http/handler.h"
+#include "http/server.h"
+
+namespace slipway::obs {
+class Logger;
+class RequestMetrics;
+}  // namespace slipway::obs
+
+namespace slipway::http {
+
+class Session;
+
+// How a Responder on a foreign thread reaches a loop. Closed (ioc == nullptr) once the loop has stopped for good,
+// so a late Responder drops its response instead of posting to a dead io_context. Shared with sessions, which
+// may outlive the Server.
+struct Gate {
+  std::mutex mu;
+  boost::asio::io_context* ioc = nullptr;  // GUARDED_BY(mu)
+};
+
+struct Loop {
+  Loop() : ioc(1), work(ioc.get_executor()), gate(std::make_shared<Gate>()) { gate->ioc = &ioc; }
+
+  boost::asio::io_context ioc;  // concurrency hint 1: one thread runs it
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
+  std::shared_ptr<Gate> gate;
+  // Owned by the loop's thread (and by the server thread once the loop has stopped).
+  std::list<std::weak_ptr<Session>> sessions;
+  bool draining = false;
+};
+
+// The loop whose thread is the caller's, or nullptr (e.g. the storage writer thread).
+Loop* current_loop();
+void set_current_loop(Loop* loop);
+
+// What sessions share. Outlives every session callback that runs on a loop (loops stop before it dies).
+struct ServerCore {
+  ServerCore(ServerOptions o, Handler& h, obs::Logger& l, obs::RequestMetrics& m)
+      : options(std::move(o)), handler(h), logger(l), metrics(m) {}
+
+  const ServerOptions options;
+  Handler& handler;
+  obs::Logger& logger;
+  obs::RequestMetrics& metrics;
+
+  std::atomic<std::size_t> open_sessions{0};
+  std::atomic<std::size_t> in_flight{0};
+  // Set before on_drain() runs: from then on every response carries `Connection: close`, even one written
+  // before its loop has swept its sessions.
+  std::atomic<bool> draining{false};
+
+  // run() sleeps on `cv` until a stop is requested, then until open_sessions drops to zero.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop_requested = false;  // GUARDED_BY(mu)
+
+  void session_closed() {
+    if (open_sessions.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(mu);  // pairs with the waiter's predicate check: no lost wake-up
+      cv.notify_all();
+    }
+  }
+};
+
+}  // namespace slipway::http

@@ -1,0 +1,70 @@
+// Server: the HTTP/1.1 front door. Owns the event loops, the listener and every connection's session; calls the
+// Handler for each request, then records the access log line and RED metrics.
+//
+// Threading: N event loops, each an io_context run by exactly one thread; one acceptor (on loop 0) hands each new
+// connection round-robin to a loop, which then owns it for its whole life (see server.cpp for why).
+// Lifecycle: construct → start() (bind + listen) → run() (blocks) → destroy. request_stop() and SIGTERM/SIGINT
+// begin the drain; see run(). Handlers may still hold Responders after run() returns: calling one then is
+// harmless (the response is dropped), even after the Server is destroyed.
+// Thread safety: port(), in_flight() and request_stop() may be called from any thread; the rest from the owner.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "http/handler.h"
+
+namespace slipway::obs {
+class Logger;
+class RequestMetrics;
+}  // namespace slipway::obs
+
+namespace slipway::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;                        // 0: an ephemeral port; port() tells which
+  int threads = 0;                                  // event loops; 0: one per core
+  std::size_t header_limit = 16 * 1024;             // request line + headers, bytes; more → 431 and close
+  std::chrono::milliseconds header_timeout{10000};  // the whole header must arrive within (slowloris) → close
+  std::chrono::milliseconds body_timeout{30000};    // the whole body must arrive within → close
+  std::chrono::milliseconds idle_timeout{60000};    // keep-alive: wait for the next request's first byte
+  std::chrono::milliseconds drain_timeout{20000};   // on stop: longest wait for in-flight requests
+  // Open connections beyond this are accepted, answered with a canned 503 (Connection: close) and closed at
+  // once, so a flood cannot exhaust file descriptors or memory; the kernel backlog is not left to fill.
+  std::size_t max_connections = 10000;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler& handler, obs::Logger& logger, obs::RequestMetrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens. A Problem when the address is bad or taken, e.g.
+  // "cannot listen on 127.0.0.1:8080: Address already in use".
+  Status start();
+  std::uint16_t port() const;
+
+  // REQUIRES: start() succeeded. Runs the event loops until drained. On SIGTERM/SIGINT (installed here) or
+  // request_stop(): 1) calls on_drain (e.g. /readyz turns 503), 2) stops accepting, 3) closes idle keep-alive
+  // connections and lets in-flight requests finish (their responses carry `Connection: close`), bounded by
+  // drain_timeout, 4) returns.
+  void run(std::function<void()> on_drain = {});
+  // Same as a signal. May be called before run() (run() then drains at once) and from any thread.
+  void request_stop();
+  // Requests whose header has been read and whose response has not been written yet.
+  std::size_t in_flight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slipway::http

@@ -1,0 +1,419 @@
+#include "http/session.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/none.hpp>
+#include <array>
+#include <exception>
+
+#include "core/json_writer.h"
+#include "http/ids.h"
+#include "http/response_head.h"
+#include "obs/logger.h"
+#include "obs/request_metrics.h"
+
+namespace slipway::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kFirstReadSize = 8192;
+constexpr std::size_t kLingerReadSize = 16384;
+// After an error response with unread input (an oversized body), keep reading and discarding for this long so
+// closing does not reset the connection before the client has read the response.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kProblemType = "application/problem+json";
+
+template <class S>
+std::string_view sv(const S& s) {
+  return {s.data(), s.size()};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+Method to_method(bhttp::verb v) {
+  switch (v) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::patch: return Method::kPatch;
+    case bhttp::verb::delete_: return Method::kDelete;
+    case bhttp::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+std::int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The RFC 9457 body every session-made error uses (same shape as api/problem_json).
+Response problem(int status, std::string_view title, std::string_view slug, std::string_view detail,
+                 std::string_view request_id) {
+  Response r;
+  r.status = status;
+  r.content_type = kProblemType;
+  std::string& out = r.body;
+  out.reserve(160 + detail.size());
+  out.append("{\"type\":\"https://slipway.dev/problems/");
+  out.append(slug);
+  out.append("\",\"title\":");
+  append_json_string(out, title);
+  out.append(",\"status\":");
+  out.append(std::to_string(status));
+  out.append(",\"detail\":");
+  append_json_string(out, detail);
+  out.append(",\"request_id\":");
+  append_json_string(out, request_id);
+  out.push_back('}');
+  return r;
+}
+
+bool is_http_error(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
+}
+
+}  // namespace
+
+Session::Session(ServerCore& core, Loop& loop, tcp::socket&& socket)
+    : gate_(loop.gate), core_(core), loop_(loop), stream_(std::in_place, std::move(socket)),
+      connected_(Clock::now()) {
+  beast::error_code ec;
+  const auto endpoint = stream_->socket().remote_endpoint(ec);
+  if (!ec) remote_ = endpoint.address().to_string();
+  stream_->socket().set_option(tcp::no_delay(true), ec);  // a response is one write; never wait for an ACK
+}
+
+Session::~Session() = default;
+
+void Session::start() {
+  loop_.sessions.push_front(weak_from_this());
+  registration_ = loop_.sessions.begin();
+  registered_ = true;
+  wait_request();
+}
+
+void Session::on_drain() {
+  if (state_ == State::kIdle) close();
+}
+
+void Session::detach() {
+  if (!stream_) return;
+  beast::error_code ec;
+  stream_->socket().close(ec);
+  stream_.reset();
+  state_ = State::kClosed;
+}
+
+void Session::wait_request() {
+  state_ = State::kIdle;
+  if (loop_.draining || core_.draining.load(std::memory_order_relaxed)) return close();
+  if (buffer_.size() > 0) {  // pipelined: the next request is already here
+    started_ = Clock::now();
+    started_epoch_ms_ = epoch_ms();
+    return read_header();
+  }
+  if (first_request_) stream_->expires_at(connected_ + core_.options.header_timeout);
+  else stream_->expires_after(core_.options.idle_timeout);
+  stream_->async_read_some(buffer_.prepare(kFirstReadSize),
+                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                             self->on_first_bytes(ec, n);
+                           });
+}
+
+void Session::on_first_bytes(beast::error_code ec, std::size_t n) {
+  if (state_ == State::kClosed) return;
+  if (ec) return close();
+  buffer_.commit(n);
+  started_ = Clock::now();
+  started_epoch_ms_ = epoch_ms();
+  read_header();
+}
+
+void Session::read_header() {
+  state_ = State::kHeader;
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(core_.options.header_limit, UINT32_MAX)));
+  // No body limit yet: Beast would check Content-Length against its 1 MB default while parsing the header.
+  // The route's limit is known once the header is (on_header), and applied there.
+  parser_->body_limit(boost::none);
+  // The whole header within header_timeout: of the connection for its first request, else of the first byte.
+  stream_->expires_at((first_request_ ? connected_ : started_) + core_.options.header_timeout);
+  bhttp::async_read_header(*stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+}
+
+void Session::on_header(beast::error_code ec) {
+  if (state_ == State::kClosed) return;
+  first_request_ = false;
+  req_ready_ = false;
+  if (ec) {
+    if (ec == bhttp::error::header_limit) return reject(431);
+    if (ec == bhttp::error::body_limit) return reject(413);
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || !is_http_error(ec)) {
+      return close();  // the peer left or timed out: nobody to answer
+    }
+    return reject(400);
+  }
+  begin_request();
+  const std::size_t limit = core_.handler.body_limit(req_.method, req_.path);
+  parser_->body_limit(limit);
+  bool expect_continue = false;
+  if (const std::string_view expect = sv(parser_->get()[bhttp::field::expect]); !expect.empty()) {
+    if (!iequals(expect, "100-continue")) return reject(417);
+    expect_continue = true;
+  }
+  if (const auto length = parser_->content_length(); length && *length > limit) return reject(413);
+  if (parser_->is_done()) return dispatch();
+  state_ = State::kBody;
+  stream_->expires_after(core_.options.body_timeout);
+  auto read_body = [self = shared_from_this()] {
+    bhttp::async_read(*self->stream_, self->buffer_, *self->parser_,
+                      [self](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  };
+  if (!expect_continue) return read_body();
+  asio::async_write(*stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this(), read_body](beast::error_code ec, std::size_t) {
+                      if (self->state_ == State::kClosed) return;
+                      if (ec) return self->close();
+                      read_body();
+                    });
+}
+
+void Session::on_body(beast::error_code ec) {
+  if (state_ == State::kClosed) return;
+  if (ec) {
+    if (ec == bhttp::error::body_limit) return reject(413);
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || !is_http_error(ec)) {
+      return close();
+    }
+    return reject(400);
+  }
+  dispatch();
+}
+
+void Session::begin_request() {
+  auto& msg = parser_->get();
+  req_.method = to_method(msg.method());
+  req_.target = sv(msg.target());
+  const std::size_t q = req_.target.find('?');
+  req_.path = req_.target.substr(0, q);
+  req_.query = q == std::string_view::npos ? std::string_view() : req_.target.substr(q + 1);
+  req_.headers.clear();
+  for (const auto& field : msg) req_.headers.emplace_back(sv(field.name_string()), sv(field.value()));
+  req_.body.clear();
+  req_.remote_addr = remote_;
+  if (const std::string_view id = req_.header("X-Request-Id"); valid_request_id(id)) req_.request_id.assign(id);
+  else generate_request_id(req_.request_id);
+  TraceParent tp;
+  if (parse_traceparent(req_.header("traceparent"), tp)) {
+    req_.trace_id.assign(tp.trace_id);
+    req_.parent_span.assign(tp.parent_id);
+    trace_flags_.assign(tp.flags);
+  } else {
+    generate_trace_id(req_.trace_id);
+    req_.parent_span.clear();
+    trace_flags_.assign("01");
+  }
+  keep_alive_ = msg.keep_alive();
+  http10_ = msg.version() == 10;
+  req_ready_ = true;
+}
+
+void Session::dispatch() {
+  req_.body = std::move(parser_->get().body());
+  state_ = State::kHandling;
+  responded_ = false;
+  core_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  core_.metrics.inc_in_flight();
+  counted_in_flight_ = true;
+  const std::uint64_t generation = generation_;
+  const char* failure = nullptr;
+  std::string what;
+  try {
+    core_.handler.handle(req_, [self = shared_from_this(), generation](Response&& response) {
+      self->deliver(generation, std::move(response));
+    });
+  } catch (const std::exception& e) {
+    failure = "handler threw";
+    what = e.what();
+  } catch (...) {
+    failure = "handler threw";
+    what = "a non-standard exception";
+  }
+  if (!failure) return;
+  // The cause goes to the log only; the client sees a generic problem with the request id to quote.
+  core_.logger.log(obs::Level::kError, failure, {{"request_id", req_.request_id}, {"cause", what}});
+  if (generation == generation_ && state_ == State::kHandling && !responded_) {
+    on_response(generation, problem(500, "Internal Server Error", "internal", "An unexpected error occurred.",
+                                    req_.request_id));
+  }
+}
+
+void Session::deliver(std::uint64_t generation, Response&& response) {
+  // Only compares addresses: `loop_` may already be gone when a late Responder runs after the server stopped.
+  if (current_loop() == &loop_) return on_response(generation, std::move(response));
+  std::lock_guard lock(gate_->mu);
+  if (!gate_->ioc) return;  // the loop has stopped for good: nobody left to answer
+  asio::post(*gate_->ioc, [self = shared_from_this(), generation, r = std::move(response)]() mutable {
+    self->on_response(generation, std::move(r));
+  });
+}
+
+void Session::on_response(std::uint64_t generation, Response&& response) {
+  if (generation != generation_ || state_ != State::kHandling || responded_) return;  // stale, twice, or closed
+  responded_ = true;
+  resp_ = std::move(response);
+  if (resp_.status < 200 || resp_.status > 599) {
+    core_.logger.log(obs::Level::kError, "handler returned an invalid status",
+                     {{"request_id", req_.request_id}, {"status", std::to_string(resp_.status)}});
+    const std::string_view route = resp_.route;
+    resp_ = problem(500, "Internal Server Error", "internal", "An unexpected error occurred.", req_.request_id);
+    resp_.route = route;
+  }
+  write();
+}
+
+void Session::reject(int status) {
+  if (!req_ready_) {  // the header never parsed: nothing of the client's to trust
+    req_.method = Method::kOther;
+    generate_request_id(req_.request_id);
+    generate_trace_id(req_.trace_id);
+    req_.parent_span.clear();
+    trace_flags_.assign("01");
+    http10_ = false;
+  }
+  switch (status) {
+    case 413:
+      resp_ = problem(413, "Content Too Large", "payload-too-large",
+                      "The request body exceeds the limit for this route.", req_.request_id);
+      break;
+    case 417:
+      resp_ = problem(417, "Expectation Failed", "expectation-failed", "Only 'Expect: 100-continue' is supported.",
+                      req_.request_id);
+      break;
+    case 431:
+      resp_ = problem(431, "Request Header Fields Too Large", "header-too-large",
+                      "The request line and headers exceed " + std::to_string(core_.options.header_limit) + " bytes.",
+                      req_.request_id);
+      break;
+    default:
+      resp_ = problem(400, "Bad Request", "bad-request", "The request is not valid HTTP/1.1.", req_.request_id);
+      break;
+  }
+  keep_alive_ = false;
+  linger_after_write_ = true;
+  responded_ = true;
+  write();
+}
+
+void Session::write() {
+  state_ = State::kWriting;
+  if (loop_.draining || core_.draining.load(std::memory_order_relaxed)) keep_alive_ = false;
+  head_.clear();
+  const HeadOptions options{keep_alive_, http10_, req_.request_id, req_.trace_id, trace_flags_};
+  if (append_response_head(head_, resp_, options) > 0) {
+    core_.logger.log(obs::Level::kWarn, "unsafe or reserved response headers dropped",
+                     {{"request_id", req_.request_id}, {"route", resp_.route}});
+  }
+  body_bytes_ = (status_has_body(resp_.status) && req_.method != Method::kHead) ? resp_.body.size() : 0;
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(resp_.body.data(), body_bytes_)};
+  stream_->expires_after(core_.options.body_timeout);  // a client that stops reading cannot pin the connection
+  asio::async_write(*stream_, buffers,
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+}
+
+void Session::on_write(beast::error_code ec) {
+  if (state_ == State::kClosed) return;
+  finish_request();
+  if (ec) return close();
+  if (linger_after_write_) return linger();
+  if (!keep_alive_) return close();
+  parser_.reset();
+  ++generation_;
+  wait_request();
+}
+
+void Session::finish_request() {
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const std::string_view method = method_name(req_ready_ ? req_.method : Method::kOther);
+  core_.metrics.record(resp_.route, method, resp_.status, seconds);
+  obs::AccessRecord record;
+  record.time_ms = started_epoch_ms_;
+  record.method = method;
+  record.route = resp_.route;
+  record.status = resp_.status;
+  record.duration_ms = seconds * 1000.0;
+  record.bytes = body_bytes_;
+  record.request_id = req_.request_id;
+  record.trace_id = req_.trace_id;
+  record.user_id = resp_.user_id;
+  record.remote = remote_;
+  core_.logger.access(record);
+  if (counted_in_flight_) {
+    counted_in_flight_ = false;
+    core_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    core_.metrics.dec_in_flight();
+  }
+}
+
+void Session::linger() {
+  state_ = State::kLinger;
+  beast::error_code ec;
+  stream_->socket().shutdown(tcp::socket::shutdown_send, ec);
+  linger_until_ = Clock::now() + kLingerTime;
+  linger_read();
+}
+
+void Session::linger_read() {
+  buffer_.consume(buffer_.size());
+  stream_->expires_at(linger_until_);
+  stream_->async_read_some(buffer_.prepare(kLingerReadSize),
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (self->state_ == State::kClosed) return;
+                             if (ec) return self->close();  // EOF, reset or the linger time is up
+                             self->linger_read();
+                           });
+}
+
+void Session::close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  if (counted_in_flight_) {
+    counted_in_flight_ = false;
+    core_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    core_.metrics.dec_in_flight();
+  }
+  if (stream_) {
+    beast::error_code ec;
+    stream_->socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_->socket().close(ec);
+    stream_.reset();  // Beast's pending operations keep the stream's internals alive until they complete
+  }
+  parser_.reset();
+  if (registered_) {
+    loop_.sessions.erase(registration_);
+    registered_ = false;
+  }
+  core_.session_closed();
+}
+
+}  // namespace slipway::http

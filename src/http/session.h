@@ -1,0 +1,103 @@
+// Session: one HTTP/1.1 connection, owned by one event loop (private to src/http; includes Beast).
+//
+// States (each read arms the stream's deadline first; Beast's tcp_stream closes the socket when it passes):
+//
+//   kIdle ──first byte──▶ kHeader ──header ok──▶ kBody ──body ok──▶ kHandling ──Responder──▶ kWriting
+//     ▲  (idle_timeout;      │ (header_timeout,      │ (body_timeout)      (no deadline)          │
+//     │   header_timeout     │  counted from the     │                                           │
+//     │   on a new conn.)    │  first byte)          │                                           │
+//     └────────────── keep-alive ◀───────────────────┼───────────────────────────────────────────┘
+//                            │ 400 / 431             │ 413                    not keep-alive ──▶ kClosed
+//                            └──────────▶ kWriting(error) ──▶ kLinger (shutdown send, discard ≤ 2 s) ──▶ kClosed
+//
+// Invariants:
+//  1. Everything but respond() runs on the loop's thread; respond() only posts (through the Gate) or, when
+//     already on that thread, calls straight through.
+//  2. A Responder holds the session (shared_ptr) and the request generation; a stale or second call is ignored,
+//     and so is one that arrives after the connection closed.
+//  3. req_'s string_views point into parser_, which lives until the response of that request is written.
+//  4. While registered in its loop, a session has a stream; close() unregisters and destroys the stream, and the
+//     server sweeps (detach()) the ones left when the loops stop, so no socket outlives its io_context.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/loop.h"
+#include "http/request.h"
+#include "http/response.h"
+
+namespace slipway::http {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerCore& core, Loop& loop, boost::asio::ip::tcp::socket&& socket);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void start();     // loop thread: registers and waits for the first request
+  void on_drain();  // loop thread: an idle connection closes now; a busy one closes after its response
+  void detach();    // server thread, after the loops stopped: drop the socket while its io_context is alive
+
+ private:
+  enum class State : std::uint8_t { kIdle, kHeader, kBody, kHandling, kWriting, kLinger, kClosed };
+  using Clock = std::chrono::steady_clock;
+
+  void wait_request();
+  void on_first_bytes(boost::beast::error_code ec, std::size_t n);
+  void read_header();
+  void on_header(boost::beast::error_code ec);
+  void on_body(boost::beast::error_code ec);
+  void begin_request();  // fills req_ from the parsed header
+  void dispatch();
+  void deliver(std::uint64_t generation, Response&& response);  // any thread
+  void on_response(std::uint64_t generation, Response&& response);
+  void reject(int status);  // 400/413/417/431 before the handler: answer, then close with linger
+  void write();
+  void on_write(boost::beast::error_code ec);
+  void finish_request();
+  void linger();
+  void linger_read();
+  void close();
+
+  // First member: destroyed last, after the stream (invariant 4).
+  std::shared_ptr<Gate> gate_;
+  ServerCore& core_;
+  Loop& loop_;
+  std::optional<boost::beast::tcp_stream> stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::list<std::weak_ptr<Session>>::iterator registration_;
+  bool registered_ = false;
+  State state_ = State::kIdle;
+  bool first_request_ = true;
+  bool keep_alive_ = true;
+  bool linger_after_write_ = false;
+  bool responded_ = false;
+  bool counted_in_flight_ = false;
+  bool req_ready_ = false;            // req_ describes the current request (its header parsed)
+  bool http10_ = false;
+  std::uint64_t generation_ = 0;
+  Clock::time_point connected_;
+  Clock::time_point started_;         // first byte of the current request
+  std::int64_t started_epoch_ms_ = 0;
+  Clock::time_point linger_until_;
+  std::size_t body_bytes_ = 0;        // body bytes of the response being written
+  std::string remote_;
+  Request req_;
+  Response resp_;
+  std::string trace_flags_;
+  std::string head_;
+};
+
+}  // namespace slipway::http

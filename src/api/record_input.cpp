@@ -21,15 +21,15 @@ Result<json::object> parse_object(std::string_view body) {
   json::parse_options opts;
   opts.max_depth = kMaxJsonDepth;
   json::error_code ec;
-  json::monotonic_resource mr;
-  json::value v = json::parse(body, ec, &mr, opts);
+  // Default resource: the object outlives this function (a copy would keep a local resource's storage).
+  json::value v = json::parse(body, ec, {}, opts);
   if (ec) {
     if (ec == json::error::too_deep)
       return bad_json("The JSON body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels.");
     return bad_json("The request body is not valid JSON (" + ec.message() + ").");
   }
   if (!v.is_object()) return bad_json("The request body must be a JSON object.");
-  return json::object(v.as_object());  // copy out of the monotonic resource
+  return std::move(v.as_object());
 }
 
 std::size_t code_points(std::string_view s) {

@@ -41,11 +41,14 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
 App::~App() = default;
 
 std::size_t App::body_limit(http::Method method, std::string_view path) const {
-  if (method != http::Method::kPost && method != http::Method::kPatch && method != http::Method::kPut) return 0;
+  // A write to a collection gets the collection's limit. Anything else may carry a small body that is read and
+  // ignored, so the client gets the real answer (404, 405, ...) rather than a 413 about a body nobody wanted.
+  constexpr std::size_t kIgnoredBodyLimit = 64 * 1024;
   const RouteMatch m = match_route(method, path);
-  if (!m.route || !m.method_allowed) return 0;
+  if (!m.route || !m.method_allowed || (method != http::Method::kPost && method != http::Method::kPatch))
+    return kIgnoredBodyLimit;
   const model::Collection* c = concept_.find_collection(m.collection);
-  return c ? c->body_limit : 0;
+  return c ? c->body_limit : kIgnoredBodyLimit;
 }
 
 Result<AuthContext> App::authenticate(const http::Request& request) const {

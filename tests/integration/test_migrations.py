@@ -1,0 +1,183 @@
+"""Migrations: a new data dir gets the schema (recorded); a changed file makes serve refuse (exit 4, plan on stderr)
+unless --migrate; plan prints SQL marked [safe]/[DESTRUCTIVE]; destructive apply needs --allow-destructive (exit 5
+otherwise); status shows the history; data survives a safe migration."""
+
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+import harness
+from harness import run_cli
+
+V1 = """app: notes
+collections:
+  notes:
+    fields:
+      title: { type: text, required: true }
+      body:  { type: text }
+    rules:
+      list: "true"
+      view: "true"
+"""
+
+V2_ADD_FIELD = V1.replace("      body:  { type: text }\n",
+                          "      body:  { type: text }\n      stars: { type: int, default: 3 }\n")
+V3_DROP_FIELD = V2_ADD_FIELD.replace("      body:  { type: text }\n", "")
+V4_ADD_COLLECTION_AND_INDEX = V3_DROP_FIELD + """    indexes: [[stars]]
+  tags:
+    fields:
+      name: { type: text }
+"""
+
+
+class Migrations(unittest.TestCase):
+    """One data directory taken through several versions of the file, in order."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="slipway-it-migrate-")
+        cls.data = os.path.join(cls.tmp, "data")
+        cls.config = os.path.join(cls.tmp, "slipway.yaml")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def write(self, text):
+        harness.write_concept(self.tmp, text)
+
+    def cli(self, *args):
+        return run_cli(*args, "--config", self.config, "--data", self.data, env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN})
+
+    def serve_exit(self, *extra):
+        return run_cli("serve", "--config", self.config, "--data", self.data,
+                       "--listen", f"127.0.0.1:{harness.free_port()}", *extra,
+                       env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, timeout=30)
+
+    def versions(self, status_stdout):
+        return [int(v) for v in re.findall(r"^version (\d+)", status_stdout, re.M)]
+
+    def test_1_new_data_dir_gets_the_schema_and_version_1(self):
+        self.write(V1)
+        with harness.Server(config=self.config, data_dir=self.data) as s:
+            r = s.request("POST", "/api/v1/notes", body={"title": "before migration", "body": "kept"})
+            self.assertEqual(r.status, 201, r)
+            type(self).note_id = r.json()["id"]
+        p = self.cli("migrate", "status")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.versions(p.stdout), [1])
+        self.assertIn("up to date", p.stdout)
+        p = self.cli("migrate", "plan")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("nothing to do", p.stdout)
+
+    def test_2_serve_refuses_a_changed_file_with_exit_4_and_the_plan(self):
+        self.write(V2_ADD_FIELD)
+        p = self.serve_exit()
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertIn("[safe]", p.stderr)
+        self.assertIn("stars", p.stderr)
+        p = self.cli("migrate", "status")
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("pending", p.stdout)
+        self.assertEqual(self.versions(p.stdout), [1])
+
+    def test_3_plan_prints_the_sql_marked_safe_and_changes_nothing(self):
+        p = self.cli("migrate", "plan")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("-- [safe] add field notes.stars", p.stdout)
+        self.assertRegex(p.stdout, r'ALTER TABLE "notes" ADD COLUMN "stars"')
+        self.assertNotIn("DESTRUCTIVE", p.stdout)
+        self.assertEqual(self.versions(self.cli("migrate", "status").stdout), [1])
+
+    def test_4_serve_with_migrate_applies_safe_steps_and_keeps_data(self):
+        with harness.Server(config=self.config, data_dir=self.data, args=["--migrate"]) as s:
+            r = s.request("GET", f"/api/v1/notes/{self.note_id}")
+            self.assertEqual(r.status, 200, r)
+            rec = r.json()
+            self.assertEqual(rec["title"], "before migration")
+            self.assertEqual(rec["body"], "kept")
+            self.assertIn("stars", rec)
+            r = s.request("POST", "/api/v1/notes", body={"title": "after"})
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json()["stars"], 3)
+        p = self.cli("migrate", "status")
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertEqual(self.versions(p.stdout), [1, 2])
+        self.assertIn("up to date", p.stdout)
+
+    def test_5_dropping_a_field_is_destructive_and_refused_without_the_flag(self):
+        self.write(V3_DROP_FIELD)
+        p = self.cli("migrate", "plan")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("[DESTRUCTIVE] drop field notes.body", p.stdout)
+        p = self.cli("migrate", "apply")
+        self.assertEqual(p.returncode, 5, p.stdout + p.stderr)
+        self.assertIn("--allow-destructive", p.stderr)
+        self.assertEqual(self.versions(self.cli("migrate", "status").stdout), [1, 2])
+        p = self.serve_exit("--migrate")
+        self.assertIn(p.returncode, (4, 5), p.stderr)
+        self.assertIn("DESTRUCTIVE", p.stderr)
+
+    def test_6_destructive_apply_with_the_flag_succeeds_and_is_recorded(self):
+        p = self.cli("migrate", "apply", "--allow-destructive")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("applied", p.stdout)
+        p = self.cli("migrate", "status")
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertEqual(self.versions(p.stdout), [1, 2, 3])
+        self.assertIn("up to date", p.stdout)
+        with harness.Server(config=self.config, data_dir=self.data) as s:
+            rec = s.request("GET", f"/api/v1/notes/{self.note_id}").json()
+            self.assertEqual(rec["title"], "before migration")
+            self.assertNotIn("body", rec)
+            self.assertEqual(rec["stars"], 3)
+
+    def test_7_apply_adds_a_collection_and_an_index_then_nothing_to_do(self):
+        self.write(V4_ADD_COLLECTION_AND_INDEX)
+        p = self.cli("migrate", "plan")
+        self.assertIn("[safe] create collection tags", p.stdout)
+        self.assertIn("[safe] add index", p.stdout)
+        p = self.cli("migrate", "apply")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        p = self.cli("migrate", "apply")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("nothing to do", p.stdout)
+        p = self.cli("migrate", "status")
+        self.assertEqual(self.versions(p.stdout), [1, 2, 3, 4])
+        with harness.Server(config=self.config, data_dir=self.data) as s:
+            self.assertEqual(s.request("POST", "/api/v1/tags", body={"name": "t"}).status, 201)
+            self.assertEqual(s.request("GET", f"/api/v1/notes/{self.note_id}").status, 200)
+
+    def test_8_migrate_with_a_broken_file_exits_3(self):
+        self.write("app: notes\ncollections: [\n")
+        for sub in ("plan", "apply", "status"):
+            p = self.cli("migrate", sub)
+            self.assertEqual(p.returncode, 3, (sub, p.stderr))
+        self.write(V4_ADD_COLLECTION_AND_INDEX)
+
+
+class NewFieldWithoutDefault(unittest.TestCase):
+    def test_new_required_field_without_default_on_a_table_with_rows_is_not_safe(self):
+        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate2-")
+        try:
+            data = os.path.join(tmp, "data")
+            config = harness.write_concept(tmp, V1)
+            with harness.Server(config=config, data_dir=data) as s:
+                self.assertEqual(s.request("POST", "/api/v1/notes", body={"title": "x"}).status, 201)
+            harness.write_concept(tmp, V1.replace("      body:  { type: text }\n",
+                                                  "      body:  { type: text }\n      must: { type: text, required: true }\n"))
+            p = run_cli("migrate", "plan", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("DESTRUCTIVE", p.stdout)
+            p = run_cli("migrate", "apply", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 5, p.stdout + p.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+
+    harness.main()

@@ -34,12 +34,19 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t i = 0;
   while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      ++i;
-      continue;
+    // Fast path: copy the longest run of printable ASCII that needs no escaping in one append.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
     }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"': out.append("\\\""); ++i; continue;
       case '\\': out.append("\\\\"); ++i; continue;

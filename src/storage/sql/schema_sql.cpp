@@ -1,5 +1,7 @@
 #include "storage/sql/schema_sql.h"
 
+#include <algorithm>
+
 #include "core/json_writer.h"
 
 namespace slipway::sql {
@@ -13,7 +15,11 @@ std::vector<IndexSpec> index_specs(const model::Collection& c) {
   for (const auto& idx : c.indexes) {
     std::string name = c.name + "__idx";
     for (const auto& col : idx.fields) name += "__" + col;
-    out.push_back({std::move(name), idx.fields, false});
+    // Every declared index ends with id, the keyset tie-breaker, so a sorted page is read straight off the index
+    // (ORDER BY created DESC, id DESC) with no sorter, and stops after `limit` rows.
+    std::vector<std::string> columns = idx.fields;
+    if (std::find(columns.begin(), columns.end(), "id") == columns.end()) columns.emplace_back("id");
+    out.push_back({std::move(name), std::move(columns), false});
   }
   return out;
 }

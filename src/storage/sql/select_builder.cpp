@@ -21,7 +21,7 @@ void where_rule_and_filter(SqlBuilder& b, const expr::BoundExpr* rule, const exp
   }
 }
 
-// Keyset condition: the row comes strictly after the cursor row in ORDER BY (k1 dir1, ..., id ASC) where NULL
+// Keyset condition: the row comes strictly after the cursor row in ORDER BY (k1 dir1, ..., id dirN) where NULL
 // sorts first in ascending order and last in descending order (SQLite's order; PostgreSQL is told explicitly).
 void after_cursor(SqlBuilder& b, const std::vector<expr::SortKey>& sort, const DecodedCursor& cur) {
   b.append("(");
@@ -36,7 +36,7 @@ void after_cursor(SqlBuilder& b, const std::vector<expr::SortKey>& sort, const D
     }
     if (level == n) {
       column(b, "t", "id");
-      b.append(" > ").param(Value(cur.id));
+      b.append(tie_breaker_descending(sort) ? " < " : " > ").param(Value(cur.id));
     } else {
       const Value& v = cur.keys[level];
       const bool desc = sort[level].descending;
@@ -60,6 +60,8 @@ void after_cursor(SqlBuilder& b, const std::vector<expr::SortKey>& sort, const D
 }
 
 }  // namespace
+
+bool tie_breaker_descending(const std::vector<expr::SortKey>& sort) { return !sort.empty() && sort.back().descending; }
 
 std::string select_columns(const model::Collection& c, const Dialect& d, std::string_view alias) {
   std::string s;
@@ -101,7 +103,7 @@ ListSql build_list_sql(const Dialect& d, const model::Collection& c, const expr:
     b.append(k.descending ? " DESC" : " ASC").append(d.nulls_order(k.descending)).append(", ");
   }
   column(b, "t", "id");
-  b.append(" ASC LIMIT ").param(Value(static_cast<std::int64_t>(limit) + 1));
+  b.append(tie_breaker_descending(sort) ? " DESC" : " ASC").append(" LIMIT ").param(Value(static_cast<std::int64_t>(limit) + 1));
   if (count) {
     SqlBuilder cb(d);
     cb.append("SELECT COUNT(*) FROM ").ident(c.name).append(" t");

@@ -19,6 +19,10 @@ namespace slipway::sql {
 // "t"."id", "t"."created", ... for a collection.
 std::string select_columns(const model::Collection& c, const Dialect& d, std::string_view alias = "t");
 
+// The id tie-breaker follows the direction of the last sort key (ascending when there is none), so declared
+// indexes (which end with id) serve the whole ORDER BY.
+bool tie_breaker_descending(const std::vector<expr::SortKey>& sort);
+
 // Canonical sort spec text ("-created,title"), used for the cursor signature.
 std::string canonical_sort(const std::vector<expr::SortKey>& sort);
 

@@ -207,6 +207,10 @@ SqliteStorage::~SqliteStorage() { close(); }
 
 Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept& concept_file, SqliteOptions options,
                                                             const Clock& clock) {
+  // Before the first connection: no process-wide memory statistics (they put a global mutex on every
+  // sqlite3_malloc, which the reader threads would contend on).
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto impl = std::make_unique<Impl>(concept_file, std::move(options), clock);
   OpenOptions oo;
   oo.synchronous_full = impl->options.synchronous_full;

@@ -55,7 +55,7 @@ TEST(MigrationPlanner, CreatesEveryCollectionOnAnEmptyDatabase) {
             "NULL, \"version\" INTEGER NOT NULL, \"title\" TEXT, \"views\" INTEGER, \"author\" TEXT REFERENCES "
             "\"authors\"(\"id\") ON DELETE CASCADE);\n"
             "CREATE INDEX \"posts__rel__author\" ON \"posts\" (\"author\");\n"
-            "CREATE INDEX \"posts__idx__views__created\" ON \"posts\" (\"views\", \"created\");\n");
+            "CREATE INDEX \"posts__idx__views__created\" ON \"posts\" (\"views\", \"created\", \"id\");\n");
   EXPECT_EQ(plan->checksum.size(), 64u);
 }
 

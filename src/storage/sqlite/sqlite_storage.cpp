@@ -6,6 +6,8 @@
 #include <unordered_set>
 
 #include "core/clock.h"
+#include "core/expr/bound_expr.h"
+#include "storage/record_cache.h"
 #include "storage/sql/cursor.h"
 #include "storage/sql/schema_sql.h"
 #include "storage/sql/select_builder.h"
@@ -73,6 +75,21 @@ Value sort_value(const Record& r, const model::Collection& c, const std::string&
   return idx >= 0 ? r.values[static_cast<std::size_t>(idx)] : Value(Null{});
 }
 
+// True when a rule's verdict depends on the row alone (no @auth, @now or relation path), so it can be cached
+// with the row.
+bool row_only(const expr::BoundExpr& e) {
+  using K = expr::BoundOperand::Kind;
+  auto plain = [](const expr::BoundOperand& o) { return o.kind == K::kColumn || o.kind == K::kValue; };
+  if (e.kind == expr::BoundExpr::Kind::kRelated) return false;
+  if (e.kind == expr::BoundExpr::Kind::kCompare && (!plain(e.lhs) || !plain(e.rhs))) return false;
+  if ((e.kind == expr::BoundExpr::Kind::kIsNull || e.kind == expr::BoundExpr::Kind::kIn ||
+       e.kind == expr::BoundExpr::Kind::kLike) && !plain(e.lhs))
+    return false;
+  for (const auto& child : e.children)
+    if (!row_only(*child)) return false;
+  return true;
+}
+
 void bind_all(Statement& st, const std::vector<sql::ParamSource>& params, const AuthContext& auth, std::int64_t now) {
   for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i) + 1, sql::resolve_param(params[i], auth, now));
 }
@@ -98,7 +115,40 @@ struct SqliteStorage::Impl {
   };
   std::unordered_map<const model::Collection*, Prepared> prepared;
 
-  Impl(const model::Concept& c, SqliteOptions o, const Clock& k) : concept_file(c), options(std::move(o)), clock(k), uuids(k) {}
+  // Hot reads by id (see record_cache.h). Per collection: whether its view rule can be cached with the row, and
+  // which collections a delete in it can change through ON DELETE CASCADE / SET NULL (transitively).
+  RecordCache cache;
+  std::unordered_map<const model::Collection*, std::size_t> index_of;
+  std::vector<bool> view_row_only;
+  std::vector<std::vector<std::size_t>> delete_reaches;
+
+  Impl(const model::Concept& c, SqliteOptions o, const Clock& k)
+      : concept_file(c), options(std::move(o)), clock(k), uuids(k), cache(c.collections.size()) {
+    const auto& cols = c.collections;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      index_of[&cols[i]] = i;
+      view_row_only.push_back(cols[i].rules.view && row_only(*cols[i].rules.view->bound));
+    }
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      std::vector<bool> seen(cols.size(), false);
+      std::vector<std::size_t> frontier{i};
+      while (!frontier.empty()) {
+        const std::string& target = cols[frontier.back()].name;
+        frontier.pop_back();
+        for (std::size_t j = 0; j < cols.size(); ++j)
+          for (const auto& f : cols[j].fields)
+            if (f.type == model::FieldType::kRelation && f.to == target && f.on_delete != model::OnDelete::kRestrict &&
+                !seen[j]) {
+              seen[j] = true;
+              frontier.push_back(j);
+            }
+      }
+      std::vector<std::size_t> reach;
+      for (std::size_t j = 0; j < cols.size(); ++j)
+        if (seen[j]) reach.push_back(j);
+      delete_reaches.push_back(std::move(reach));
+    }
+  }
 
   Result<Connection*> reader() {
     thread_local std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
@@ -291,6 +341,29 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
   if (!conn) return std::move(conn).error();
   static const std::vector<sql::ParamSource> kIdOnly{Value(std::string())};
   const std::string sid(id);
+  const std::size_t idx = impl_->index_of.at(&c);
+  if (expand.empty() && (auth.admin || impl_->view_row_only[idx])) {
+    if (auto hit = impl_->cache.find(idx, sid)) {
+      if (!auth.admin && !hit->visible) return not_found();
+      return Record(*hit->record);
+    }
+    const std::uint64_t epoch = impl_->cache.epoch(idx);  // before the read: see record_cache.h
+    AuthContext admin;
+    admin.admin = true;
+    auto rows = impl_->query(**conn, c, p.get_admin_sql, kIdOnly, admin, &sid);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return not_found();
+    bool visible = false;
+    if (c.rules.view) {  // the verdict depends on the row only, so any caller's context gives the same answer
+      auto seen = impl_->query(**conn, c, p.get_rule_sql, p.get_rule_params, AuthContext{}, &sid);
+      if (!seen) return std::move(seen).error();
+      visible = !seen->empty();
+    }
+    auto record = std::make_shared<const Record>(std::move(rows->front()));
+    impl_->cache.insert(idx, epoch, RecordCache::Entry{record, visible});
+    if (!auth.admin && !visible) return not_found();
+    return Record(*record);
+  }
   auto rows = auth.admin ? impl_->query(**conn, c, p.get_admin_sql, kIdOnly, auth, &sid)
                          : impl_->query(**conn, c, p.get_rule_sql, p.get_rule_params, auth, &sid);
   if (!rows) return std::move(rows).error();
@@ -395,6 +468,8 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
   if (!auth.admin && !c.rules.update) return done(forbidden("update records"));
   auto result = std::make_shared<std::optional<Record>>();
   auto* impl = impl_.get();
+  const std::size_t idx = impl->index_of.at(&c);
+  std::string id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
     sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, auth.admin ? nullptr : c.rules.update->bound.get(), auth.admin);
@@ -437,7 +512,8 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     *result = std::move(r);
     return {};
   };
-  impl_->writer->submit(WriteOp{std::move(apply), [result, done = std::move(done)](Status st) {
+  impl_->writer->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
+                                  impl->cache.invalidate(idx, id);  // committed (or uncertain): before the answer
                                   if (!st) return done(std::move(st).error());
                                   done(std::move(**result));
                                 }});
@@ -447,6 +523,7 @@ void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<vo
   const model::Collection& c = *cmd.collection;
   if (!auth.admin && !c.rules.remove) return done(forbidden("delete records"));
   auto* impl = impl_.get();
+  const std::string cmd_id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
     sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, auth.admin ? nullptr : c.rules.remove->bound.get(), auth.admin);
@@ -463,7 +540,12 @@ void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<vo
     if (!st) return std::move(st).error();
     return {};
   };
-  impl_->writer->submit(WriteOp{std::move(apply), std::move(done)});
+  const std::size_t idx = impl->index_of.at(&c);
+  impl_->writer->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
+                                  impl->cache.invalidate(idx, id);
+                                  for (std::size_t other : impl->delete_reaches[idx]) impl->cache.invalidate_all(other);
+                                  done(std::move(st));
+                                }});
 }
 
 Status SqliteStorage::ping() {

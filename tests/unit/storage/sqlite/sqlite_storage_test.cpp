@@ -255,6 +255,72 @@ TEST_F(SqliteStorageTest, DeletingAnAuthorCascadesToPosts) {
   EXPECT_EQ(gone.error().code, ProblemCode::kNotFound);
 }
 
+Result<Record> patch(SqliteStorage& storage, const model::Collection* c, const std::string& id,
+                     std::vector<std::pair<int, Value>> changes, const AuthContext& auth) {
+  std::promise<Result<Record>> p;
+  UpdateCommand cmd;
+  cmd.collection = c;
+  cmd.id = id;
+  cmd.changes = std::move(changes);
+  storage.update(std::move(cmd), auth, [&](Result<Record> r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+TEST_F(SqliteStorageTest, CachedReadsSeeTheirOwnWrites) {
+  const std::string id = post("t", true);
+  ASSERT_EQ(storage_->get(*posts_, id, anon_, {})->version, 1);  // now cached
+  ASSERT_TRUE(patch(*storage_, posts_, id, {{1, Value(std::int64_t{9})}}, admin_).has_value());
+  auto after = storage_->get(*posts_, id, anon_, {});
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->version, 2);
+  EXPECT_EQ(std::get<std::int64_t>(after->values[1]), 9);
+}
+
+TEST_F(SqliteStorageTest, CachedVerdictFollowsTheRowNotTheFirstCaller) {
+  const std::string id = post("draft", false);
+  ASSERT_TRUE(storage_->get(*posts_, id, admin_, {}).has_value());  // cached by the admin
+  auto anon = storage_->get(*posts_, id, anon_, {});
+  ASSERT_FALSE(anon.has_value());
+  EXPECT_EQ(anon.error().code, ProblemCode::kNotFound);
+  ASSERT_TRUE(patch(*storage_, posts_, id, {{2, Value(true)}}, admin_).has_value());  // publish it
+  EXPECT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());
+}
+
+TEST_F(SqliteStorageTest, CascadeDeleteEvictsCachedDependents) {
+  const std::string a = author("Ada", "ada@example.com");
+  const std::string p = post("a", true, Value(a));
+  ASSERT_TRUE(storage_->get(*posts_, p, anon_, {}).has_value());  // cached
+  std::promise<Status> done;
+  storage_->remove(RemoveCommand{authors_, a, std::nullopt}, admin_, [&](Status st) { done.set_value(std::move(st)); });
+  ASSERT_TRUE(done.get_future().get().has_value());
+  auto gone = storage_->get(*posts_, p, anon_, {});
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, ProblemCode::kNotFound);
+}
+
+TEST_F(SqliteStorageTest, NoStaleEntrySurvivesConcurrentReadsAndWrites) {
+  const std::string id = post("t", true);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t)
+    readers.emplace_back([&] {
+      while (!stop.load()) (void)storage_->get(*posts_, id, anon_, {});
+    });
+  std::int64_t last = 0;
+  for (int i = 1; i <= 300; ++i) {
+    auto r = patch(*storage_, posts_, id, {{1, Value(std::int64_t{i})}}, admin_);
+    ASSERT_TRUE(r.has_value());
+    last = r->version;
+    auto seen = storage_->get(*posts_, id, anon_, {});  // read-your-writes, with readers racing the cache
+    ASSERT_TRUE(seen.has_value());
+    ASSERT_GE(seen->version, last);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(storage_->get(*posts_, id, anon_, {})->version, last);
+  EXPECT_EQ(std::get<std::int64_t>(storage_->get(*posts_, id, anon_, {})->values[1]), 300);
+}
+
 TEST_F(SqliteStorageTest, MigrationHistoryRecordsTheAppliedPlan) {
   auto h = storage_->history();
   ASSERT_TRUE(h.has_value());

@@ -112,6 +112,15 @@ int serve(const ServeOptions& o) {
     std::cerr << "slipway: dev mode: admin token written to " << o.common.data << "/dev-admin-token\n"
               << "slipway: dev mode: admin token: " << token << "\n";
   }
+  {
+    storage::sqlite::SqliteStorage* s = storage.get();
+    metrics.gauge_callback("slipway_record_cache_hit_ratio", "Share of GET-by-id reads served from the hot-read cache",
+                           {}, [s] {
+                             const double hits = static_cast<double>(s->cache_hits());
+                             const double total = hits + static_cast<double>(s->cache_misses());
+                             return total > 0 ? hits / total : 0.0;
+                           });
+  }
   if (Status st = storage->purge_idempotency_keys(); !st) {
     logger.log(obs::Level::kWarn, "idempotency purge failed", {{"cause", st.error().cause}});
   }

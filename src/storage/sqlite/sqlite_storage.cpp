@@ -565,6 +565,9 @@ void SqliteStorage::close() {
   impl_->writer->close();
 }
 
+std::uint64_t SqliteStorage::cache_hits() const { return impl_->cache.hits(); }
+std::uint64_t SqliteStorage::cache_misses() const { return impl_->cache.misses(); }
+
 Status SqliteStorage::purge_idempotency_keys() {
   const std::int64_t cutoff = impl_->clock.now_ms() - kIdempotencyTtlMs;
   return impl_->writer->run_exclusive([cutoff](Connection& conn) -> Status {

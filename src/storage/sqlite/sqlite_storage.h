@@ -48,6 +48,10 @@ class SqliteStorage final : public Storage, public SchemaManager {
   Result<std::vector<MigrationRecord>> history() override;
   Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) override;
 
+  // Hits and misses of the hot-read cache (GET by id), for the cache hit ratio metric.
+  std::uint64_t cache_hits() const;
+  std::uint64_t cache_misses() const;
+
   // Deletes idempotency keys older than 24 h. Called periodically by serve.
   Status purge_idempotency_keys();
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "api/list_cache.h"
 #include "core/auth_context.h"
 #include "core/concept/model.h"
 #include "http/handler.h"
@@ -49,6 +50,7 @@ class App final : public http::Handler {
   obs::Metrics& metrics_;
   std::string admin_digest_;  // SHA-256 of the admin token; empty: no admin token configured
   std::atomic<bool> draining_{false};
+  ListCache list_cache_;
   std::unique_ptr<Records> records_;
   friend struct Records;
 };

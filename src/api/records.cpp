@@ -9,6 +9,7 @@
 #include "api/record_input.h"
 #include "api/record_json.h"
 #include "api/routes.h"
+#include "core/expr/bound_expr.h"
 #include "core/uuid7.h"
 
 namespace slipway::api {
@@ -137,13 +138,31 @@ void App::Records::list(http::Request& req, const model::Collection& c, const Au
       return app.fail(req.request_id, bad_param("count", "count must be true or false."), respond, kListRoute);
     q.count = *cnt == "true";
   }
-  auto page = app.storage_.list(q, auth);
-  if (!page) return app.fail(req.request_id, page.error(), respond, kListRoute);
   http::Response resp;
   resp.content_type = "application/json";
   resp.route = kListRoute;
   if (auth.id) resp.user_id = *auth.id;
   resp.set_header("Cache-Control", "private, no-cache");
+  // Repeated identical queries are answered from the list cache until any write commits (see list_cache.h);
+  // anything whose result moves with time alone (@now) is always computed.
+  bool cacheable = !(q.filter && expr::references_now(*q.filter)) &&
+                   !(!auth.admin && c.rules.list && expr::references_now(*c.rules.list->bound));
+  for (const auto& name : q.expand) {
+    const model::Collection* target = app.concept_.find_collection(c.find_field(name)->to);
+    if (target && target->rules.view && expr::references_now(*target->rules.view->bound)) cacheable = false;
+  }
+  std::string cache_key;
+  std::uint64_t epoch = 0;
+  if (cacheable) {
+    cache_key = ListCache::key(c.name, req.query, auth);
+    epoch = app.storage_.write_epoch();  // before the read: see storage.h
+    if (auto hit = app.list_cache_.find(cache_key, epoch)) {
+      resp.body = **hit;
+      return respond(std::move(resp));
+    }
+  }
+  auto page = app.storage_.list(q, auth);
+  if (!page) return app.fail(req.request_id, page.error(), respond, kListRoute);
   JsonWriter w(resp.body);
   w.begin_object().key("items").begin_array();
   for (const auto& r : page->items) write_record(w, r, c, app.concept_, projection);
@@ -151,6 +170,7 @@ void App::Records::list(http::Request& req, const model::Collection& c, const Au
   if (page->next_cursor) w.string(*page->next_cursor); else w.null();
   if (page->total) w.key("total").integer(*page->total);
   w.end_object();
+  if (cacheable) app.list_cache_.insert(std::move(cache_key), epoch, std::make_shared<const std::string>(resp.body));
   respond(std::move(resp));
 }
 

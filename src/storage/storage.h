@@ -95,6 +95,10 @@ class Storage {
   virtual void update(UpdateCommand command, AuthContext auth, std::function<void(Result<Record>)> done) = 0;
   virtual void remove(RemoveCommand command, AuthContext auth, std::function<void(Status)> done) = 0;
 
+  // A counter bumped after every committed write and before that write is answered. A read that noted the
+  // epoch before it started is current as long as the epoch has not moved (response caches key on it).
+  virtual std::uint64_t write_epoch() const = 0;
+
   // Database reachable and the writer healthy (for /readyz).
   virtual Status ping() = 0;
   // Stops accepting writes, commits what is queued, closes connections. Idempotent.

@@ -72,4 +72,11 @@ std::string to_string(const BoundExpr& e) {
   return "?";
 }
 
+bool references_now(const BoundExpr& e) {
+  if (e.lhs.kind == BoundOperand::Kind::kNow || e.rhs.kind == BoundOperand::Kind::kNow) return true;
+  for (const auto& child : e.children)
+    if (references_now(*child)) return true;
+  return e.inner && references_now(*e.inner);
+}
+
 }  // namespace slipway::expr

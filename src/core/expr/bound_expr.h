@@ -78,6 +78,10 @@ struct BoundExpr {
   std::unique_ptr<const BoundExpr> inner;
 };
 
+// Whether the expression (including relation-path subexpressions) uses @now: its result then changes with
+// time alone, so nothing derived from it may be cached.
+bool references_now(const BoundExpr& e);
+
 // A compact rendering for tests and logs, e.g. (views > 10 OR views IS NULL).
 std::string to_string(const BoundExpr& e);
 

@@ -105,6 +105,7 @@ struct SqliteStorage::Impl {
   std::unique_ptr<GroupCommitWriter> writer;
   std::uint64_t instance_id = g_instance_ids.fetch_add(1);
   std::atomic<bool> closed{false};
+  std::atomic<std::uint64_t> write_epoch{0};
 
   // Per-collection statements built once (hot path): get by id as admin / under the view rule, insert.
   struct Prepared {
@@ -457,7 +458,8 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
     *result = CreateResult{std::move(r), false};
     return {};
   };
-  impl_->writer->submit(WriteOp{std::move(apply), [result, done = std::move(done)](Status st) {
+  impl_->writer->submit(WriteOp{std::move(apply), [impl, result, done = std::move(done)](Status st) {
+                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   if (!st) return done(std::move(st).error());
                                   done(std::move(**result));
                                 }});
@@ -514,6 +516,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
   };
   impl_->writer->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
                                   impl->cache.invalidate(idx, id);  // committed (or uncertain): before the answer
+                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   if (!st) return done(std::move(st).error());
                                   done(std::move(**result));
                                 }});
@@ -544,9 +547,12 @@ void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<vo
   impl_->writer->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
                                   impl->cache.invalidate(idx, id);
                                   for (std::size_t other : impl->delete_reaches[idx]) impl->cache.invalidate_all(other);
+                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   done(std::move(st));
                                 }});
 }
+
+std::uint64_t SqliteStorage::write_epoch() const { return impl_->write_epoch.load(std::memory_order_seq_cst); }
 
 Status SqliteStorage::ping() {
   if (impl_->closed.load()) return Problem::make(ProblemCode::kUnavailable, "The database is closed.");

@@ -41,6 +41,7 @@ class SqliteStorage final : public Storage, public SchemaManager {
   void create(CreateCommand command, AuthContext auth, std::function<void(Result<CreateResult>)> done) override;
   void update(UpdateCommand command, AuthContext auth, std::function<void(Result<Record>)> done) override;
   void remove(RemoveCommand command, AuthContext auth, std::function<void(Status)> done) override;
+  std::uint64_t write_epoch() const override;
   Status ping() override;
   void close() override;
 

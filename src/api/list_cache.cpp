@@ -1,0 +1,36 @@
+#include "api/list_cache.h"
+
+#include <functional>
+
+namespace slipway::api {
+
+std::string ListCache::key(std::string_view collection, std::string_view query, const AuthContext& auth) {
+  std::string k;
+  k.reserve(collection.size() + query.size() + 48);
+  k.append(collection).push_back('\0');
+  k.append(query).push_back('\0');
+  k.push_back(auth.admin ? 'A' : 'u');
+  if (auth.id) k.append(*auth.id);
+  k.push_back('\0');
+  if (auth.role) k.append(*auth.role);
+  return k;
+}
+
+ListCache::Shard& ListCache::shard(const std::string& key) { return shards_[std::hash<std::string>{}(key) % kShards]; }
+
+std::optional<std::shared_ptr<const std::string>> ListCache::find(const std::string& key, std::uint64_t epoch) {
+  Shard& s = shard(key);
+  std::lock_guard lock(s.mu);
+  auto it = s.map.find(key);
+  if (it == s.map.end() || it->second.epoch != epoch) return std::nullopt;
+  return it->second.body;
+}
+
+void ListCache::insert(std::string key, std::uint64_t epoch, std::shared_ptr<const std::string> body) {
+  Shard& s = shard(key);
+  std::lock_guard lock(s.mu);
+  if (s.map.size() >= kMaxEntries) s.map.clear();
+  s.map.insert_or_assign(std::move(key), Entry{epoch, std::move(body)});
+}
+
+}  // namespace slipway::api

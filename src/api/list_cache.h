@@ -1,0 +1,45 @@
+// ListCache: rendered list responses for repeated identical queries, valid while storage's write epoch has not
+// moved (any committed write anywhere invalidates every entry, so relation paths, expand and cascades can never
+// serve stale rows). Queries whose filter or rules use @now are never cached (the caller decides).
+// Key: collection, the raw query string, and who asks (admin flag, @auth.id, @auth.role).
+// Bounded: kMaxEntries per shard; a full shard is cleared.
+// Thread safety: all methods from any thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/auth_context.h"
+
+namespace slipway::api {
+
+class ListCache {
+ public:
+  static std::string key(std::string_view collection, std::string_view query, const AuthContext& auth);
+  // The body cached for `key` at exactly `epoch`, or nullopt.
+  std::optional<std::shared_ptr<const std::string>> find(const std::string& key, std::uint64_t epoch);
+  // `epoch` must have been read before the list was computed.
+  void insert(std::string key, std::uint64_t epoch, std::shared_ptr<const std::string> body);
+
+ private:
+  static constexpr std::size_t kShards = 8;
+  static constexpr std::size_t kMaxEntries = 512;
+  struct Entry {
+    std::uint64_t epoch;
+    std::shared_ptr<const std::string> body;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> map;  // GUARDED_BY(mu)
+  };
+  Shard& shard(const std::string& key);
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace slipway::api

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/clock.h"
+#include "core/json_writer.h"
 #include "core/uuid7.h"
 
 namespace slipway::api {
@@ -65,7 +66,9 @@ bool valid_url(std::string_view s) {
 
 std::string fmt_number(double d) {
   if (d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
-  return std::to_string(d);
+  std::string out;
+  append_json_double(out, d);  // shortest round-trip form: 0.5, not 0.500000
+  return out;
 }
 
 void err(std::vector<FieldError>& errors, const Field& f, std::string code, std::string message) {

@@ -37,6 +37,12 @@ bool acceptable(const std::string& token, std::string& error) {
 
 }  // namespace
 
+bool admin_token_configured() {
+  const char* env = std::getenv("SLIPWAY_ADMIN_TOKEN");
+  const char* file = std::getenv("SLIPWAY_ADMIN_TOKEN_FILE");
+  return (env && *env) || (file && *file);
+}
+
 bool resolve_admin_token(bool dev, const std::string& data_dir, bool create, std::string& token, std::string& error) {
   const char* env = std::getenv("SLIPWAY_ADMIN_TOKEN");
   const char* file = std::getenv("SLIPWAY_ADMIN_TOKEN_FILE");

@@ -20,7 +20,8 @@ void add_check(CLI::App& root, Run& run) {
       auto concept_file = load_concept(opts->config);
       if (!concept_file) return kExitConcept;
       std::string token, error;
-      if (!resolve_admin_token(opts->mode == "dev", opts->data, /*create=*/false, token, error) && opts->mode != "dev") {
+      if (!resolve_admin_token(opts->mode == "dev", opts->data, /*create=*/false, token, error) &&
+          (opts->mode != "dev" || admin_token_configured())) {
         print_error(error);
         return kExitUsage;
       }

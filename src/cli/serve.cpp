@@ -1,7 +1,11 @@
 // `slipway serve`: where everything is wired (STYLE: no singletons; dependencies go in through constructors).
 //   concept file → storage (+ schema check/migration) → logger, metrics → App → HTTP server → run until drained.
 #include <CLI/CLI.hpp>
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "api/app.h"
 #include "cli/admin_token.h"
@@ -89,7 +93,8 @@ int serve(const ServeOptions& o) {
 
   std::string token, error;
   if (!resolve_admin_token(dev, o.common.data, /*create=*/false, token, error)) {
-    if (!dev) {
+    token.clear();  // never keep a rejected token
+    if (!dev || admin_token_configured()) {
       print_error(error);
       return kExitUsage;
     }
@@ -121,9 +126,18 @@ int serve(const ServeOptions& o) {
                              return total > 0 ? hits / total : 0.0;
                            });
   }
-  if (Status st = storage->purge_idempotency_keys(); !st) {
-    logger.log(obs::Level::kWarn, "idempotency purge failed", {{"cause", st.error().cause}});
-  }
+  // Expired idempotency keys are deleted at start-up and then hourly (replays are bounded to 24 h by the query
+  // itself; this only keeps the table small).
+  std::jthread purger([&storage, &logger](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    do {
+      if (Status st = storage->purge_idempotency_keys(); !st)
+        logger.log(obs::Level::kWarn, "idempotency purge failed", {{"cause", st.error().cause}});
+      cv.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+    } while (!stop.stop_requested());
+  });
 
   api::AppOptions app_options;
   app_options.admin_token = token;
@@ -145,6 +159,8 @@ int serve(const ServeOptions& o) {
     app.set_draining();
     logger.log(obs::Level::kInfo, "draining");
   });
+  purger.request_stop();
+  purger.join();
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");
   logger.flush();

@@ -156,6 +156,13 @@ class Cli(unittest.TestCase):
         line = self.assert_one_line_error(p)
         self.assertNotIn("SECRETVAL", line)  # never echo the secret
 
+    def test_short_admin_token_is_refused_in_dev_mode_too(self):
+        # Dev mode only generates a token when none is configured; a configured bad one is never used.
+        p = run_cli("serve", "--config", harness.EXAMPLE, "--data", os.path.join(self.tmp, "d"), "--mode", "dev",
+                    "--listen", f"127.0.0.1:{harness.free_port()}", env={"SLIPWAY_ADMIN_TOKEN": "short"}, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("at least 32 characters", self.assert_one_line_error(p))
+
     def test_admin_token_file_is_accepted(self):
         token_file = os.path.join(self.tmp, "token")
         with open(token_file, "w") as f:

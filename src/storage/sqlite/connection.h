@@ -26,7 +26,7 @@ class Statement {
 
   void bind(int index, const Value& v);  // 1-based
   // SQLITE_ROW → true, SQLITE_DONE → false, error → Problem (kInternal with the SQLite message as cause,
-  // kConflict for a UNIQUE violation, kUnprocessable for a FOREIGN KEY violation).
+  // kConflict for a UNIQUE or FOREIGN KEY violation; callers that know better remap, e.g. create → 422).
   Result<bool> step();
   void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
 

@@ -399,10 +399,16 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
                                "This Idempotency-Key was already used with a different request.");
         }
         const std::string record_id((*lease)->column_text(1));
-        AuthContext admin;
-        admin.admin = true;
-        auto rows = impl->query(conn, c, impl->prepared.at(&c).get_admin_sql, {Value(std::string())}, admin, &record_id);
+        // The replay shows the record as the caller may see it now: through the view rule for everyone but the
+        // admin, so a guessed key and body can never reveal a row the caller may not view.
+        const Impl::Prepared& p = impl->prepared.at(&c);
+        auto rows = auth.admin || !c.rules.view
+                        ? impl->query(conn, c, p.get_admin_sql, {Value(std::string())}, AuthContext{true, {}, {}}, &record_id)
+                        : impl->query(conn, c, p.get_rule_sql, p.get_rule_params, auth, &record_id);
         if (!rows) return std::move(rows).error();
+        if (!auth.admin && (!c.rules.view || rows->empty()))
+          return Problem::make(ProblemCode::kConflict,
+                               "This Idempotency-Key was already used; the record it created is not visible to you.");
         if (rows->empty()) return not_found();
         *result = CreateResult{std::move(rows->front()), true};
         return {};

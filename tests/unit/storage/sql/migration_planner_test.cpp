@@ -141,6 +141,17 @@ TEST(MigrationPlanner, UniqueBecomesAnIndexStep) {
             std::string::npos);
 }
 
+TEST(MigrationPlanner, RemovingUniqueDropsItsIndex) {
+  auto d = make_sqlite_dialect();
+  auto after = blog();
+  after.collections[0].fields[0].unique = true;   // authors.name unique → unique index
+  auto with_unique = schema_snapshot(after);
+  after.collections[0].fields[0].unique = false;  // and back: the unique index goes
+  auto plan = plan_migration(with_unique, after, *d);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(all_sql(*plan), "DROP INDEX IF EXISTS \"authors__unique__name\";\n");
+}
+
 TEST(MigrationPlanner, DroppingACollectionIsDestructive) {
   auto d = make_sqlite_dialect();
   auto after = blog();

@@ -229,6 +229,20 @@ TEST_F(SqliteStorageTest, IdempotencyKeyReplaysTheFirstCreate) {
   EXPECT_EQ(c.error().code, ProblemCode::kUnprocessable);
 }
 
+TEST_F(SqliteStorageTest, AnIdempotentReplayNeverRevealsARowTheCallerMayNotView) {
+  // posts: create rule "published = false", view rule "published = true": an anonymous draft is created, but
+  // whoever replays its key and body must not be shown the draft.
+  std::vector<Value> v{Value(std::string("draft")), Value(std::int64_t{0}), Value(false), Value(Null{})};
+  auto first = create(posts_, v, anon_, "shared-key", "fp");
+  ASSERT_TRUE(first.has_value()) << first.error().detail;
+  auto replay = create(posts_, v, anon_, "shared-key", "fp");
+  ASSERT_FALSE(replay.has_value());
+  EXPECT_EQ(replay.error().code, ProblemCode::kConflict);
+  ListQuery q;
+  q.collection = posts_;
+  EXPECT_EQ(storage_->list(q, admin_)->items.size(), 1u);  // and no duplicate was created
+}
+
 TEST_F(SqliteStorageTest, ExpandObeysTheRelatedCollectionsViewRule) {
   const std::string visible = author("Ada", "ada@example.com");
   const std::string hidden = author("Hidden", "h@example.com");

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/json_writer.h"
+#include "core/text_formats.h"
 #include "core/uuid7.h"
 
 namespace slipway::api {
@@ -31,37 +32,6 @@ Result<json::object> parse_object(std::string_view body) {
   }
   if (!v.is_object()) return bad_json("The request body must be a JSON object.");
   return std::move(v.as_object());
-}
-
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
-  return n;
-}
-
-bool valid_email(std::string_view s) {
-  if (s.size() > 254) return false;
-  const auto at = s.find('@');
-  if (at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) return false;
-  const auto domain = s.substr(at + 1);
-  if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.')
-    return false;
-  for (unsigned char c : s)
-    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' || c == ';' || c == '\\' || c == '"')
-      return false;
-  return true;
-}
-
-bool valid_url(std::string_view s) {
-  if (s.size() > 2048) return false;
-  std::string_view rest;
-  if (s.starts_with("https://")) rest = s.substr(8);
-  else if (s.starts_with("http://")) rest = s.substr(7);
-  else return false;
-  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') return false;
-  for (unsigned char c : s)
-    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\') return false;
-  return true;
 }
 
 std::string fmt_number(double d) {
@@ -127,7 +97,7 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         return std::nullopt;
       }
       if (s.empty() && f.required) return Value(std::move(s));  // reported once, as "required"
-      const double len = static_cast<double>(code_points(s));
+      const double len = static_cast<double>(utf8_code_points(s));
       if (f.min && len < *f.min) {
         err(errors, f, "min", "must be at least " + fmt_number(*f.min) + " characters");
         return std::nullopt;

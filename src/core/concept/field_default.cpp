@@ -5,37 +5,10 @@
 #include "core/clock.h"
 #include "core/concept/collection_parser.h"
 #include "core/json_writer.h"
+#include "core/text_formats.h"
 
 namespace slipway::model {
 namespace {
-
-std::size_t code_points(std::string_view s) {
-  // The file was checked to be valid UTF-8: count the bytes that are not continuation bytes.
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-bool looks_like_email(std::string_view s) {
-  const std::size_t at = s.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 == s.size() || s.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  return std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; });
-}
-
-bool looks_like_url(std::string_view s) {
-  std::string lower(s.substr(0, 8));
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
-  std::size_t rest = 0;
-  if (lower.rfind("https://", 0) == 0)
-    rest = 8;
-  else if (lower.rfind("http://", 0) == 0)
-    rest = 7;
-  else
-    return false;
-  if (rest >= s.size() || s[rest] == '/') return false;
-  return std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; });
-}
 
 // A YAML value as compact JSON. Quoted scalars are strings; plain ones become booleans, numbers or strings.
 void to_json(const YAML::Node& n, std::string& out) {
@@ -163,7 +136,7 @@ std::optional<Value> parse_default(ParseContext& ctx, const Entry& e, const Fiel
     }
     return Value{s};
   }
-  const double length = static_cast<double>(code_points(s));
+  const double length = static_cast<double>(utf8_code_points(s));
   if (f.min && length < *f.min) {
     ctx.error(loc, "default" + of + " is shorter than min (" + format_number(*f.min) + " characters)");
     return std::nullopt;
@@ -172,11 +145,11 @@ std::optional<Value> parse_default(ParseContext& ctx, const Entry& e, const Fiel
     ctx.error(loc, "default" + of + " is longer than max (" + format_number(*f.max) + " characters)");
     return std::nullopt;
   }
-  if (f.type == FieldType::kEmail && !looks_like_email(s)) {
+  if (f.type == FieldType::kEmail && !valid_email(s)) {
     ctx.error(loc, "default" + of + " is not a valid email address");
     return std::nullopt;
   }
-  if (f.type == FieldType::kUrl && !looks_like_url(s)) {
+  if (f.type == FieldType::kUrl && !valid_url(s)) {
     ctx.error(loc, "default" + of + " is not a valid http(s) URL");
     return std::nullopt;
   }

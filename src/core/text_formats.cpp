@@ -1,0 +1,46 @@
+#include "core/text_formats.h"
+
+namespace slipway {
+
+std::size_t utf8_code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+  return n;
+}
+
+bool valid_email(std::string_view s) {
+  if (s.size() > 254) return false;
+  const auto at = s.find('@');
+  if (at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos) return false;
+  const auto domain = s.substr(at + 1);
+  if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.')
+    return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' || c == ';' || c == '\\' ||
+        c == '"')
+      return false;
+  return true;
+}
+
+bool valid_url(std::string_view s) {
+  if (s.size() > 2048) return false;
+  auto starts_with_ci = [s](std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      char c = s[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (c != prefix[i]) return false;
+    }
+    return true;
+  };
+  std::string_view rest;
+  if (starts_with_ci("https://")) rest = s.substr(8);
+  else if (starts_with_ci("http://")) rest = s.substr(7);
+  else return false;
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\') return false;
+  return true;
+}
+
+}  // namespace slipway

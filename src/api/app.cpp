@@ -5,19 +5,15 @@
 #include "api/problem_json.h"
 #include "api/records.h"
 #include "api/routes.h"
+#include "core/ascii.h"
 #include "core/json_writer.h"
+#include "core/sha256.h"
 #include "obs/logger.h"
 #include "obs/metrics.h"
 
 namespace slipway::api {
 namespace {
 
-std::string sha256(std::string_view s) {
-  std::string out(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(s.data()),
-                     s.size());
-  return out;
-}
 
 http::Response text(int status, std::string content_type, std::string body, std::string_view route) {
   http::Response r;
@@ -35,7 +31,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
          AppOptions options)
     : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics),
       records_(std::make_unique<Records>(Records{*this})) {
-  if (!options.admin_token.empty()) admin_digest_ = sha256(options.admin_token);
+  if (!options.admin_token.empty()) admin_digest_ = sha256_raw(options.admin_token);
 }
 
 App::~App() = default;
@@ -60,11 +56,8 @@ Result<AuthContext> App::authenticate(const http::Request& request) const {
     return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
   };
   if (header.size() <= kBearer.size() || header.size() > 4096) return unauthorized();
-  bool bearer = true;
-  for (std::size_t i = 0; i < kBearer.size(); ++i)
-    bearer &= std::tolower(static_cast<unsigned char>(header[i])) == std::tolower(static_cast<unsigned char>(kBearer[i]));
-  if (!bearer || admin_digest_.empty()) return unauthorized();
-  const std::string presented = sha256(header.substr(kBearer.size()));
+  if (!ascii_istarts_with(header, kBearer) || admin_digest_.empty()) return unauthorized();
+  const std::string presented = sha256_raw(header.substr(kBearer.size()));
   // Constant time: both sides are 32-byte digests, so neither the length nor the content of the secret leaks.
   if (sodium_memcmp(presented.data(), admin_digest_.data(), presented.size()) != 0) return unauthorized();
   auth.admin = true;

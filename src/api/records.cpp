@@ -1,7 +1,5 @@
 #include "api/records.h"
 
-#include <sodium.h>
-
 #include <charconv>
 
 #include "api/problem_json.h"
@@ -9,7 +7,9 @@
 #include "api/record_input.h"
 #include "api/record_json.h"
 #include "api/routes.h"
+#include "core/ascii.h"
 #include "core/expr/bound_expr.h"
+#include "core/sha256.h"
 #include "core/uuid7.h"
 
 namespace slipway::api {
@@ -38,11 +38,7 @@ bool is_json_content_type(std::string_view ct) {
   const std::size_t semi = ct.find(';');
   std::string_view type = ct.substr(0, semi);
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  if (type.size() != 16) return false;
-  constexpr std::string_view kJson = "application/json";
-  for (std::size_t i = 0; i < type.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(type[i])) != kJson[i]) return false;
-  return true;
+  return ascii_iequals(type, "application/json");
 }
 
 Result<std::vector<std::string>> parse_expand(std::string_view text, const model::Collection& c, bool admin) {
@@ -70,17 +66,6 @@ Result<std::vector<std::string>> parse_expand(std::string_view text, const model
   return out;
 }
 
-std::string hex_sha256(std::string_view s) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : h) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
-}
 
 http::Response record_response(int status, const storage::Record& r, const model::Collection& c,
                                const model::Concept& concept_file, const Projection& projection, const AuthContext& auth) {
@@ -192,7 +177,7 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
   }
   if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
   std::string lower(id);
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  ascii_to_lower(lower);
   auto rec = app.storage_.get(c, lower, auth, expand);
   if (!rec) return app.fail(req.request_id, rec.error(), respond, kRecordRoute);
   const std::string etag = record_etag(*rec);
@@ -229,7 +214,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
   cmd.values = std::move(*values);
   if (!key.empty()) {
     cmd.idempotency_key = std::move(key);
-    cmd.idempotency_fingerprint = hex_sha256(req.body);
+    cmd.idempotency_fingerprint = sha256_hex(req.body);
   }
   App* self = &app;
   std::string request_id = req.request_id;
@@ -266,7 +251,7 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
   if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
   cmd.collection = &c;
   cmd.id = std::string(id);
-  for (auto& ch : cmd.id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  ascii_to_lower(cmd.id);
   cmd.changes = std::move(*changes);
   cmd.validate = [&c](const storage::Record& merged) { return validate_required(merged.values, c); };
   App* self = &app;
@@ -296,7 +281,7 @@ void App::Records::remove(http::Request& req, const model::Collection& c, std::s
   if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
   cmd.collection = &c;
   cmd.id = std::string(id);
-  for (auto& ch : cmd.id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  ascii_to_lower(cmd.id);
   App* self = &app;
   std::string request_id = req.request_id;
   std::string user = auth.id.value_or("");

@@ -1,5 +1,7 @@
 #include "core/text_formats.h"
 
+#include "core/ascii.h"
+
 namespace slipway {
 
 std::size_t utf8_code_points(std::string_view s) {
@@ -24,18 +26,9 @@ bool valid_email(std::string_view s) {
 
 bool valid_url(std::string_view s) {
   if (s.size() > 2048) return false;
-  auto starts_with_ci = [s](std::string_view prefix) {
-    if (s.size() < prefix.size()) return false;
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-      char c = s[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      if (c != prefix[i]) return false;
-    }
-    return true;
-  };
   std::string_view rest;
-  if (starts_with_ci("https://")) rest = s.substr(8);
-  else if (starts_with_ci("http://")) rest = s.substr(7);
+  if (ascii_istarts_with(s, "https://")) rest = s.substr(8);
+  else if (ascii_istarts_with(s, "http://")) rest = s.substr(7);
   else return false;
   if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') return false;
   for (unsigned char c : s)

@@ -1,5 +1,7 @@
 #include "http/response_head.h"
 
+#include "core/ascii.h"
+
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 #include <chrono>
@@ -10,16 +12,6 @@
 namespace slipway::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -45,9 +37,9 @@ bool safe_value(std::string_view v) {
 
 // Headers the session owns; a handler's copy would duplicate or contradict them.
 bool reserved(std::string_view n) {
-  return iequals(n, "content-length") || iequals(n, "transfer-encoding") || iequals(n, "connection") ||
-         iequals(n, "date") || iequals(n, "x-request-id") || iequals(n, "traceparent") ||
-         iequals(n, "x-content-type-options") || iequals(n, "keep-alive") || iequals(n, "upgrade");
+  return ascii_iequals(n, "content-length") || ascii_iequals(n, "transfer-encoding") || ascii_iequals(n, "connection") ||
+         ascii_iequals(n, "date") || ascii_iequals(n, "x-request-id") || ascii_iequals(n, "traceparent") ||
+         ascii_iequals(n, "x-content-type-options") || ascii_iequals(n, "keep-alive") || ascii_iequals(n, "upgrade");
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT", formatted once per second per thread.
@@ -111,7 +103,7 @@ std::size_t append_response_head(std::string& out, const Response& r, const Head
   std::size_t skipped = 0;
   for (const auto& [name, value] : r.headers) {
     if (!safe_name(name) || !safe_value(value) || reserved(name) ||
-        (!r.content_type.empty() && iequals(name, "content-type"))) {
+        (!r.content_type.empty() && ascii_iequals(name, "content-type"))) {
       ++skipped;
       continue;
     }

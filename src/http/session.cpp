@@ -1,5 +1,7 @@
 #include "http/session.h"
 
+#include "core/ascii.h"
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
@@ -35,16 +37,6 @@ std::string_view sv(const S& s) {
   return {s.data(), s.size()};
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 Method to_method(bhttp::verb v) {
   switch (v) {
@@ -178,7 +170,7 @@ void Session::on_header(beast::error_code ec) {
   parser_->body_limit(limit);
   bool expect_continue = false;
   if (const std::string_view expect = sv(parser_->get()[bhttp::field::expect]); !expect.empty()) {
-    if (!iequals(expect, "100-continue")) return reject(417);
+    if (!ascii_iequals(expect, "100-continue")) return reject(417);
     expect_continue = true;
   }
   if (const auto length = parser_->content_length(); length && *length > limit) return reject(413);

@@ -1,12 +1,11 @@
 #include "storage/sql/migration_planner.h"
 
-#include <sodium.h>
-
 #include <boost/json.hpp>
 #include <map>
 #include <set>
 
 #include "core/json_writer.h"
+#include "core/sha256.h"
 #include "storage/sql/schema_sql.h"
 
 namespace slipway::sql {
@@ -183,17 +182,7 @@ std::string schema_snapshot(const model::Concept& c) {
   return out;
 }
 
-std::string snapshot_checksum(const std::string& snapshot) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(snapshot.data()), snapshot.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : h) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
-}
+std::string snapshot_checksum(const std::string& snapshot) { return sha256_hex(snapshot); }
 
 Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous, const model::Concept& target,
                                      const Dialect& d) {

@@ -14,11 +14,12 @@ void add_check(CLI::App& root, Run& run) {
   add_common_flags(*cmd, *opts);
   cmd->callback([&run, opts] {
     run = [opts]() -> int {
+      auto concept_file = load_concept(opts->config);
+      if (!concept_file) return kExitConcept;
+      apply_file_settings(*opts, *concept_file);
       std::string host;
       std::uint16_t port = 0;
       if (!validate_common(*opts, host, port)) return kExitUsage;
-      auto concept_file = load_concept(opts->config);
-      if (!concept_file) return kExitConcept;
       std::string token, error;
       if (!resolve_admin_token(opts->mode == "dev", opts->data, /*create=*/false, token, error) &&
           (opts->mode != "dev" || admin_token_configured())) {

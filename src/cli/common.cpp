@@ -15,9 +15,22 @@ namespace slipway::cli {
 void add_common_flags(CLI::App& app, CommonOptions& o) {
   app.add_option("--config", o.config, "The concept file")->envname("SLIPWAY_CONFIG")->capture_default_str();
   app.add_option("--data", o.data, "The data directory (database, backups)")->envname("SLIPWAY_DATA")->capture_default_str();
-  app.add_option("--listen", o.listen, "HOST:PORT to listen on")->envname("SLIPWAY_LISTEN")->capture_default_str();
-  app.add_option("--log-level", o.log_level, "debug|info|warn|error")->envname("SLIPWAY_LOG_LEVEL")->capture_default_str();
+  o.listen_options.push_back(
+      app.add_option("--listen", o.listen, "HOST:PORT to listen on")->envname("SLIPWAY_LISTEN")->capture_default_str());
+  o.log_level_options.push_back(app.add_option("--log-level", o.log_level, "debug|info|warn|error")
+                                    ->envname("SLIPWAY_LOG_LEVEL")
+                                    ->capture_default_str());
   app.add_option("--mode", o.mode, "dev|production")->envname("SLIPWAY_MODE")->capture_default_str();
+}
+
+void apply_file_settings(CommonOptions& o, const model::Concept& c) {
+  auto given = [](const std::vector<CLI::Option*>& options) {
+    for (const CLI::Option* opt : options)
+      if (opt->count() > 0) return true;  // from the flag or its env var
+    return false;
+  };
+  if (c.server.listen && !given(o.listen_options)) o.listen = *c.server.listen;
+  if (c.server.log_level && !given(o.log_level_options)) o.log_level = *c.server.log_level;
 }
 
 void print_error(const std::string& message) { std::cerr << "slipway: " << message << "\n"; }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/concept/model.h"
@@ -12,6 +13,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }
 
 namespace slipway::cli {
@@ -22,7 +24,14 @@ struct CommonOptions {
   std::string listen = "127.0.0.1:8080";
   std::string log_level = "info";
   std::string mode = "production";
+  // The CLI11 options behind listen and log_level (one per subcommand that has them), to tell whether a flag or
+  // env var set them: only then does the concept file's `server:` value not apply.
+  std::vector<CLI::Option*> listen_options;
+  std::vector<CLI::Option*> log_level_options;
 };
+
+// Flags > env > file > defaults: takes `server.listen` / `server.log_level` from the file unless given otherwise.
+void apply_file_settings(CommonOptions& options, const model::Concept& concept_file);
 
 // Adds --config, --data, --listen, --log-level, --mode (with their SLIPWAY_* env names) to a subcommand.
 void add_common_flags(CLI::App& app, CommonOptions& options);

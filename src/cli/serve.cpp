@@ -65,16 +65,17 @@ int ensure_schema(storage::sqlite::SqliteStorage& storage, const model::Concept&
   return kExitOk;
 }
 
-int serve(const ServeOptions& o) {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!validate_common(o.common, host, port)) return kExitUsage;
+int serve(ServeOptions& o) {
   if (o.threads < 0 || o.threads > 256) {
     print_error("--threads must be from 0 (one per core) to 256");
     return kExitUsage;
   }
   auto concept_file = load_concept(o.common.config);
   if (!concept_file) return kExitConcept;
+  apply_file_settings(o.common, *concept_file);
+  std::string host;
+  std::uint16_t port = 0;
+  if (!validate_common(o.common, host, port)) return kExitUsage;
   const bool dev = o.common.mode == "dev";
 
   obs::Logger logger;

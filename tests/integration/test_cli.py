@@ -205,6 +205,22 @@ class Cli(unittest.TestCase):
         p = run_cli("check", "--config", os.path.join(self.tmp, "none.yaml"), env=env, cwd=self.tmp)
         self.assertNotEqual(p.returncode, 0)
 
+    def test_listen_precedence_is_flag_then_env_then_file_then_default(self):
+        with open(harness.EXAMPLE) as f:
+            text = f.read()
+        config = harness.write_concept(self.tmp, text + "\nserver:\n  listen: 127.0.0.1:9999\n", "server.yaml")
+        env = {"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}
+        p = run_cli("check", "--config", config, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("listen 127.0.0.1:9999", p.stdout)          # the file beats the default
+        p = run_cli("check", "--config", config, env=dict(env, SLIPWAY_LISTEN="127.0.0.1:7777"))
+        self.assertIn("listen 127.0.0.1:7777", p.stdout)          # env beats the file
+        p = run_cli("check", "--config", config, "--listen", "127.0.0.1:6666",
+                    env=dict(env, SLIPWAY_LISTEN="127.0.0.1:7777"))
+        self.assertIn("listen 127.0.0.1:6666", p.stdout)          # the flag beats env
+        p = run_cli("check", "--config", harness.EXAMPLE, env=env)
+        self.assertIn("listen 127.0.0.1:8080", p.stdout)          # the default
+
 
 if __name__ == "__main__":
     harness.main()

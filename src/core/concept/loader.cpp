@@ -14,7 +14,8 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kTopLevelKeys = {"app", "collections"};
+const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server"};
+const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
 // `users` collection comes with identity; it will be extended, not declared).
@@ -108,6 +109,36 @@ void parse_app(ParseContext& ctx, const Entry& e, Concept& out) {
   out.app = *app;
 }
 
+// HOST:PORT or [IPv6]:PORT with a port from 0 to 65535.
+bool valid_listen(std::string_view l) {
+  const std::size_t colon = l.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == l.size() || l.size() - colon - 1 > 5) return false;
+  const std::string_view port = l.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  return std::stoul(std::string(port)) <= 65535;
+}
+
+void parse_server(ParseContext& ctx, const Entry& e, Concept& out) {
+  auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "server");
+  if (!entries) return;
+  for (const Entry& se : ctx.known_entries(*entries, kServerKeys, "in 'server'")) {
+    auto value = ctx.read_string(se);
+    if (!value) continue;
+    if (se.key == "listen") {
+      if (!valid_listen(*value)) {
+        ctx.error(ParseContext::value_loc(se), "invalid listen address '" + *value +
+                                                   "': expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
+        continue;
+      }
+      out.server.listen = *value;
+    } else if (*value != "debug" && *value != "info" && *value != "warn" && *value != "error") {
+      ctx.error(ParseContext::value_loc(se), "invalid log_level '" + *value + "': expected debug, info, warn or error");
+    } else {
+      out.server.log_level = *value;
+    }
+  }
+}
+
 void parse_collections(ParseContext& ctx, const Entry& e, Concept& out) {
   auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "collections");
   if (!entries) return;
@@ -198,9 +229,11 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
     } else if (e.key == "collections") {
       has_collections = true;
       parse_collections(ctx, e, *concept_file);
+    } else if (e.key == "server") {
+      parse_server(ctx, e, *concept_file);
     }
   }
-  for (std::string_view key : kTopLevelKeys) {
+  for (std::string_view key : {std::string_view("app"), std::string_view("collections")}) {
     const bool present = key == "app" ? has_app : has_collections;
     if (!present && !ParseContext::misspelled(*top, kTopLevelKeys, key)) {
       ctx.error(ParseContext::loc_of(root), "missing required key '" + std::string(key) + "' at top level");

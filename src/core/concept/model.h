@@ -95,8 +95,16 @@ struct Collection {
 inline constexpr const char* kSystemFields[] = {"id", "created", "updated", "version"};
 bool is_system_field(std::string_view name);
 
+// Server settings the file may carry (`server:`). Flags and SLIPWAY_* env vars override them; `mode` and secrets
+// are deliberately not settable here (a committed file must not switch production into dev mode or hold secrets).
+struct ServerSettings {
+  std::optional<std::string> listen;     // HOST:PORT
+  std::optional<std::string> log_level;  // debug|info|warn|error
+};
+
 struct Concept {
   std::string app;
+  ServerSettings server;
   std::vector<Collection> collections;  // in file order
   std::string source_path;              // the file it was loaded from, for diagnostics
 

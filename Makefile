@@ -5,7 +5,10 @@ BENCH_BUILD ?= build-bench
 JOBS        ?= $(shell nproc)
 CMAKE_GEN   := -G Ninja
 
-.PHONY: deps build run test asan bench clean check-layers format
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: deps build run test asan bench fuzz clean check-layers format
 
 deps:
 	@scripts/install-deps
@@ -38,6 +41,18 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	python3 bench/http/run.py --build $(BENCH_BUILD) --out $(BUILD)/bench/results.json
 
+# libFuzzer targets (clang; not part of `make test`): each runs FUZZ_SECONDS on its corpus in $(FUZZ_BUILD)/corpus.
+$(FUZZ_BUILD)/build.ninja: | deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSLIPWAY_FUZZ=ON
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target filter_fuzz concept_fuzz body_fuzz
+	for t in filter concept body; do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
+	  $(FUZZ_BUILD)/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/seeds/$$t || exit 1; \
+	done
+
 check-layers:
 	@scripts/check-layers
 
@@ -45,4 +60,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h' 'tests/*.cpp' 'bench/*.cpp')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -27,10 +27,20 @@ std::optional<std::shared_ptr<const std::string>> ListCache::find(const std::str
 }
 
 void ListCache::insert(std::string key, std::uint64_t epoch, std::shared_ptr<const std::string> body) {
+  const std::size_t size = key.size() + body->size();
+  if (body->size() > kMaxBodyBytes) return;
   Shard& s = shard(key);
   std::lock_guard lock(s.mu);
-  if (s.map.size() >= kMaxEntries) s.map.clear();
-  s.map.insert_or_assign(std::move(key), Entry{epoch, std::move(body)});
+  if (auto it = s.map.find(key); it != s.map.end()) {
+    s.bytes -= it->first.size() + it->second.body->size();
+    s.map.erase(it);
+  }
+  if (s.map.size() >= kMaxEntries || s.bytes + size > kMaxShardBytes) {
+    s.map.clear();
+    s.bytes = 0;
+  }
+  s.bytes += size;
+  s.map.emplace(std::move(key), Entry{epoch, std::move(body)});
 }
 
 }  // namespace slipway::api

@@ -2,7 +2,8 @@
 // moved (any committed write anywhere invalidates every entry, so relation paths, expand and cascades can never
 // serve stale rows). Queries whose filter or rules use @now are never cached (the caller decides).
 // Key: collection, the raw query string, and who asks (admin flag, @auth.id, @auth.role).
-// Bounded: kMaxEntries per shard; a full shard is cleared.
+// Bounded by bytes, not only entries: a body over kMaxBodyBytes is never cached, and a shard past kMaxShardBytes
+// (or kMaxEntries) is cleared, so distinct large queries cannot grow memory past kShards * kMaxShardBytes.
 // Thread safety: all methods from any thread.
 #pragma once
 
@@ -30,6 +31,8 @@ class ListCache {
  private:
   static constexpr std::size_t kShards = 8;
   static constexpr std::size_t kMaxEntries = 512;
+  static constexpr std::size_t kMaxBodyBytes = 256 * 1024;
+  static constexpr std::size_t kMaxShardBytes = 4 * 1024 * 1024;
   struct Entry {
     std::uint64_t epoch;
     std::shared_ptr<const std::string> body;
@@ -37,6 +40,7 @@ class ListCache {
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, Entry> map;  // GUARDED_BY(mu)
+    std::size_t bytes = 0;                        // GUARDED_BY(mu): keys + bodies held
   };
   Shard& shard(const std::string& key);
   std::array<Shard, kShards> shards_;

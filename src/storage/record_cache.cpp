@@ -30,20 +30,43 @@ std::optional<RecordCache::Entry> RecordCache::find(std::size_t collection, std:
   return it->second;
 }
 
+std::size_t RecordCache::approximate_size(const Record& r) {
+  std::size_t n = sizeof(Record) + r.id.size() + r.created.size() + r.updated.size();
+  for (const Value& v : r.values) {
+    n += sizeof(Value);
+    if (const auto* s = std::get_if<std::string>(&v)) n += s->size();
+    if (const auto* j = std::get_if<JsonText>(&v)) n += j->text.size();
+  }
+  return n;
+}
+
 void RecordCache::insert(std::size_t collection, std::uint64_t epoch_at_load, Entry entry) {
+  const std::size_t size = approximate_size(*entry.record);
+  if (size > kMaxRecordBytes) return;
   Shard& s = shard(collection, entry.record->id);
   std::lock_guard lock(s.mu);
   if (epoch(collection) != epoch_at_load) return;  // a write landed since the row was read
-  if (s.map.size() >= max_per_shard_) s.map.clear();
+  if (auto it = s.map.find(entry.record->id); it != s.map.end()) {
+    s.bytes -= approximate_size(*it->second.record);
+    s.map.erase(it);
+  }
+  if (s.map.size() >= max_per_shard_ || s.bytes + size > kMaxShardBytes) {
+    s.map.clear();
+    s.bytes = 0;
+  }
+  s.bytes += size;
   std::string key = entry.record->id;
-  s.map.insert_or_assign(std::move(key), std::move(entry));
+  s.map.emplace(std::move(key), std::move(entry));
 }
 
 void RecordCache::invalidate(std::size_t collection, std::string_view id) {
   collections_[collection]->epoch.fetch_add(1, std::memory_order_seq_cst);  // before the erase: see the header
   Shard& s = shard(collection, id);
   std::lock_guard lock(s.mu);
-  s.map.erase(std::string(id));
+  if (auto it = s.map.find(std::string(id)); it != s.map.end()) {
+    s.bytes -= approximate_size(*it->second.record);
+    s.map.erase(it);
+  }
 }
 
 void RecordCache::invalidate_all(std::size_t collection) {
@@ -51,6 +74,7 @@ void RecordCache::invalidate_all(std::size_t collection) {
   for (Shard& s : collections_[collection]->shards) {
     std::lock_guard lock(s.mu);
     s.map.clear();
+    s.bytes = 0;
   }
 }
 

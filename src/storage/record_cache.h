@@ -5,7 +5,8 @@
 // epoch; invalidate() bumps the epoch *before* erasing under the shard lock. Whatever the interleaving, a row read
 // from a snapshot older than a commit is either refused at insert or erased by the invalidation.
 // Assumes slipway is the only writer of the database (it is: one writer per database by design).
-// Bounded: each shard holds at most max_entries/kShards entries; a full shard is cleared (cheap, rare).
+// Bounded by entries and bytes: a record over kMaxRecordBytes is never cached; a shard past max_entries/kShards
+// entries or kMaxShardBytes is cleared (cheap, rare), so one collection holds at most kShards * kMaxShardBytes.
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -45,10 +46,14 @@ class RecordCache {
 
  private:
   static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+  static constexpr std::size_t kMaxShardBytes = 2 * 1024 * 1024;
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, Entry> map;  // GUARDED_BY(mu)
+    std::size_t bytes = 0;                        // GUARDED_BY(mu): approximate size of the records held
   };
+  static std::size_t approximate_size(const Record& r);
   struct PerCollection {
     std::atomic<std::uint64_t> epoch{0};
     std::array<Shard, kShards> shards;

@@ -39,6 +39,7 @@ $(BENCH_BUILD)/build.ninja: | deps
 
 bench: deps $(BENCH_BUILD)/build.ninja
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	$(BENCH_BUILD)/bench/micro_bench --benchmark_min_time=0.2
 	python3 bench/http/run.py --build $(BENCH_BUILD) --out $(BUILD)/bench/results.json
 
 # libFuzzer targets (clang; not part of `make test`): each runs FUZZ_SECONDS on its corpus in $(FUZZ_BUILD)/corpus.

@@ -20,17 +20,13 @@ INJECTIONS = [
 ]
 
 
-class HostileInput(unittest.TestCase):
+class HostileInput(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
+        super().setUpClass()
         cls.seeded = create_many(cls.server, "posts", [{"title": f"seed {i}", "published": True} for i in range(10)])
         cls.author = cls.server.request("POST", "/api/v1/authors", body={"name": "Seed", "email": "s@example.com"}).json()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def assert_intact(self):
         """The tables and their rows survived: admin still sees all seeded posts and the author."""

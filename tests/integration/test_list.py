@@ -6,11 +6,10 @@ import harness
 from itutil import assert_problem, create_many, quote
 
 
-class ListParameters(unittest.TestCase):
+class ListParameters(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
+        super().setUpClass()
         s = cls.server
         cls.ada = s.request("POST", "/api/v1/authors", body={"name": "Ada", "email": "ada@example.com"}).json()
         cls.bob = s.request("POST", "/api/v1/authors", body={"name": "Bob", "email": "bob@example.com"}).json()
@@ -21,9 +20,6 @@ class ListParameters(unittest.TestCase):
                            "body": "100% sure_thing" if i == 7 else None})
         cls.posts = create_many(s, "posts", bodies, threads=1)  # one thread: creation order = title order
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def get(self, query, token="admin"):
         return self.server.request("GET", "/api/v1/posts" + query, token=token)

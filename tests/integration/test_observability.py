@@ -16,16 +16,7 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 SECRET_BODY = "body-secret-" + uuid.uuid4().hex
 
 
-class HealthAndRouting(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class HealthAndRouting(harness.ServerTestCase):
     def test_livez_and_readyz_are_200_for_anyone(self):
         for path in ("/livez", "/readyz"):
             r = self.server.request("GET", path, token=None)
@@ -77,16 +68,7 @@ class HealthAndRouting(unittest.TestCase):
             conn.close()
 
 
-class RequestIdsAndTracing(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class RequestIdsAndTracing(harness.ServerTestCase):
     def test_every_response_has_a_generated_request_id(self):
         ids = set()
         for path in ("/livez", "/api/v1/posts", "/nope"):
@@ -128,11 +110,10 @@ class RequestIdsAndTracing(unittest.TestCase):
         self.assertNotEqual(a.split("-")[1], b.split("-")[1])
 
 
-class AccessLog(unittest.TestCase):
+class AccessLog(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
+        super().setUpClass()
         s = cls.server
         cls.rid = "log-test-" + uuid.uuid4().hex[:12]
         cls.created = s.request("POST", "/api/v1/authors", body={"name": SECRET_BODY, "email": "log@example.com"},
@@ -144,9 +125,6 @@ class AccessLog(unittest.TestCase):
                   headers={"X-Request-Id": cls.bad_token_rid})
         cls.line = cls.find(cls.get_rid)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     @classmethod
     def find(cls, rid):
@@ -201,11 +179,10 @@ class AccessLog(unittest.TestCase):
             self.assertNotIn(SECRET_BODY, text)
 
 
-class Metrics(unittest.TestCase):
+class Metrics(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
+        super().setUpClass()
         s = cls.server
         s.request("POST", "/api/v1/authors", body={"name": "m", "email": "m@example.com"})
         for _ in range(3):
@@ -218,9 +195,6 @@ class Metrics(unittest.TestCase):
         cls.resp = harness.wait_for(scraped, what="request metrics")
         cls.text = cls.resp.body.decode()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def samples(self, name):
         out = []

@@ -11,18 +11,14 @@ from itutil import create_many, quote
 ROWS = 1000
 
 
-class PagingUnderConcurrentInserts(unittest.TestCase):
+class PagingUnderConcurrentInserts(harness.ServerTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
+        super().setUpClass()
         bodies = [{"title": f"row {i:04d}", "views": i % 50, "published": i % 2 == 0} for i in range(ROWS)]
         cls.initial = create_many(cls.server, "posts", bodies, threads=4)
         cls.initial_ids = {r["id"] for r in cls.initial}
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def page_through(self, query, limit=37, token="admin"):
         """Pages through the list while two other threads insert; returns (ids in page order, inserted count)."""

@@ -9,16 +9,7 @@ import harness
 from itutil import TIME_RE, UUID7_RE, admin_total, assert_problem, error_pairs, quote
 
 
-class RecordsApi(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class RecordsApi(harness.ServerTestCase):
     def req(self, *a, **kw):
         return self.server.request(*a, **kw)
 

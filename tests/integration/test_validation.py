@@ -181,16 +181,7 @@ collections:
         self.assertEqual(r.status, 201, r)
 
 
-class ProblemShape(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.Server().start()
-        cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class ProblemShape(harness.ServerTestCase):
     def test_every_error_status_is_a_problem_with_the_request_id(self):
         s = self.server
         cases = [

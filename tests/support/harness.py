@@ -168,6 +168,16 @@ class Server:
         self.cleanup()
 
 
+class ServerTestCase(unittest.TestCase):
+    """A TestCase class with one started server (the blog example) shared by its tests, cleaned up even when
+    setUpClass fails."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.addClassCleanup(cls.server.cleanup)
+
+
 def write_concept(directory, text, name="slipway.yaml"):
     path = os.path.join(directory, name)
     with open(path, "w") as f:

@@ -1,5 +1,7 @@
 #include "api/query_string.h"
 
+#include "core/utf8.h"
+
 namespace slipway::api {
 namespace {
 
@@ -34,30 +36,6 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
     } else {
       out.push_back(c);
     }
-  }
-  return true;
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) { ++i; continue; }
-    std::size_t n;
-    std::uint32_t cp;
-    if ((c & 0xe0) == 0xc0) { n = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { n = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { n = 4; cp = c & 0x07; }
-    else return false;
-    if (i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) return false;
-    if (cp >= 0xd800 && cp <= 0xdfff) return false;
-    i += n;
   }
   return true;
 }

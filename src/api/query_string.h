@@ -25,6 +25,5 @@ class QueryParams {
 
 // Percent-decodes; false on a bad escape.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
-bool valid_utf8(std::string_view s);
 
 }  // namespace slipway::api

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/json_writer.h"
 #include "core/text_formats.h"
+#include "core/utf8.h"
 #include "core/uuid7.h"
 
 namespace slipway::api {

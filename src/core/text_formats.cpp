@@ -4,12 +4,6 @@
 
 namespace slipway {
 
-std::size_t utf8_code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
-  return n;
-}
-
 bool valid_email(std::string_view s) {
   if (s.size() > 254) return false;
   const auto at = s.find('@');

@@ -7,8 +7,6 @@
 
 namespace slipway {
 
-// Code points of valid UTF-8 text (counts the bytes that are not continuation bytes).
-std::size_t utf8_code_points(std::string_view s);
 // local@domain.tld: one '@', a dotted domain, no spaces, controls or <>(),;\" characters, at most 254 bytes.
 bool valid_email(std::string_view s);
 // http:// or https:// (scheme case-insensitive) with a host, no spaces, controls or <>"\ characters, ≤ 2048 bytes.

@@ -6,6 +6,7 @@
 #include "core/concept/collection_parser.h"
 #include "core/json_writer.h"
 #include "core/text_formats.h"
+#include "core/utf8.h"
 
 namespace slipway::model {
 namespace {

@@ -10,6 +10,7 @@
 #include "core/concept/parse_context.h"
 #include "core/concept/rule_binder.h"
 #include "core/concept/yaml_guard.h"
+#include "core/utf8.h"
 
 namespace slipway::model {
 namespace {
@@ -24,40 +25,9 @@ const std::vector<std::string_view> kReservedCollections = {
     "realtime", "files",   "health",   "livez",   "readyz", "metrics", "docs",        "openapi",
     "sessions", "apikeys", "webhooks", "backups", "audit",  "schema"};
 
-// Returns the byte offset of the first byte that is not valid UTF-8 (or is NUL), or npos.
+// The byte offset of the first byte that is not valid UTF-8 or is NUL, or npos.
 std::size_t invalid_utf8_at(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b == 0) return i;
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      cp = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      cp = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      cp = b & 0x07;
-    } else
-      return i;
-    if (i + len > s.size()) return i;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return std::string_view::npos;
+  return std::min(s.find('\0'), first_invalid_utf8(s));
 }
 
 SourceLoc loc_of_offset(std::string_view text, std::size_t offset) {

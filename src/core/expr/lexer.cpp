@@ -1,5 +1,7 @@
 #include "core/expr/lexer.h"
 
+#include "core/utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -234,7 +236,7 @@ std::string describe(const Token& t) {
 }
 
 Result<std::vector<Token>> tokenize(std::string_view text) {
-  if (const int bad = find_invalid_utf8(text); bad >= 0) {
+  if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
     return bad_request_at("invalid UTF-8 in expression", static_cast<std::size_t>(bad));
   }
   return Lexer(text).run();

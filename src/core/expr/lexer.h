@@ -56,8 +56,5 @@ std::string describe(const Token& t);
 // Splits the whole text into tokens (the last one is kEnd). Errors: Problem{kBadRequest, position}.
 Result<std::vector<Token>> tokenize(std::string_view text);
 
-// Byte offset of the first invalid UTF-8 sequence, or -1 when `text` is valid UTF-8 (overlongs and surrogates
-// are invalid).
-int find_invalid_utf8(std::string_view text);
 
 }  // namespace slipway::expr

@@ -1,6 +1,8 @@
 // ?sort= and ?fields=: comma-separated lists of names, checked against the collection like filter names.
 #include "core/expr/expr.h"
 
+#include "core/utf8.h"
+
 #include <algorithm>
 
 #include "core/concept/model.h"
@@ -33,7 +35,7 @@ Result<std::vector<Item>> split(std::string_view text, const char* parameter) {
     return error("too long (" + std::to_string(text.size()) + " bytes, max " + std::to_string(kMaxListLength) + ")",
                  kMaxListLength, parameter);
   }
-  if (const int bad = find_invalid_utf8(text); bad >= 0) {
+  if (const std::size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {
     return error("invalid UTF-8", static_cast<std::size_t>(bad), parameter);
   }
   std::vector<Item> out;

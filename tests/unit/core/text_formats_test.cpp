@@ -22,10 +22,5 @@ TEST(TextFormats, UrlNeedsAnHttpSchemeAndAHost) {
     EXPECT_FALSE(valid_url(bad)) << bad;
 }
 
-TEST(TextFormats, CountsCodePointsNotBytes) {
-  EXPECT_EQ(utf8_code_points("héllo"), 5u);
-  EXPECT_EQ(utf8_code_points("😀"), 1u);
-}
-
 }  // namespace
 }  // namespace slipway

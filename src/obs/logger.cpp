@@ -142,7 +142,6 @@ void Logger::log(Level level, std::string_view msg, std::initializer_list<LogFie
 
 void Logger::append_line(const std::string& line) {
   bool was_empty;
-  bool crossed = false;
   {
     std::lock_guard lock(mu_);
     if (pending_.size() + line.size() > options_.max_pending) {
@@ -151,20 +150,16 @@ void Logger::append_line(const std::string& line) {
       return;
     }
     was_empty = pending_.empty();
-    const bool was_small = pending_.size() < kWakeBytes;
     pending_.append(line);
-    crossed = was_small && pending_.size() >= kWakeBytes;
     ++appended_seq_;
   }
-  // Wake the writer when a batch starts (it then coalesces for kCoalesce) or grows large; not per line, so
-  // a busy server costs tens of wake-ups a second instead of one per request.
-  if (was_empty || crossed) wake_.notify_one();
+  // Only the empty → non-empty transition needs a wake-up: otherwise the writer is busy and will look again.
+  if (was_empty) wake_.notify_one();
 }
 
 void Logger::flush() {
   std::unique_lock lock(mu_);
   const std::uint64_t target = appended_seq_;
-  flush_requested_ = true;
   wake_.notify_one();
   flushed_.wait(lock, [&] { return written_seq_ >= target || stop_; });
 }
@@ -174,8 +169,6 @@ void Logger::writer_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
     wake_.wait(lock, [&] { return stop_ || !pending_.empty() || dropped_ > 0; });
-    wake_.wait_for(lock, kCoalesce, [&] { return stop_ || flush_requested_ || pending_.size() >= kWakeBytes; });
-    flush_requested_ = false;
     if (pending_.empty() && dropped_ == 0) {  // stop_ with nothing left
       written_seq_ = appended_seq_;
       flushed_.notify_all();

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -94,11 +93,6 @@ class Logger {
   std::uint64_t written_seq_ = 0;    // GUARDED_BY(mu_): appended_seq_ value covered by the last write
   std::uint64_t dropped_ = 0;        // GUARDED_BY(mu_): dropped since the last report
   bool stop_ = false;                // GUARDED_BY(mu_)
-  bool flush_requested_ = false;     // GUARDED_BY(mu_)
-  // The writer waits up to kCoalesce after the first line of a batch (or until kWakeBytes are pending), so lines
-  // reach stdout within ~20 ms while a busy server wakes the writer tens of times a second, not per request.
-  static constexpr std::chrono::milliseconds kCoalesce{20};
-  static constexpr std::size_t kWakeBytes = 64 * 1024;
   std::thread writer_;
 };
 

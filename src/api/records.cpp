@@ -1,6 +1,7 @@
 #include "api/records.h"
 
 #include <charconv>
+#include <optional>
 
 #include "api/problem_json.h"
 #include "api/query_string.h"
@@ -66,6 +67,24 @@ Result<std::vector<std::string>> parse_expand(std::string_view text, const model
   return out;
 }
 
+
+// Record ids are canonical lower-case UUIDs; anything else names no record (404, not 400: ids are opaque).
+std::optional<std::string> record_id(std::string_view id) {
+  if (!is_uuid(id)) return std::nullopt;
+  std::string lower(id);
+  ascii_to_lower(lower);
+  return lower;
+}
+
+Problem no_such_record() { return Problem::make(ProblemCode::kNotFound, "The record does not exist."); }
+
+// Writes take no query parameters: any given is reported like every other unknown parameter.
+Status no_query(std::string_view query) {
+  if (query.empty()) return {};
+  auto params = QueryParams::parse(query, {});
+  if (!params) return std::move(params).error();
+  return {};
+}
 
 http::Response record_response(int status, const storage::Record& r, const model::Collection& c,
                                const model::Concept& concept_file, const Projection& projection, const AuthContext& auth) {
@@ -175,10 +194,9 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
     if (!ex) return app.fail(req.request_id, ex.error(), respond, kRecordRoute);
     expand = std::move(*ex);
   }
-  if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
-  std::string lower(id);
-  ascii_to_lower(lower);
-  auto rec = app.storage_.get(c, lower, auth, expand);
+  const auto rid = record_id(id);
+  if (!rid) return app.fail(req.request_id, no_such_record(), respond, kRecordRoute);
+  auto rec = app.storage_.get(c, *rid, auth, expand);
   if (!rec) return app.fail(req.request_id, rec.error(), respond, kRecordRoute);
   const std::string etag = record_etag(*rec);
   if (auto inm = req.header("If-None-Match"); !inm.empty() && if_none_match(inm, etag)) {
@@ -193,10 +211,7 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
 }
 
 void App::Records::create(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
-  if (!req.query.empty()) {
-    auto params = QueryParams::parse(req.query, {});
-    if (!params) return app.fail(req.request_id, params.error(), respond, kListRoute);
-  }
+  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, st.error(), respond, kListRoute);
   if (!is_json_content_type(req.header("Content-Type")))
     return app.fail(req.request_id, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kListRoute);
   std::string key(req.header("Idempotency-Key"));
@@ -234,10 +249,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
 
 void App::Records::patch(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
                          http::Responder respond) {
-  if (!req.query.empty()) {
-    auto params = QueryParams::parse(req.query, {});
-    if (!params) return app.fail(req.request_id, params.error(), respond, kRecordRoute);
-  }
+  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, st.error(), respond, kRecordRoute);
   if (!is_json_content_type(req.header("Content-Type")))
     return app.fail(req.request_id, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kRecordRoute);
   storage::UpdateCommand cmd;
@@ -248,10 +260,10 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
   }
   auto changes = parse_patch_body(req.body, c);
   if (!changes) return app.fail(req.request_id, changes.error(), respond, kRecordRoute);
-  if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
+  const auto rid = record_id(id);
+  if (!rid) return app.fail(req.request_id, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;
-  cmd.id = std::string(id);
-  ascii_to_lower(cmd.id);
+  cmd.id = *rid;
   cmd.changes = std::move(*changes);
   cmd.validate = [&c](const storage::Record& merged) { return validate_required(merged.values, c); };
   App* self = &app;
@@ -268,20 +280,17 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
 
 void App::Records::remove(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
                           http::Responder respond) {
-  if (!req.query.empty()) {
-    auto params = QueryParams::parse(req.query, {});
-    if (!params) return app.fail(req.request_id, params.error(), respond, kRecordRoute);
-  }
+  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, st.error(), respond, kRecordRoute);
   storage::RemoveCommand cmd;
   if (auto im = req.header("If-Match"); !im.empty()) {
     if (!parse_if_match(im, cmd.if_match))
       return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
                       respond, kRecordRoute);
   }
-  if (!is_uuid(id)) return app.fail(req.request_id, Problem::make(ProblemCode::kNotFound, "The record does not exist."), respond, kRecordRoute);
+  const auto rid = record_id(id);
+  if (!rid) return app.fail(req.request_id, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;
-  cmd.id = std::string(id);
-  ascii_to_lower(cmd.id);
+  cmd.id = *rid;
   App* self = &app;
   std::string request_id = req.request_id;
   std::string user = auth.id.value_or("");

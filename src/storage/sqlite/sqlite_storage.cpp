@@ -107,12 +107,20 @@ struct SqliteStorage::Impl {
   std::atomic<bool> closed{false};
   std::atomic<std::uint64_t> write_epoch{0};
 
-  // Per-collection statements built once (hot path): get by id as admin / under the view rule, insert.
+  // "SELECT <columns> FROM c t WHERE t.id = ?1 [AND (rule)]": parameter 1 is the id, bound per call.
+  struct SelectById {
+    std::string sql;
+    std::vector<sql::ParamSource> params;
+  };
+  // Per-collection statements built once: select by id as the admin and under each action's rule, and insert.
   struct Prepared {
-    std::string get_admin_sql;
-    std::string get_rule_sql;
-    std::vector<sql::ParamSource> get_rule_params;
+    SelectById admin;
+    std::optional<SelectById> view, create, update, remove;  // absent when the action has no rule
     std::string insert_sql;
+    // The statement a caller is held to; REQUIRES: the admin, or the action has a rule (checked before).
+    const SelectById& for_caller(const std::optional<SelectById>& rule, const AuthContext& auth) const {
+      return auth.admin ? admin : *rule;
+    }
   };
   std::unordered_map<const model::Collection*, Prepared> prepared;
 
@@ -271,12 +279,19 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
   const sql::Dialect& d = *impl->dialect;
   for (const auto& c : concept_file.collections) {
     Impl::Prepared p;
-    p.get_admin_sql = sql::build_get_sql(d, c, nullptr, true).sql();
-    if (c.rules.view) {
-      sql::SqlBuilder b = sql::build_get_sql(d, c, c.rules.view->bound.get(), false);
-      p.get_rule_sql = b.sql();
-      p.get_rule_params = b.take_params();
-    }
+    auto select_by_id = [&](const expr::BoundExpr* rule, bool admin) {
+      sql::SqlBuilder b = sql::build_get_sql(d, c, rule, admin);
+      return Impl::SelectById{b.take_sql(), b.take_params()};
+    };
+    auto under = [&](const std::optional<model::Rule>& rule) -> std::optional<Impl::SelectById> {
+      if (!rule) return std::nullopt;
+      return select_by_id(rule->bound.get(), false);
+    };
+    p.admin = select_by_id(nullptr, true);
+    p.view = under(c.rules.view);
+    p.create = under(c.rules.create);
+    p.update = under(c.rules.update);
+    p.remove = under(c.rules.remove);
     std::string cols = "\"id\", \"created\", \"updated\", \"version\"";
     std::string vals = "?1, ?2, ?3, ?4";
     int n = 4;
@@ -340,7 +355,6 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
   const Impl::Prepared& p = impl_->prepared.at(&c);
   auto conn = impl_->reader();
   if (!conn) return std::move(conn).error();
-  static const std::vector<sql::ParamSource> kIdOnly{Value(std::string())};
   const std::string sid(id);
   const std::size_t idx = impl_->index_of.at(&c);
   if (expand.empty() && (auth.admin || impl_->view_row_only[idx])) {
@@ -351,12 +365,12 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
     const std::uint64_t epoch = impl_->cache.epoch(idx);  // before the read: see record_cache.h
     AuthContext admin;
     admin.admin = true;
-    auto rows = impl_->query(**conn, c, p.get_admin_sql, kIdOnly, admin, &sid);
+    auto rows = impl_->query(**conn, c, p.admin.sql, p.admin.params, admin, &sid);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
     bool visible = false;
     if (c.rules.view) {  // the verdict depends on the row only, so any caller's context gives the same answer
-      auto seen = impl_->query(**conn, c, p.get_rule_sql, p.get_rule_params, AuthContext{}, &sid);
+      auto seen = impl_->query(**conn, c, p.view->sql, p.view->params, AuthContext{}, &sid);
       if (!seen) return std::move(seen).error();
       visible = !seen->empty();
     }
@@ -365,8 +379,8 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
     if (!auth.admin && !visible) return not_found();
     return Record(*record);
   }
-  auto rows = auth.admin ? impl_->query(**conn, c, p.get_admin_sql, kIdOnly, auth, &sid)
-                         : impl_->query(**conn, c, p.get_rule_sql, p.get_rule_params, auth, &sid);
+  const Impl::SelectById& q = p.for_caller(p.view, auth);
+  auto rows = impl_->query(**conn, c, q.sql, q.params, auth, &sid);
   if (!rows) return std::move(rows).error();
   if (rows->empty()) return not_found();
   if (!expand.empty()) {
@@ -402,9 +416,8 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
         // The replay shows the record as the caller may see it now: through the view rule for everyone but the
         // admin, so a guessed key and body can never reveal a row the caller may not view.
         const Impl::Prepared& p = impl->prepared.at(&c);
-        auto rows = auth.admin || !c.rules.view
-                        ? impl->query(conn, c, p.get_admin_sql, {Value(std::string())}, AuthContext{true, {}, {}}, &record_id)
-                        : impl->query(conn, c, p.get_rule_sql, p.get_rule_params, auth, &record_id);
+        const Impl::SelectById& q = auth.admin || !p.view ? p.admin : *p.view;
+        auto rows = impl->query(conn, c, q.sql, q.params, auth, &record_id);
         if (!rows) return std::move(rows).error();
         if (!auth.admin && (!c.rules.view || rows->empty()))
           return Problem::make(ProblemCode::kConflict,
@@ -443,8 +456,8 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
       }
     }
     if (!auth.admin) {  // the create rule, checked against the new row inside this savepoint
-      sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, c.rules.create->bound.get(), false);
-      auto ok = impl->exists(conn, b.sql(), b.params(), auth, r.id);
+      const Impl::SelectById& q = *impl->prepared.at(&c).create;
+      auto ok = impl->exists(conn, q.sql, q.params, auth, r.id);
       if (!ok) return std::move(ok).error();
       if (!*ok) return forbidden("create this record");
     }
@@ -480,8 +493,9 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
   std::string id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
-    sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, auth.admin ? nullptr : c.rules.update->bound.get(), auth.admin);
-    auto rows = impl->query(conn, c, b.sql(), b.params(), auth, &cmd.id);
+    const Impl::Prepared& p = impl->prepared.at(&c);
+    const Impl::SelectById& q = p.for_caller(p.update, auth);
+    auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
     Record r = std::move(rows->front());
@@ -535,8 +549,9 @@ void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<vo
   const std::string cmd_id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
-    sql::SqlBuilder b = sql::build_get_sql(*impl->dialect, c, auth.admin ? nullptr : c.rules.remove->bound.get(), auth.admin);
-    auto rows = impl->query(conn, c, b.sql(), b.params(), auth, &cmd.id);
+    const Impl::Prepared& p = impl->prepared.at(&c);
+    const Impl::SelectById& q = p.for_caller(p.remove, auth);
+    auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
     if (cmd.if_match && *cmd.if_match != rows->front().version)

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/fnv.h"
+
 namespace slipway::api {
 
 bool Projection::includes(std::string_view name) const {
@@ -41,15 +43,8 @@ void write_record(JsonWriter& w, const storage::Record& r, const model::Collecti
 std::string record_etag(const storage::Record& r) {
   std::string tag = "\"" + std::to_string(r.version);
   if (!r.expand.empty()) {
-    std::uint32_t h = 2166136261u;
-    auto mix = [&h](std::string_view s) {
-      for (char ch : s) { h ^= static_cast<unsigned char>(ch); h *= 16777619u; }
-    };
-    for (const auto& [name, rec] : r.expand) {
-      mix(name);
-      mix(rec->id);
-      mix(std::to_string(rec->version));
-    }
+    std::uint32_t h = kFnv1aBasis;
+    for (const auto& [name, rec] : r.expand) h = fnv1a(std::to_string(rec->version), fnv1a(rec->id, fnv1a(name, h)));
     char buf[16];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, h, 16);
     tag += "-" + std::string(buf, end);

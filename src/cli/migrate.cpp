@@ -11,12 +11,11 @@ namespace slipway::cli {
 namespace {
 
 struct Loaded {
+  SystemClock clock;  // outlives `storage`, which keeps a reference
   std::unique_ptr<model::Concept> concept_file;
   std::unique_ptr<storage::sqlite::SqliteStorage> storage;
   sql::MigrationPlan plan;
 };
-
-SystemClock g_clock;
 
 // Loads the file, opens the database and plans. Returns an exit code != 0 on failure.
 int load_and_plan(const CommonOptions& o, Loaded& out) {
@@ -25,7 +24,7 @@ int load_and_plan(const CommonOptions& o, Loaded& out) {
   if (!validate_common(o, host, port)) return kExitUsage;
   out.concept_file = load_concept(o.config);
   if (!out.concept_file) return kExitConcept;
-  out.storage = open_storage(*out.concept_file, o, g_clock);
+  out.storage = open_storage(*out.concept_file, o, out.clock);
   if (!out.storage) return kExitRuntime;
   auto snapshot = out.storage->current_snapshot();
   if (!snapshot) {

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/fnv.h"
 #include "core/json_writer.h"
 
 namespace slipway::sql {
@@ -19,14 +20,7 @@ Problem invalid_cursor() {
 
 }  // namespace
 
-std::uint32_t sort_signature(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
-  }
-  return h;
-}
+std::uint32_t sort_signature(std::string_view s) { return fnv1a(s); }
 
 std::string encode_cursor(std::uint32_t signature, const std::vector<Value>& keys, std::string_view id) {
   std::string json;

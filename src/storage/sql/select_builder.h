@@ -42,7 +42,4 @@ SqlBuilder build_get_sql(const Dialect& d, const model::Collection& c, const exp
 SqlBuilder build_get_many_sql(const Dialect& d, const model::Collection& c, const expr::BoundExpr* rule, bool admin,
                               const std::vector<std::string>& ids);
 
-// The values of the sort keys of a row (in the same order as `sort`), for the next cursor.
-// `row_value(name)` returns a system or field value of the last row.
-
 }  // namespace slipway::sql

@@ -3,19 +3,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include "blog_example.h"
 #include "api/record_input.h"
-#include "core/concept/loader.h"
-
-namespace {
-const slipway::model::Concept& blog() {
-  static auto loaded = slipway::model::load_concept_file(SLIPWAY_EXAMPLE);
-  if (!loaded.ok()) __builtin_trap();
-  return *loaded.concept_file;
-}
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto* posts = blog().find_collection("posts");
+  const auto* posts = slipway::fuzz::blog_example().find_collection("posts");
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   (void)slipway::api::parse_create_body(body, *posts);
   (void)slipway::api::parse_patch_body(body, *posts);

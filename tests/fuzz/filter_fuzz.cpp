@@ -4,22 +4,14 @@
 #include <cstdint>
 #include <string_view>
 
-#include "core/concept/loader.h"
+#include "blog_example.h"
 #include "core/expr/expr.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/expr_compiler.h"
 
-namespace {
-const slipway::model::Concept& blog() {
-  static auto loaded = slipway::model::load_concept_file(SLIPWAY_EXAMPLE);
-  if (!loaded.ok()) __builtin_trap();
-  return *loaded.concept_file;
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace slipway;
-  const auto& c = blog();
+  const auto& c = slipway::fuzz::blog_example();
   const auto* posts = c.find_collection("posts");
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (bool admin : {false, true}) {

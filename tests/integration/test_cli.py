@@ -163,6 +163,32 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("at least 32 characters", self.assert_one_line_error(p))
 
+    def serve_fails(self, *args, env=None):
+        p = run_cli("serve", "--config", harness.EXAMPLE, "--data", os.path.join(self.tmp, "d"),
+                    "--listen", f"127.0.0.1:{harness.free_port()}", *args,
+                    env=dict({"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, **(env or {})), timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        return self.assert_one_line_error(p)
+
+    def test_threads_out_of_range_or_not_a_number_is_exit_2(self):
+        for bad in ("-1", "257", "abc", "99999999999999999999"):
+            with self.subTest(flag=bad):
+                self.serve_fails("--threads", bad)
+            with self.subTest(env=bad):
+                self.serve_fails(env={"SLIPWAY_THREADS": bad})
+
+    def test_a_missing_admin_token_file_is_exit_2_naming_the_variable(self):
+        line = self.serve_fails(env={"SLIPWAY_ADMIN_TOKEN": "",
+                                     "SLIPWAY_ADMIN_TOKEN_FILE": os.path.join(self.tmp, "no-such-file")})
+        self.assertIn("SLIPWAY_ADMIN_TOKEN_FILE", line)
+
+    def test_token_and_token_file_together_are_refused(self):
+        token_file = os.path.join(self.tmp, "token")
+        with open(token_file, "w") as f:
+            f.write(harness.ADMIN_TOKEN)
+        line = self.serve_fails(env={"SLIPWAY_ADMIN_TOKEN_FILE": token_file})
+        self.assertIn("not both", line)
+
     def test_admin_token_file_is_accepted(self):
         token_file = os.path.join(self.tmp, "token")
         with open(token_file, "w") as f:

@@ -11,12 +11,7 @@
 #include <mutex>
 
 #include "http/handler.h"
-#include "http/server.h"
-
-namespace slipway::obs {
-class Logger;
-class RequestMetrics;
-}  // namespace slipway::obs
+#include "http/server.h"  // also declares obs::Logger and obs::RequestMetrics
 
 namespace slipway::http {
 

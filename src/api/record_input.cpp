@@ -42,6 +42,36 @@ std::string fmt_number(double d) {
   return out;
 }
 
+// True when every number inside `v` is finite; else `where` names the first one that is not ("x.y[2]").
+// Depth is bounded by the parser (kMaxJsonDepth).
+bool all_finite(const json::value& v, std::string& where) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!all_finite(a[i], where)) {
+          where = "[" + std::to_string(i) + "]" + where;
+          return false;
+        }
+      }
+      return true;
+    }
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!all_finite(kv.value(), where)) {
+          std::string key(kv.key().substr(0, 64));
+          where = "." + key + where;
+          return false;
+        }
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
 void err(std::vector<FieldError>& errors, const Field& f, std::string code, std::string message) {
   errors.push_back({f.name, std::move(code), std::move(message)});
 }
@@ -68,7 +98,7 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
       if (f.type == FieldType::kDatetime) {
         std::int64_t ms;
         if (!parse_rfc3339(s, ms)) {
-          err(errors, f, "datetime", "must be an RFC 3339 date-time, e.g. 2026-01-31T12:00:00Z");
+          err(errors, f, "datetime", "must be an RFC 3339 date-time in years 0001-9999 (UTC), e.g. 2026-01-31T12:00:00Z");
           return std::nullopt;
         }
         return Value(format_rfc3339_ms(ms));
@@ -170,8 +200,18 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         return std::nullopt;
       }
       return Value(v.as_bool());
-    case FieldType::kJson:
+    case FieldType::kJson: {
+      // JSON has no Infinity or NaN: a number that overflowed a double (1e999) would be served as `Infinity`,
+      // which no strict client parses, so refuse it as a float field does.
+      if (std::string where; !all_finite(v, where)) {
+        if (!where.empty() && where.front() == '.') where.erase(0, 1);
+        err(errors, f, "range",
+            "must contain only finite numbers (" + (where.empty() ? std::string("the value") : where) +
+                " is out of range)");
+        return std::nullopt;
+      }
       return Value(JsonText{json::serialize(v)});
+    }
   }
   return std::nullopt;
 }

@@ -104,8 +104,10 @@ bool parse_rfc3339(std::string_view s, std::int64_t& epoch_ms) {
     }
     if (p != s.size()) return false;
   }
-  epoch_ms = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400000 +
-             (static_cast<std::int64_t>(h) * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + ms;
+  const std::int64_t t = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400000 +
+                        (static_cast<std::int64_t>(h) * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + ms;
+  if (t < kMinEpochMs || t > kMaxEpochMs) return false;  // the offset moved it out of years 0001-9999
+  epoch_ms = t;
   return true;
 }
 

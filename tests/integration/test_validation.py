@@ -6,7 +6,7 @@ import unittest
 import uuid
 
 import harness
-from itutil import admin_total, assert_problem, error_pairs
+from itutil import admin_total, assert_problem, error_pairs, quote
 
 
 class BodyValidation(unittest.TestCase):
@@ -110,6 +110,45 @@ collections:
             r = self.server.request("POST", "/api/v1/things", raw_body=raw, headers={"Content-Type": "application/json"})
             self.assertIn(r.status, (400, 422), (raw, r))
             assert_problem(self, r, r.status)
+
+    def test_non_finite_numbers_inside_json_fields_are_422_and_nothing_is_stored(self):
+        # Issue 6 item 4: 1e999 overflows a double; stored, it was served as `Infinity` and broke every page.
+        before = admin_total(self.server, "things")
+        for raw, where in ((b'{"name":"ok","data":{"meta":{"x":1e999}}}', "meta.x"),
+                           (b'{"name":"ok","data":[1,-1e999]}', "[1]"),
+                           (b'{"name":"ok","data":1e999}', "the value")):
+            r = self.server.request("POST", "/api/v1/things", raw_body=raw, headers={"Content-Type": "application/json"})
+            p = assert_problem(self, r, 422)
+            self.assertEqual(error_pairs(p), {("data", "range")}, raw)
+            self.assertIn(where, p["errors"][0]["message"])
+        self.assertEqual(admin_total(self.server, "things"), before)
+        rec = self.post({"name": "okay"}).json()
+        r = self.server.request("PATCH", f"/api/v1/things/{rec['id']}", raw_body=b'{"data":{"a":[{"b":-1e999}]}}',
+                                headers={"Content-Type": "application/json"})
+        self.assertEqual(error_pairs(assert_problem(self, r, 422)), {("data", "range")})
+        # Large but finite numbers are kept, and every list page stays valid JSON (the harness parses strictly).
+        r = self.server.request("POST", "/api/v1/things", raw_body=b'{"name":"ok","data":{"x":1e308}}',
+                                headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.server.request("GET", "/api/v1/things?limit=500").status, 200)
+
+    def test_datetimes_outside_years_0001_to_9999_utc_are_422(self):
+        # Issue 6 item 5: offsets that push the instant out of range were stored as year -1 or 10000.
+        for bad in ("0000-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+00:01",
+                    "0000-06-01"):
+            r = self.post({"name": "ok", "when": bad})
+            self.assertEqual(error_pairs(assert_problem(self, r, 422)), {("when", "datetime")}, bad)
+        # The extremes themselves are accepted, and what the server writes it accepts back (create, filter).
+        for good, stored in (("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
+                             ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+                             ("0001-01-01T05:00:00+05:00", "0001-01-01T00:00:00.000Z")):
+            r = self.post({"name": "ok", "when": good})
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(r.json()["when"], stored)
+            self.assertEqual(self.post({"name": "ok", "when": stored}).status, 201)
+            self.assertGreaterEqual(admin_total(self.server, "things", f"when = '{stored}'"), 2)
+        r = self.server.request("GET", "/api/v1/things?filter=" + quote("when > '9999-12-31T23:59:59-23:59'"))
+        self.assertEqual(assert_problem(self, r, 400)["parameter"], "filter")
 
     def test_nul_in_a_string_is_rejected(self):
         r = self.post({"name": "a\u0000b"})

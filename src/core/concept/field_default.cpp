@@ -121,7 +121,7 @@ std::optional<Value> parse_default(ParseContext& ctx, const Entry& e, const Fiel
   if (f.type == FieldType::kDatetime) {
     std::int64_t ms = 0;
     if (!parse_rfc3339(s, ms)) {
-      ctx.expected(e, "an RFC 3339 datetime");
+      ctx.expected(e, "an RFC 3339 datetime in years 0001-9999 (UTC)");
       return std::nullopt;
     }
     return Value{format_rfc3339_ms(ms)};

@@ -153,7 +153,7 @@ Result<Value> Binder::convert(const Resolved& l, const ParsedOperand& lit) const
       std::int64_t ms = 0;
       if (!parse_rfc3339(*s, ms)) {
         return bad_request_at("invalid datetime '" + *s + "' for " + l.describe() +
-                                  " (expected RFC 3339, like 2026-01-31 or 2026-01-31T12:00:00Z)",
+                                  " (expected RFC 3339 in years 0001-9999 UTC, like 2026-01-31 or 2026-01-31T12:00:00Z)",
                               pos);
       }
       return Value(format_rfc3339_ms(ms));

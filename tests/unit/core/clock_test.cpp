@@ -31,5 +31,27 @@ TEST(Rfc3339, RejectsMalformedAndOutOfRange) {
   }
 }
 
+// Issue 6 item 5: instants are stored as text, so only those whose UTC form has a four-digit year are accepted;
+// the extremes themselves round-trip (what the server writes it accepts back).
+TEST(Rfc3339, AcceptsOnlyInstantsInYears0001To9999Utc) {
+  std::int64_t ms = 0;
+  EXPECT_FALSE(parse_rfc3339("0000-01-01T00:00:00+23:59", ms));
+  EXPECT_FALSE(parse_rfc3339("0000-12-31", ms));
+  EXPECT_FALSE(parse_rfc3339("0001-01-01T00:00:00+00:01", ms));
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59-23:59", ms));
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T23:59:59.999-00:01", ms));
+  ASSERT_TRUE(parse_rfc3339("0001-01-01T00:00:00Z", ms));
+  EXPECT_EQ(ms, kMinEpochMs);
+  EXPECT_EQ(format_rfc3339_ms(ms), "0001-01-01T00:00:00.000Z");
+  ASSERT_TRUE(parse_rfc3339("9999-12-31T23:59:59.999Z", ms));
+  EXPECT_EQ(ms, kMaxEpochMs);
+  EXPECT_EQ(format_rfc3339_ms(ms), "9999-12-31T23:59:59.999Z");
+  std::int64_t back = 0;
+  ASSERT_TRUE(parse_rfc3339(format_rfc3339_ms(kMinEpochMs), back));
+  EXPECT_EQ(back, kMinEpochMs);
+  ASSERT_TRUE(parse_rfc3339("0001-01-01T01:00:00+01:00", ms));
+  EXPECT_EQ(ms, kMinEpochMs);
+}
+
 }  // namespace
 }  // namespace slipway

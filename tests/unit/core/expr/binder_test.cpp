@@ -167,7 +167,7 @@ TEST(ExprBinder, RejectsEnumLiteralsOutsideTheValues) {
 
 TEST(ExprBinder, RejectsInvalidDatetimeAtTheString) {
   EXPECT_EQ(bound("created > 'yesterday'"),
-            "error@10: invalid datetime 'yesterday' for datetime field 'created' (expected RFC 3339, like "
+            "error@10: invalid datetime 'yesterday' for datetime field 'created' (expected RFC 3339 in years 0001-9999 UTC, like "
             "2026-01-31 or 2026-01-31T12:00:00Z)");
   EXPECT_EQ(bound("publish_at = '2026-13-01'").substr(0, 47), "error@13: invalid datetime '2026-13-01' for dat");
 }

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "core/concept/loader.h"
+#include "storage/sql/dialect.h"
 
 namespace slipway::cli {
 
@@ -90,6 +91,27 @@ std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concep
     return nullptr;
   }
   return std::move(*opened);
+}
+
+std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file) {
+  auto snapshot = storage.current_snapshot();
+  if (!snapshot) {
+    print_error("cannot read the migration history: " + snapshot.error().cause);
+    return std::nullopt;
+  }
+  auto plan = sql::plan_migration(*snapshot, concept_file, *sql::make_sqlite_dialect());
+  if (!plan) {
+    print_error(plan.error().detail);
+    return std::nullopt;
+  }
+  SchemaPlan out;
+  static_cast<sql::MigrationPlan&>(out) = std::move(*plan);
+  out.fresh = !snapshot->has_value();
+  if (Status st = storage.assess(out, concept_file); !st) {
+    print_error("cannot check the data against the plan: " + st.error().detail + " (" + st.error().cause + ")");
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::string whoami() {

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/concept/model.h"
+#include "storage/sql/migration_planner.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace CLI {
@@ -49,6 +50,14 @@ bool validate_common(const CommonOptions& options, std::string& host, std::uint1
 // `hooks` carries the observability callbacks (its path is replaced).
 std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& options,
                                                              const Clock& clock, storage::sqlite::SqliteOptions hooks = {});
+
+// A migration plan from the database's recorded snapshot to the file; `fresh`: the database has no history yet.
+struct SchemaPlan : sql::MigrationPlan {
+  bool fresh = false;
+};
+// Plans, then settles every data-dependent step against the rows (SchemaManager::assess). Prints the problem and
+// returns nullopt on failure.
+std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file);
 
 // "user@host" for the migration history.
 std::string whoami();

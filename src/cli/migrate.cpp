@@ -4,7 +4,6 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "storage/sql/dialect.h"
 #include "storage/sql/migration_planner.h"
 
 namespace slipway::cli {
@@ -17,26 +16,21 @@ struct Loaded {
   sql::MigrationPlan plan;
 };
 
-// Loads the file, opens the database and plans. Returns an exit code != 0 on failure.
-int load_and_plan(const CommonOptions& o, Loaded& out) {
+// Loads the file, opens the database and plans (each data-dependent step settled against the rows). `plan` and
+// `status` only read, so they open the database for inspection and work next to a running server; `apply` takes
+// the database's lock, which a running server holds. Returns an exit code != 0 on failure.
+int load_and_plan(const CommonOptions& o, bool read_only, Loaded& out) {
   std::string host;
   std::uint16_t port = 0;
   if (!validate_common(o, host, port)) return kExitUsage;
   out.concept_file = load_concept(o.config);
   if (!out.concept_file) return kExitConcept;
-  out.storage = open_storage(*out.concept_file, o, out.clock);
+  storage::sqlite::SqliteOptions so;
+  so.read_only = read_only;
+  out.storage = open_storage(*out.concept_file, o, out.clock, std::move(so));
   if (!out.storage) return kExitRuntime;
-  auto snapshot = out.storage->current_snapshot();
-  if (!snapshot) {
-    print_error("cannot read the migration history: " + snapshot.error().cause);
-    return kExitRuntime;
-  }
-  auto dialect = sql::make_sqlite_dialect();
-  auto plan = sql::plan_migration(*snapshot, *out.concept_file, *dialect);
-  if (!plan) {
-    print_error(plan.error().detail);
-    return kExitRuntime;
-  }
+  auto plan = plan_schema(*out.storage, *out.concept_file);
+  if (!plan) return kExitRuntime;
   out.plan = std::move(*plan);
   return kExitOk;
 }
@@ -53,7 +47,7 @@ void add_migrate(CLI::App& root, Run& run) {
   plan->callback([&run, opts] {
     run = [opts]() -> int {
       Loaded l;
-      if (int rc = load_and_plan(*opts, l)) return rc;
+      if (int rc = load_and_plan(*opts, /*read_only=*/true, l)) return rc;
       std::cout << l.plan.to_text();
       return kExitOk;
     };
@@ -66,10 +60,15 @@ void add_migrate(CLI::App& root, Run& run) {
   apply->callback([&run, opts, allow] {
     run = [opts, allow]() -> int {
       Loaded l;
-      if (int rc = load_and_plan(*opts, l)) return rc;
+      if (int rc = load_and_plan(*opts, /*read_only=*/false, l)) return rc;
       if (l.plan.empty()) {
         std::cout << "nothing to do: the database matches " << opts->config << "\n";
         return kExitOk;
+      }
+      if (l.plan.has_blocked()) {
+        std::cerr << l.plan.to_text();
+        print_error("the plan has a BLOCKED step that no flag can apply; fix the data it names, then run again");
+        return kExitDestructive;
       }
       if (l.plan.has_destructive() && !*allow) {
         std::cerr << l.plan.to_text();
@@ -90,7 +89,7 @@ void add_migrate(CLI::App& root, Run& run) {
   status->callback([&run, opts] {
     run = [opts]() -> int {
       Loaded l;
-      if (int rc = load_and_plan(*opts, l)) return rc;
+      if (int rc = load_and_plan(*opts, /*read_only=*/true, l)) return rc;
       auto history = l.storage->history();
       if (!history) {
         print_error("cannot read the migration history: " + history.error().cause);

@@ -32,28 +32,21 @@ struct ServeOptions {
 // one that differs is migrated only with --migrate and only when every step is safe.
 int ensure_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file, const ServeOptions& o,
                   obs::Logger& logger) {
-  auto snapshot = storage.current_snapshot();
-  if (!snapshot) {
-    print_error("cannot read the migration history: " + snapshot.error().cause);
-    return kExitRuntime;
-  }
-  auto dialect = sql::make_sqlite_dialect();
-  auto plan = sql::plan_migration(*snapshot, concept_file, *dialect);
-  if (!plan) {
-    print_error(plan.error().detail);
-    return kExitRuntime;
-  }
+  auto plan = plan_schema(storage, concept_file);
+  if (!plan) return kExitRuntime;
   if (plan->empty()) return kExitOk;
-  const bool fresh = !snapshot->has_value();
+  const bool fresh = plan->fresh;
   if (!fresh && !o.migrate) {
     std::cerr << plan->to_text();
     print_error("the database schema differs from " + o.common.config +
                 "; review the plan above, then run `slipway migrate apply` or serve with --migrate (safe steps only)");
     return kExitSchemaDiffers;
   }
-  if (plan->has_destructive()) {
+  if (plan->has_destructive() || plan->has_blocked()) {
     std::cerr << plan->to_text();
-    print_error("the plan has destructive steps; serve --migrate applies safe steps only: run `slipway migrate apply --allow-destructive`");
+    print_error(plan->has_blocked()
+                    ? "the plan has a BLOCKED step; fix the data it names, then start again"
+                    : "the plan has destructive steps; serve --migrate applies safe steps only: run `slipway migrate apply --allow-destructive`");
     return kExitDestructive;
   }
   if (Status st = storage.apply(*plan, fresh ? "serve (new database)" : "serve --migrate", false); !st) {
@@ -126,6 +119,9 @@ int serve(ServeOptions& o) {
                              const double total = hits + static_cast<double>(s->cache_misses());
                              return total > 0 ? hits / total : 0.0;
                            });
+    metrics.gauge_callback("slipway_db_statement_cache_evictions",
+                           "Prepared statements evicted from the bounded per-connection caches since start", {},
+                           [s] { return static_cast<double>(s->statement_evictions()); });
   }
   // Expired idempotency keys are deleted at start-up and then hourly (replays are bounded to 24 h by the query
   // itself; this only keeps the table small).

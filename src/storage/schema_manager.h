@@ -25,7 +25,12 @@ class SchemaManager {
   // The snapshot of the last applied migration; nullopt for a database with no history.
   virtual Result<std::optional<std::string>> current_snapshot() = 0;
   virtual Result<std::vector<MigrationRecord>> history() = 0;
-  // Runs every step of `plan` in one transaction and records it. Refuses destructive steps unless allowed.
+  // Settles every step that carries a DataCheck against the live rows (sql::settle_step): how many records it
+  // affects, and so whether it is safe, destructive or blocked. Read-only; call it before showing or applying a
+  // plan.
+  virtual Status assess(sql::MigrationPlan& plan, const model::Concept& target) = 0;
+  // Runs every step of `plan` in one transaction and records it. Refuses blocked steps always, and destructive
+  // steps unless allowed.
   virtual Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) = 0;
 };
 

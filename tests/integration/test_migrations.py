@@ -178,6 +178,80 @@ class NewFieldWithoutDefault(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class ApplyWhileServing(unittest.TestCase):
+    """Issue 6 item 3: `migrate apply` next to a running server used to leave the server answering 500 (unknown
+    column) while /readyz said ready. The server now holds the database's lock: apply is refused with the holder's
+    pid, the server keeps serving the schema it checked, and plan/status still work beside it (read-only)."""
+
+    def test_apply_is_refused_while_a_server_holds_the_database(self):
+        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate3-")
+        try:
+            data = os.path.join(tmp, "data")
+            config = harness.write_concept(tmp, V1)
+            with harness.Server(config=config, data_dir=data) as s:
+                self.assertEqual(s.request("POST", "/api/v1/notes", body={"title": "x"}).status, 201)
+                harness.write_concept(tmp, V2_ADD_FIELD)
+                p = run_cli("migrate", "apply", "--config", config, "--data", data)
+                self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertIn(f"in use by another slipway process (pid {s.proc.pid})", p.stderr)
+                # A second server on the same data directory is refused the same way (two writers corrupt WAL).
+                p = run_cli("serve", "--config", config, "--data", data, "--listen",
+                            f"127.0.0.1:{harness.free_port()}", env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN})
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("in use by another slipway process", p.stderr)
+                # Inspection works beside the server and shows the pending step.
+                p = run_cli("migrate", "plan", "--config", config, "--data", data)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("add field notes.stars", p.stdout)
+                p = run_cli("migrate", "status", "--config", config, "--data", data)
+                self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+                # The server still serves its schema and says ready.
+                self.assertEqual(s.request("GET", "/readyz", token=None).status, 200)
+                self.assertEqual(s.request("GET", "/api/v1/notes").status, 200)
+                self.assertEqual(s.request("POST", "/api/v1/notes", body={"title": "y"}).status, 201)
+            # Once the server has stopped, apply goes through and the records keep their data plus the default.
+            p = run_cli("migrate", "apply", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with harness.Server(config=config, data_dir=data) as s:
+                items = s.request("GET", "/api/v1/notes?sort=title").json()["items"]
+                self.assertEqual([(i["title"], i["stars"]) for i in items], [("x", 3), ("y", 3)])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class DataDependentSteps(unittest.TestCase):
+    """Issue 6 item 2 end to end: a field made required over records without a value."""
+
+    def test_required_over_nulls_names_the_records_and_a_default_backfills_them(self):
+        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate4-")
+        try:
+            data = os.path.join(tmp, "data")
+            config = harness.write_concept(tmp, V1)
+            with harness.Server(config=config, data_dir=data) as s:
+                for body in ({"title": "a"}, {"title": "b", "body": "text"}, {"title": "c"}):
+                    self.assertEqual(s.request("POST", "/api/v1/notes", body=body).status, 201)
+            harness.write_concept(tmp, V1.replace("body:  { type: text }", "body:  { type: text, required: true }"))
+            p = run_cli("migrate", "apply", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 5, p.stdout + p.stderr)
+            self.assertIn("[DESTRUCTIVE] make notes.body required: 2 records have no value", p.stderr)
+            harness.write_concept(tmp, V1.replace("body:  { type: text }",
+                                                  "body:  { type: text, required: true, default: empty }"))
+            p = run_cli("migrate", "apply", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("[safe] make notes.body required; records without a value get the default 'empty' "
+                          "(2 records)", p.stdout)
+            with harness.Server(config=config, data_dir=data) as s:
+                items = s.request("GET", "/api/v1/notes?sort=title").json()["items"]
+                self.assertEqual([i["body"] for i in items], ["empty", "text", "empty"])
+                # ... and none of them fails its next update.
+                for i in items:
+                    r = s.request("PATCH", f"/api/v1/notes/{i['id']}", body={"title": i["title"] + "!"})
+                    self.assertEqual(r.status, 200, r)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
 
     harness.main()

@@ -2,8 +2,11 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
+
+#include "core/utf8.h"
 
 namespace slipway::model {
 namespace {
@@ -101,6 +104,27 @@ const Collection* Concept::find_collection(std::string_view name) const {
   for (const Collection& c : collections) {
     if (c.name == name) return &c;
   }
+  return nullptr;
+}
+
+const char* constraint_violation(const Field& f, const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    if (f.type == FieldType::kEnum)
+      return std::find(f.values.begin(), f.values.end(), *s) == f.values.end() ? "enum" : nullptr;
+    if (f.type != FieldType::kText && f.type != FieldType::kEmail && f.type != FieldType::kUrl) return nullptr;
+    const double len = static_cast<double>(utf8_code_points(*s));
+    if (f.min && len < *f.min) return "min";
+    if (f.max && len > *f.max) return "max";
+    if (f.pattern && !f.pattern->matches(*s)) return "pattern";
+    return nullptr;
+  }
+  double n = 0;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) n = static_cast<double>(*i);
+  else if (const auto* d = std::get_if<double>(&v)) n = *d;
+  else return nullptr;
+  if (f.type != FieldType::kInt && f.type != FieldType::kFloat) return nullptr;
+  if (f.min && n < *f.min) return "min";
+  if (f.max && n > *f.max) return "max";
   return nullptr;
 }
 

@@ -57,6 +57,11 @@ struct Field {
   SourceLoc loc;                            // where the field is declared
 };
 
+// The value constraint a stored value breaks: "min", "max", "pattern" or "enum"; nullptr when it breaks none or is
+// null. Lengths count code points, as request validation does. Used to check existing data against a changed field
+// (migrations); `required` and `unique` are about absence and other rows, not one value, and are checked apart.
+const char* constraint_violation(const Field& f, const Value& v);
+
 // One rule as written, and bound against its collection (expr::bind with the rule policy).
 struct Rule {
   std::string source;                             // the expression text from the file

@@ -1,6 +1,7 @@
 #include "storage/sql/migration_planner.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -18,6 +19,9 @@ struct SnapField {
   std::string name, type, to, on_delete, options;  // options: canonical JSON of validation-only options
   bool required = false, unique = false, has_default = false;
   std::string default_json;
+  std::optional<double> min, max;
+  std::string pattern;  // empty: none
+  std::vector<std::string> values;
 };
 struct SnapCollection {
   std::string name;
@@ -68,9 +72,17 @@ std::optional<std::vector<SnapCollection>> parse_snapshot(const std::string& tex
         f.unique = fo.at("unique").as_bool();
         f.has_default = !fo.at("default").is_null();
         f.default_json = json::serialize(fo.at("default"));
+        if (const auto& v = fo.at("min"); !v.is_null()) f.min = v.to_number<double>();
+        if (const auto& v = fo.at("max"); !v.is_null()) f.max = v.to_number<double>();
+        if (const auto& v = fo.at("pattern"); !v.is_null()) f.pattern = v.as_string();
+        for (const auto& v : fo.at("values").as_array()) f.values.emplace_back(v.as_string());
         if (const auto* to = fo.if_contains("to")) f.to = to->as_string();
         if (const auto* od = fo.if_contains("on_delete")) f.on_delete = od->as_string();
-        f.options = json::serialize(fv);
+        json::object options = fo;  // what a change of only these means: type and relation changes are apart
+        options.erase("type");
+        options.erase("to");
+        options.erase("on_delete");
+        f.options = json::serialize(options);
         c.fields.push_back(std::move(f));
       }
       for (const auto& iv : co.at("indexes").as_array()) {
@@ -104,6 +116,17 @@ SnapCollection snap_of(const model::Collection& c) {
   return parse_snapshot(text)->front();
 }
 
+// A limit the target sets that the old field did not, or sets tighter: existing values may break it.
+bool narrows(const SnapField& old, const SnapField& now) {
+  if (now.min && (!old.min || *now.min > *old.min)) return true;
+  if (now.max && (!old.max || *now.max < *old.max)) return true;
+  if (!now.pattern.empty() && now.pattern != old.pattern) return true;
+  if (!now.values.empty())
+    for (const auto& v : old.values)
+      if (std::find(now.values.begin(), now.values.end(), v) == now.values.end()) return true;
+  return false;
+}
+
 bool widens(const std::string& from, const std::string& to) {
   if (from == "int" && to == "float") return true;
   if (to == "text" && (from == "email" || from == "url" || from == "enum")) return true;
@@ -129,7 +152,13 @@ std::vector<std::string> rebuild_table(const model::Collection& target, const Sn
   std::string sel = cols;
   for (const auto& f : target.fields) {
     const SnapField* old = find(before, f.name);
-    if (!old) continue;
+    if (!old) {  // a new column: existing rows get its default, as ADD COLUMN ... DEFAULT does
+      if (f.default_value && f.type != model::FieldType::kRelation) {
+        cols += ", " + d.quote_ident(f.name);
+        sel += ", " + sql_literal(*f.default_value, d);
+      }
+      continue;
+    }
     cols += ", " + d.quote_ident(f.name);
     sel += old->type == model::field_type_name(f.type)
                ? ", " + d.quote_ident(f.name)
@@ -145,6 +174,12 @@ std::vector<std::string> rebuild_table(const model::Collection& target, const Sn
 
 }  // namespace
 
+bool MigrationPlan::has_blocked() const {
+  for (const auto& s : steps)
+    if (s.blocked) return true;
+  return false;
+}
+
 bool MigrationPlan::has_destructive() const {
   for (const auto& s : steps)
     if (s.destructive) return true;
@@ -155,9 +190,9 @@ std::string MigrationPlan::to_text() const {
   if (steps.empty()) return "-- the database matches the concept file: nothing to do\n";
   std::string out;
   for (const auto& s : steps) {
-    out += s.destructive ? "-- [DESTRUCTIVE] " : "-- [safe] ";
+    out += s.blocked ? "-- [BLOCKED] " : s.destructive ? "-- [DESTRUCTIVE] " : "-- [safe] ";
     out += s.description + "\n";
-    if (s.sql.empty()) out += "--   (no SQL: validation only)\n";
+    if (s.sql.empty()) out += "--   (no SQL of its own)\n";
     for (const auto& q : s.sql) out += q + ";\n";
   }
   return out;
@@ -263,46 +298,88 @@ Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous,
       s.sql.push_back("ALTER TABLE " + d.quote_ident(col.name) + " DROP COLUMN " + d.quote_ident(o.name));
       plan.steps.push_back(std::move(s));
     }
-    if (rebuild && d.kind() == DialectKind::kSqlite) {
-      MigrationStep s{"rebuild collection " + col.name + ": " + rebuild_why, rebuild_table(col, old, d),
-                      rebuild_destructive};
-      // The rebuild also adds new fields and recreates every index.
-      plan.steps.push_back(std::move(s));
-      continue;
+    const bool rebuilt = rebuild && d.kind() == DialectKind::kSqlite;
+    if (rebuilt) {  // the rebuild also adds new fields (with their defaults) and recreates every index
+      plan.steps.push_back({"rebuild collection " + col.name + ": " + rebuild_why, rebuild_table(col, old, d),
+                            rebuild_destructive});
     }
     for (const auto& f : col.fields) {
       const SnapField* o = find(old, f.name);
+      const SnapField* n = find(now, f.name);
       if (!o) {
-        std::string sql = "ALTER TABLE " + d.quote_ident(col.name) + " ADD COLUMN " + column_definition(f, d);
-        if (f.default_value && f.type != model::FieldType::kRelation)
-          sql += " DEFAULT " + sql_literal(*f.default_value, d);
-        const bool destructive = f.required && !f.default_value;
-        plan.steps.push_back({"add field " + col.name + "." + f.name + " (" + model::field_type_name(f.type) + ")" +
-                                  (destructive ? ": required without a default (existing records get null)" : ""),
-                              {sql},
-                              destructive});
+        MigrationStep s{"add field " + col.name + "." + f.name + " (" + model::field_type_name(f.type) + ")", {}, false};
+        if (!rebuilt) {
+          std::string sql = "ALTER TABLE " + d.quote_ident(col.name) + " ADD COLUMN " + column_definition(f, d);
+          if (f.default_value && f.type != model::FieldType::kRelation)
+            sql += " DEFAULT " + sql_literal(*f.default_value, d);  // existing rows get it too
+          s.sql.push_back(std::move(sql));
+        } else {
+          s.description += " (added by the rebuild above)";
+        }
+        if (f.default_value && f.type != model::FieldType::kRelation) {
+          s.description += ": existing records get the default " + sql_literal(*f.default_value, d);
+        } else if (f.required) {  // existing rows would hold null in a required field
+          s.description += ", required without a default";
+          s.destructive = true;
+          s.check = DataCheck{DataCheck::Kind::kMissing, col.name, f.name, true};
+        }
+        plan.steps.push_back(std::move(s));
         continue;
       }
-      if (o->type != model::field_type_name(f.type)) {  // PostgreSQL: alter in place
+      if (!rebuilt && o->type != model::field_type_name(f.type)) {  // PostgreSQL: alter in place
         plan.steps.push_back({"change type of " + col.name + "." + f.name + " " + o->type + " → " +
                                   model::field_type_name(f.type),
                               {"ALTER TABLE " + d.quote_ident(col.name) + " ALTER COLUMN " + d.quote_ident(f.name) +
                                " TYPE " + d.column_type(f.type) + " USING " + d.quote_ident(f.name) + "::" +
                                d.column_type(f.type)},
                               !widens(o->type, model::field_type_name(f.type))});
-        continue;
       }
-      const SnapField* n = find(now, f.name);
-      if (n && n->options != o->options) {
-        plan.steps.push_back({"change options of " + col.name + "." + f.name, {}, false});
+      if (!n || n->options == o->options) continue;
+      const std::string name = col.name + "." + f.name;
+      bool data_step = false;
+      if (f.required && !o->required) {
+        data_step = true;
+        MigrationStep s{"make " + name + " required", {}, true};
+        s.check = DataCheck{DataCheck::Kind::kMissing, col.name, f.name, false};
+        if (f.default_value && f.type != model::FieldType::kRelation) {
+          // Backfill: rows without a value get the default, so none of them fails its next update.
+          std::string where = d.quote_ident(f.name) + " IS NULL";
+          if (f.type == model::FieldType::kText) where += " OR " + d.quote_ident(f.name) + " = ''";
+          s.sql.push_back("UPDATE " + d.quote_ident(col.name) + " SET " + d.quote_ident(f.name) + " = " +
+                          sql_literal(*f.default_value, d) + " WHERE " + where);
+          s.description += "; records without a value get the default " + sql_literal(*f.default_value, d);
+          s.destructive = false;
+        }
+        plan.steps.push_back(std::move(s));
       }
+      if (narrows(*o, *n)) {
+        data_step = true;
+        MigrationStep s{"narrow " + name + " (min/max/pattern/values)", {}, true};
+        s.check = DataCheck{DataCheck::Kind::kViolations, col.name, f.name, false};
+        plan.steps.push_back(std::move(s));
+      }
+      if (!data_step) plan.steps.push_back({"change options of " + name + " (validation only)", {}, false});
     }
-    for (const auto& name : old_index_names)
-      if (!new_index_names.contains(name))
-        plan.steps.push_back({"drop index " + name, {"DROP INDEX IF EXISTS " + d.quote_ident(name)}, false});
-    for (const auto& spec : index_specs(col))
-      if (!old_index_names.contains(spec.name))
-        plan.steps.push_back({"add index " + spec.name, {create_index_sql(col.name, spec, d)}, false});
+    if (!rebuilt) {  // a rebuild dropped the old indexes with the old table
+      for (const auto& name : old_index_names)
+        if (!new_index_names.contains(name))
+          plan.steps.push_back({"drop index " + name, {"DROP INDEX IF EXISTS " + d.quote_ident(name)}, false});
+    }
+    for (const auto& spec : index_specs(col)) {
+      if (old_index_names.contains(spec.name)) continue;
+      if (rebuilt && !spec.unique) continue;  // recreated by the rebuild; only a new unique one needs a data check
+      MigrationStep s{"add index " + spec.name, {}, false};
+      if (rebuilt) s.description += " (created by the rebuild above)";
+      else s.sql.push_back(create_index_sql(col.name, spec, d));
+      if (spec.unique) {
+        // A new column is all NULL (no conflict) or all its default (a conflict as soon as two rows exist).
+        const bool is_new = !find(old, spec.columns.front());
+        const model::Field* f = col.find_field(spec.columns.front());
+        if (!is_new || (f && f->default_value))
+          s.check = DataCheck{DataCheck::Kind::kDuplicates, col.name, spec.columns.front(), is_new};
+      }
+      plan.steps.push_back(std::move(s));
+    }
   }
   for (const auto& old : before) {
     if (target_names.contains(old.name)) continue;
@@ -310,6 +387,67 @@ Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous,
                           {"DROP TABLE " + d.quote_ident(old.name)}, true});
   }
   return plan;
+}
+
+void settle_step(MigrationStep& step, std::int64_t affected) {
+  step.affected = affected;
+  if (!step.check) return;
+  const std::string n = std::to_string(affected) + (affected == 1 ? " record" : " records");
+  switch (step.check->kind) {
+    case DataCheck::Kind::kMissing:
+      if (!step.sql.empty() && step.sql.front().starts_with("UPDATE")) {  // a backfill: always safe
+        step.description += " (" + n + ")";
+        step.destructive = false;
+      } else if (affected > 0) {
+        step.description += ": " + n + " have no value and would fail every later update until given one";
+        step.destructive = true;
+      } else {
+        step.description += ": no record lacks a value";
+        step.destructive = false;
+      }
+      break;
+    case DataCheck::Kind::kDuplicates:
+      if (affected > 0) {
+        step.description += ": " + std::to_string(affected) + (affected == 1 ? " value is" : " values are") +
+                            " shared by several records; make them unique before applying";
+        step.blocked = true;
+      }
+      break;
+    case DataCheck::Kind::kViolations:
+      if (affected > 0) {
+        step.description += ": " + n + " hold values the new limits refuse (they keep them until edited)";
+        step.destructive = true;
+      } else {
+        step.description += ": every record already complies";
+        step.destructive = false;
+      }
+      break;
+  }
+}
+
+std::string data_check_count_sql(const DataCheck& check, const model::Field& target, const Dialect& d) {
+  const std::string table = d.quote_ident(check.collection);
+  const std::string column = d.quote_ident(check.field);
+  switch (check.kind) {
+    case DataCheck::Kind::kMissing: {
+      if (check.new_field) return "SELECT COUNT(*) FROM " + table;
+      std::string where = column + " IS NULL";
+      if (target.type == model::FieldType::kText) where += " OR " + column + " = ''";
+      return "SELECT COUNT(*) FROM " + table + " WHERE " + where;
+    }
+    case DataCheck::Kind::kDuplicates:
+      if (check.new_field) return "SELECT CASE WHEN COUNT(*) > 1 THEN 1 ELSE 0 END FROM " + table;
+      return "SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + column + " IS NOT NULL GROUP BY " + column +
+             " HAVING COUNT(*) > 1) AS dup";
+    case DataCheck::Kind::kViolations:
+      break;
+  }
+  return {};
+}
+
+std::string violation_scan_sql(const DataCheck& check, const Dialect& d) {
+  const std::string column = d.quote_ident(check.field);
+  return "SELECT " + column + " FROM " + d.quote_ident(check.collection) + " WHERE " + column + " IS NOT NULL";
 }
 
 }  // namespace slipway::sql

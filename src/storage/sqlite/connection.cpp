@@ -1,8 +1,15 @@
 #include "storage/sqlite/connection.h"
 
+#include <atomic>
 #include <string>
 
 namespace slipway::storage::sqlite {
+namespace {
+std::atomic<std::uint64_t> g_evictions{0};
+}  // namespace
+
+std::uint64_t statement_cache_evictions() { return g_evictions.load(std::memory_order_relaxed); }
+const char* sqlite_library_version() { return sqlite3_libversion(); }
 
 Problem sqlite_problem(sqlite3* db, int rc, std::string_view what) {
   const int ext = db ? sqlite3_extended_errcode(db) : rc;
@@ -60,8 +67,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, co
     sqlite3_close_v2(db);
     return p;
   }
-  std::unique_ptr<Connection> conn(new Connection(db));
+  std::unique_ptr<Connection> conn(new Connection(db, options.statement_cache));
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  // A reader never checkpoints, not even as the last connection to close: the writer is the only checkpointer
+  // (SQLite before 3.51.3 can corrupt a WAL when two connections write or checkpoint at once).
+  if (options.read_only) sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;";
   if (!options.read_only) {
     pragmas += "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=4000;";
@@ -74,7 +84,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, co
 }
 
 Connection::~Connection() {
-  cache_.clear();  // finalize statements before closing
+  index_.clear();
+  lru_.clear();  // finalize statements before closing
   sqlite3_close_v2(db_);
 }
 
@@ -91,15 +102,34 @@ Status Connection::exec(std::string_view sql) {
 }
 
 Result<StatementLease> Connection::prepare(const std::string& sql) {
-  auto it = cache_.find(sql);
-  if (it == cache_.end()) {
-    sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt, nullptr);
-    if (rc != SQLITE_OK) return sqlite_problem(db_, rc, "prepare");
-    it = cache_.emplace(sql, std::make_unique<Statement>(db_, stmt)).first;
+  if (auto it = index_.find(std::string_view(sql)); it != index_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second);  // most recently used; iterators stay valid
+    return StatementLease(lru_.front().statement.get());
   }
-  return StatementLease(it->second.get());
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &stmt, nullptr);
+  if (rc != SQLITE_OK) return sqlite_problem(db_, rc, "prepare");
+  Cached entry{sql, std::make_unique<Statement>(db_, stmt), 0};
+  entry.bytes = entry.sql.size() + static_cast<std::size_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_MEMUSED, 0));
+  cached_bytes_ += entry.bytes;
+  lru_.push_front(std::move(entry));
+  index_.emplace(std::string_view(lru_.front().sql), lru_.begin());
+  StatementLease lease(lru_.front().statement.get());  // leased before evicting: never evicts itself
+  evict_to_fit();
+  return lease;
+}
+
+void Connection::evict_to_fit() {
+  auto it = lru_.end();
+  while ((lru_.size() > limits_.max_statements || cached_bytes_ > limits_.max_bytes) && it != lru_.begin()) {
+    --it;
+    if (it->statement->leased()) continue;  // in use further up this thread's stack
+    cached_bytes_ -= it->bytes;
+    index_.erase(std::string_view(it->sql));
+    it = lru_.erase(it);
+    g_evictions.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 Result<std::unique_ptr<Statement>> Connection::prepare_uncached(std::string_view sql) {

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,18 +40,25 @@ class Statement {
     return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string_view();
   }
   sqlite3_stmt* raw() { return stmt_; }
+  bool leased() const { return leased_; }
+  void set_leased(bool on) { leased_ = on; }
 
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  bool leased_ = false;  // a StatementLease holds it: the cache never evicts it then
 };
 
 // Resets the statement when the scope ends, so a cached statement never stays mid-step (which would pin a read
 // snapshot in WAL mode and stop checkpoints).
 class StatementLease {
  public:
-  explicit StatementLease(Statement* s) : s_(s) {}
-  ~StatementLease() { if (s_) s_->reset(); }
+  explicit StatementLease(Statement* s) : s_(s) { s_->set_leased(true); }
+  ~StatementLease() {
+    if (!s_) return;
+    s_->reset();
+    s_->set_leased(false);
+  }
   StatementLease(const StatementLease&) = delete;
   StatementLease& operator=(const StatementLease&) = delete;
   StatementLease(StatementLease&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
@@ -61,10 +69,18 @@ class StatementLease {
   Statement* s_;
 };
 
+// Bounds of one connection's prepared-statement cache. Filters are client input, so the number of distinct SQL
+// texts is unbounded; past either bound the least recently used statement is finalized (never one that is leased).
+struct StatementCacheLimits {
+  std::size_t max_statements = 256;
+  std::size_t max_bytes = 2 << 20;  // SQLite's own estimate of each statement's memory, plus its SQL text
+};
+
 struct OpenOptions {
   bool read_only = false;
   bool synchronous_full = true;  // PRAGMA synchronous=FULL: a committed transaction survives power loss
   int busy_timeout_ms = 5000;
+  StatementCacheLimits statement_cache;
 };
 
 class Connection {
@@ -77,18 +93,37 @@ class Connection {
 
   // Runs SQL without results (DDL, BEGIN/COMMIT, pragmas). Several statements allowed.
   Status exec(std::string_view sql);
-  // A cached prepared statement for this SQL text, reset when the lease ends.
+  // A cached prepared statement for this SQL text, reset when the lease ends. The cache is an LRU bounded by
+  // OpenOptions::statement_cache.
   Result<StatementLease> prepare(const std::string& sql);
   // Uncached, for one-off statements (migrations).
   Result<std::unique_ptr<Statement>> prepare_uncached(std::string_view sql);
   std::int64_t changes() const { return sqlite3_changes64(db_); }
   sqlite3* raw() { return db_; }
+  std::size_t cached_statements() const { return lru_.size(); }
+  std::size_t cached_bytes() const { return cached_bytes_; }
 
  private:
-  explicit Connection(sqlite3* db) : db_(db) {}
+  struct Cached {
+    std::string sql;
+    std::unique_ptr<Statement> statement;
+    std::size_t bytes = 0;
+  };
+  Connection(sqlite3* db, StatementCacheLimits limits) : db_(db), limits_(limits) {}
+  void evict_to_fit();
+
   sqlite3* db_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+  StatementCacheLimits limits_;
+  std::list<Cached> lru_;  // most recently used first
+  std::unordered_map<std::string_view, std::list<Cached>::iterator> index_;  // keys view lru_'s sql strings
+  std::size_t cached_bytes_ = 0;
 };
+
+// Statements evicted from every connection's cache since start (a process-wide counter, for /metrics).
+std::uint64_t statement_cache_evictions();
+
+// The SQLite library in use (sqlite3_libversion()), e.g. "3.40.1".
+const char* sqlite_library_version();
 
 // A Problem for the current error of `db` (the SQLite message goes to the private cause only).
 Problem sqlite_problem(sqlite3* db, int rc, std::string_view what);

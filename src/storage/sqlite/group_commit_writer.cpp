@@ -37,6 +37,13 @@ Status GroupCommitWriter::run_exclusive(std::function<Status(Connection&)> fn) {
   return future.get();
 }
 
+Status GroupCommitWriter::run_alone(std::function<Status(Connection&)> fn) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto future = promise->get_future();
+  submit(WriteOp{std::move(fn), [promise](Status st) { promise->set_value(std::move(st)); }, true});
+  return future.get();
+}
+
 bool GroupCommitWriter::failed() const {
   std::lock_guard lock(mu_);
   return failed_;
@@ -59,13 +66,20 @@ void GroupCommitWriter::loop() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing and drained (invariant 4)
+      // An `alone` op is a batch of its own: it ends the batch before it, and nothing joins it.
       const std::size_t n = std::min(queue_.size(), kMaxBatch);
-      for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t i = 0; i < n && !(queue_.front().alone && !batch.empty()); ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        if (batch.back().alone) break;
       }
     }
-    run_batch(batch);
+    if (batch.front().alone) {
+      WriteOp& op = batch.front();
+      op.complete(op.apply(*conn_));
+    } else {
+      run_batch(batch);
+    }
     batch.clear();
   }
 }

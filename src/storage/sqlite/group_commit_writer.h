@@ -14,6 +14,10 @@
 //  3. After a COMMIT error the writer is failed: every later submit completes at once with kUnavailable. A write
 //     whose fate is unknown is never acknowledged, and nothing is retried blindly (LevelDB's background error).
 //  4. close() stops intake, drains the queue (committing it) and joins the thread.
+//  5. This is the only connection of the process that writes or checkpoints the database (readers are read-only
+//     and never checkpoint on close; SqliteStorage holds the data directory's lock so no other process writes).
+//     Work that needs its own transaction (migrations: foreign_keys=OFF is only honoured outside one) runs here
+//     too, alone, through run_alone(), never on a second connection.
 // Thread safety: submit() and close() from any thread; apply()/complete() run on the writer thread only.
 #pragma once
 
@@ -34,6 +38,8 @@ struct WriteOp {
   std::function<Status(Connection&)> apply;
   // Called after the batch committed (or failed): `status` is the op's own error, or the commit's.
   std::function<void(Status status)> complete;
+  // Runs alone, outside any transaction of the writer's (it manages its own); see run_alone().
+  bool alone = false;
 };
 
 struct WriterStats {
@@ -50,8 +56,11 @@ class GroupCommitWriter {
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   void submit(WriteOp op);
-  // Runs `fn` alone in its own transaction on the writer thread and waits for it (migrations, maintenance).
+  // Runs `fn` alone in its own transaction on the writer thread and waits for it (maintenance).
   Status run_exclusive(std::function<Status(Connection&)> fn);
+  // Runs `fn` on the writer thread between batches, with no transaction open, and waits for it: `fn` begins and
+  // ends its own (migrations). A failed writer refuses it like any write.
+  Status run_alone(std::function<Status(Connection&)> fn);
   bool failed() const;
   void close();
 

@@ -1,6 +1,13 @@
 #include "storage/sqlite/sqlite_storage.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
@@ -106,6 +113,13 @@ struct SqliteStorage::Impl {
   std::uint64_t instance_id = g_instance_ids.fetch_add(1);
   std::atomic<bool> closed{false};
   std::atomic<std::uint64_t> write_epoch{0};
+  int lock_fd = -1;       // <path>.lock, flock()ed exclusively while open (not in read-only mode)
+  bool missing = false;   // read-only mode: the database file does not exist (reads as an empty database)
+
+  // Every reader connection this storage opened, so close() can close them before the writer (the writer closes
+  // last). Each thread finds its own through a thread_local map keyed by instance_id.
+  std::mutex readers_mu;
+  std::vector<std::unique_ptr<Connection>> readers;  // GUARDED_BY(readers_mu)
 
   // "SELECT <columns> FROM c t WHERE t.id = ?1 [AND (rule)]": parameter 1 is the id, bound per call.
   struct SelectById {
@@ -160,16 +174,66 @@ struct SqliteStorage::Impl {
   }
 
   Result<Connection*> reader() {
-    thread_local std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections;
-    auto& conn = connections[instance_id];
+    if (closed.load(std::memory_order_relaxed) || missing)
+      return Problem::make(ProblemCode::kUnavailable, "The database is closed.");
+    thread_local std::unordered_map<std::uint64_t, Connection*> connections;
+    Connection*& conn = connections[instance_id];
     if (!conn) {
       OpenOptions oo;
       oo.read_only = true;
       auto opened = Connection::open(options.path, oo);
       if (!opened) return std::move(opened).error();
-      conn = std::move(*opened);
+      std::lock_guard lock(readers_mu);
+      readers.push_back(std::move(*opened));
+      conn = readers.back().get();
     }
-    return conn.get();
+    return conn;
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(readers_mu);
+      readers.clear();
+    }
+    writer.reset();  // the writer's connection closes last, still under the lock
+    if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
+  }
+
+  void submit(WriteOp op) {
+    if (!writer) return op.complete(read_only_problem());
+    writer->submit(std::move(op));
+  }
+  static Problem read_only_problem() {
+    return Problem::make(ProblemCode::kUnavailable, "The database is open for inspection only.");
+  }
+
+  // Takes <path>.lock exclusively (non-blocking) and writes our pid into it; a Problem naming the holder's pid
+  // when another process has it.
+  Status take_lock() {
+    const std::string lock_path = options.path + ".lock";
+    lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0)
+      return Problem::make(ProblemCode::kUnavailable, "The database cannot be opened.",
+                           "open " + lock_path + ": " + std::strerror(errno));
+    if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      char pid[32] = {};
+      const ssize_t n = ::pread(lock_fd, pid, sizeof pid - 1, 0);
+      std::string holder(pid, n > 0 ? static_cast<std::size_t>(n) : 0);
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      ::close(lock_fd);
+      lock_fd = -1;
+      if (err != EWOULDBLOCK)
+        return Problem::make(ProblemCode::kUnavailable, "The database cannot be opened.",
+                             "lock " + lock_path + ": " + std::strerror(err));
+      return Problem::make(ProblemCode::kUnavailable, "The database is in use by another slipway process.",
+                           "in use by another slipway process" + (holder.empty() ? "" : " (pid " + holder + ")") +
+                               ": only one process may write it; stop that process first (a running server "
+                               "applies safe migrations itself at start-up with serve --migrate)");
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(lock_fd, 0) == 0) (void)!::pwrite(lock_fd, pid.data(), pid.size(), 0);
+    return {};
   }
 
   void observe(std::chrono::steady_clock::time_point t0) const {
@@ -271,11 +335,19 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto impl = std::make_unique<Impl>(concept_file, std::move(options), clock);
-  OpenOptions oo;
-  oo.synchronous_full = impl->options.synchronous_full;
-  auto conn = Connection::open(impl->options.path, oo);
-  if (!conn) return std::move(conn).error();
-  if (Status st = (*conn)->exec(kSystemTables); !st) return std::move(st).error();
+  std::unique_ptr<Connection> writer_conn;
+  if (impl->options.read_only) {
+    struct stat st {};
+    impl->missing = ::stat(impl->options.path.c_str(), &st) != 0;
+  } else {
+    if (Status st = impl->take_lock(); !st) return std::move(st).error();
+    OpenOptions oo;
+    oo.synchronous_full = impl->options.synchronous_full;
+    auto conn = Connection::open(impl->options.path, oo);
+    if (!conn) return std::move(conn).error();
+    if (Status st = (*conn)->exec(kSystemTables); !st) return std::move(st).error();
+    writer_conn = std::move(*conn);
+  }
   const sql::Dialect& d = *impl->dialect;
   for (const auto& c : concept_file.collections) {
     Impl::Prepared p;
@@ -302,9 +374,11 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
     p.insert_sql = "INSERT INTO " + d.quote_ident(c.name) + " (" + cols + ") VALUES (" + vals + ")";
     impl->prepared.emplace(&c, std::move(p));
   }
-  WriterStats stats;
-  stats.on_commit = impl->options.on_commit;
-  impl->writer = std::make_unique<GroupCommitWriter>(std::move(*conn), std::move(stats));
+  if (writer_conn) {
+    WriterStats stats;
+    stats.on_commit = impl->options.on_commit;
+    impl->writer = std::make_unique<GroupCommitWriter>(std::move(writer_conn), std::move(stats));
+  }
   return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(impl)));
 }
 
@@ -477,7 +551,7 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
     *result = CreateResult{std::move(r), false};
     return {};
   };
-  impl_->writer->submit(WriteOp{std::move(apply), [impl, result, done = std::move(done)](Status st) {
+  impl_->submit(WriteOp{std::move(apply), [impl, result, done = std::move(done)](Status st) {
                                   impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   if (!st) return done(std::move(st).error());
                                   done(std::move(**result));
@@ -534,7 +608,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     *result = std::move(r);
     return {};
   };
-  impl_->writer->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
+  impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
                                   impl->cache.invalidate(idx, id);  // committed (or uncertain): before the answer
                                   impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   if (!st) return done(std::move(st).error());
@@ -565,7 +639,7 @@ void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<vo
     return {};
   };
   const std::size_t idx = impl->index_of.at(&c);
-  impl_->writer->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
+  impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
                                   impl->cache.invalidate(idx, id);
                                   for (std::size_t other : impl->delete_reaches[idx]) impl->cache.invalidate_all(other);
                                   impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
@@ -577,6 +651,7 @@ std::uint64_t SqliteStorage::write_epoch() const { return impl_->write_epoch.loa
 
 Status SqliteStorage::ping() {
   if (impl_->closed.load()) return Problem::make(ProblemCode::kUnavailable, "The database is closed.");
+  if (!impl_->writer) return Impl::read_only_problem();
   if (impl_->writer->failed()) return Problem::make(ProblemCode::kUnavailable, "The database writer has failed.");
   auto conn = impl_->reader();
   if (!conn) return std::move(conn).error();
@@ -589,7 +664,11 @@ Status SqliteStorage::ping() {
 
 void SqliteStorage::close() {
   if (impl_->closed.exchange(true)) return;
-  impl_->writer->close();
+  {  // readers first: the writer, the only checkpointer, closes last
+    std::lock_guard lock(impl_->readers_mu);
+    impl_->readers.clear();
+  }
+  if (impl_->writer) impl_->writer->close();  // drains and stops; its connection closes with ~Impl, then the lock
 }
 
 std::uint64_t SqliteStorage::cache_hits() const { return impl_->cache.hits(); }
@@ -597,6 +676,7 @@ std::uint64_t SqliteStorage::cache_misses() const { return impl_->cache.misses()
 
 Status SqliteStorage::purge_idempotency_keys() {
   const std::int64_t cutoff = impl_->clock.now_ms() - kIdempotencyTtlMs;
+  if (!impl_->writer) return Impl::read_only_problem();
   return impl_->writer->run_exclusive([cutoff](Connection& conn) -> Status {
     auto lease = conn.prepare("DELETE FROM _slipway_idempotency WHERE created_ms <= ?1");
     if (!lease) return std::move(lease).error();
@@ -607,10 +687,23 @@ Status SqliteStorage::purge_idempotency_keys() {
   });
 }
 
+namespace {
+// Read-only mode may look at a file slipway never initialised (or none at all): no history table, no history.
+Result<bool> has_history(Connection& conn) {
+  auto lease = conn.prepare_uncached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_slipway_migrations'");
+  if (!lease) return std::move(lease).error();
+  return (*lease)->step();
+}
+}  // namespace
+
 Result<std::optional<std::string>> SqliteStorage::current_snapshot() {
+  if (impl_->missing) return std::optional<std::string>();
   auto conn = impl_->reader();
   if (!conn) return std::move(conn).error();
-  auto lease = (*conn)->prepare("SELECT snapshot FROM _slipway_migrations ORDER BY version DESC LIMIT 1");
+  auto exists = has_history(**conn);
+  if (!exists) return std::move(exists).error();
+  if (!*exists) return std::optional<std::string>();
+  auto lease = (*conn)->prepare_uncached("SELECT snapshot FROM _slipway_migrations ORDER BY version DESC LIMIT 1");
   if (!lease) return std::move(lease).error();
   auto row = (*lease)->step();
   if (!row) return std::move(row).error();
@@ -619,11 +712,16 @@ Result<std::optional<std::string>> SqliteStorage::current_snapshot() {
 }
 
 Result<std::vector<MigrationRecord>> SqliteStorage::history() {
+  std::vector<MigrationRecord> out;
+  if (impl_->missing) return out;
   auto conn = impl_->reader();
   if (!conn) return std::move(conn).error();
-  auto lease = (*conn)->prepare("SELECT version, checksum, applied_at, applied_by, plan FROM _slipway_migrations ORDER BY version");
+  auto exists = has_history(**conn);
+  if (!exists) return std::move(exists).error();
+  if (!*exists) return out;
+  auto lease = (*conn)->prepare_uncached(
+      "SELECT version, checksum, applied_at, applied_by, plan FROM _slipway_migrations ORDER BY version");
   if (!lease) return std::move(lease).error();
-  std::vector<MigrationRecord> out;
   for (;;) {
     auto row = (*lease)->step();
     if (!row) return std::move(row).error();
@@ -634,49 +732,99 @@ Result<std::vector<MigrationRecord>> SqliteStorage::history() {
   return out;
 }
 
-Status SqliteStorage::apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) {
-  if (plan.has_destructive() && !allow_destructive)
-    return Problem::make(ProblemCode::kConflict, "The plan has destructive steps; run with --allow-destructive.");
-  // A dedicated connection: table rebuilds need foreign_keys=OFF, which SQLite only honours outside a transaction.
-  OpenOptions oo;
-  oo.synchronous_full = true;
-  auto opened = Connection::open(impl_->options.path, oo);
-  if (!opened) return std::move(opened).error();
-  Connection& conn = **opened;
-  if (Status st = conn.exec("PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE"); !st) return st;
-  auto fail = [&conn](Problem p) -> Status {
-    (void)conn.exec("ROLLBACK");
-    return p;
-  };
-  for (const auto& step : plan.steps) {
-    for (const auto& q : step.sql) {
-      if (Status st = conn.exec(q); !st) {
-        Problem p = std::move(st).error();
-        p.detail = "Migration step failed: " + step.description + ".";
-        return fail(std::move(p));
-      }
+Status SqliteStorage::assess(sql::MigrationPlan& plan, const model::Concept& target) {
+  for (auto& step : plan.steps) {
+    if (!step.check) continue;
+    if (impl_->missing) {  // no database yet: no rows to affect
+      sql::settle_step(step, 0);
+      continue;
     }
+    const model::Collection* c = target.find_collection(step.check->collection);
+    const model::Field* f = c ? c->find_field(step.check->field) : nullptr;
+    if (!f) return Problem::make(ProblemCode::kInternal, "A migration check names an unknown field.", step.description);
+    auto conn = impl_->reader();
+    if (!conn) return std::move(conn).error();
+    std::int64_t affected = 0;
+    if (step.check->kind == sql::DataCheck::Kind::kViolations) {
+      // Patterns are RE2, not SQL: every stored value is checked here by the same rules requests are.
+      auto scan = (*conn)->prepare_uncached(sql::violation_scan_sql(*step.check, *impl_->dialect));
+      if (!scan) return std::move(scan).error();
+      for (;;) {
+        auto row = (*scan)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        Value v;
+        switch (sqlite3_column_type((*scan)->raw(), 0)) {
+          case SQLITE_INTEGER: v = (*scan)->column_int(0); break;
+          case SQLITE_FLOAT: v = (*scan)->column_double(0); break;
+          default: v = std::string((*scan)->column_text(0)); break;
+        }
+        if (model::constraint_violation(*f, v)) ++affected;
+      }
+    } else {
+      auto count = (*conn)->prepare_uncached(sql::data_check_count_sql(*step.check, *f, *impl_->dialect));
+      if (!count) return std::move(count).error();
+      auto row = (*count)->step();
+      if (!row) return std::move(row).error();
+      affected = *row ? (*count)->column_int(0) : 0;
+    }
+    sql::settle_step(step, affected);
   }
-  {
-    auto check = conn.prepare_uncached("PRAGMA foreign_key_check");
-    if (!check) return fail(std::move(check).error());
-    auto row = (*check)->step();
-    if (!row) return fail(std::move(row).error());
-    if (*row) return fail(Problem::make(ProblemCode::kConflict, "The migration would leave relations pointing at missing records."));
-  }
-  auto ins = conn.prepare_uncached(
-      "INSERT INTO _slipway_migrations (version, checksum, applied_at, applied_by, plan, snapshot) "
-      "VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM _slipway_migrations), ?1, ?2, ?3, ?4, ?5)");
-  if (!ins) return fail(std::move(ins).error());
-  (*ins)->bind(1, Value(plan.checksum));
-  (*ins)->bind(2, Value(format_rfc3339_ms(impl_->clock.now_ms())));
-  (*ins)->bind(3, Value(applied_by));
-  (*ins)->bind(4, Value(plan.to_text()));
-  (*ins)->bind(5, Value(plan.snapshot));
-  if (auto st = (*ins)->step(); !st) return fail(std::move(st).error());
-  ins->reset();
-  if (Status st = conn.exec("COMMIT"); !st) return fail(std::move(st).error());
   return {};
 }
+
+Status SqliteStorage::apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) {
+  for (const auto& step : plan.steps)
+    if (step.blocked)
+      return Problem::make(ProblemCode::kConflict, "A migration step cannot be applied: " + step.description + ".");
+  if (plan.has_destructive() && !allow_destructive)
+    return Problem::make(ProblemCode::kConflict, "The plan has destructive steps; run with --allow-destructive.");
+  if (!impl_->writer) return Impl::read_only_problem();
+  const std::string applied_at = format_rfc3339_ms(impl_->clock.now_ms());
+  // On the writer's own connection, alone between batches (invariant 5 of group_commit_writer.h): table rebuilds
+  // need foreign_keys=OFF, which SQLite only honours outside a transaction.
+  return impl_->writer->run_alone([&plan, &applied_by, &applied_at](Connection& conn) -> Status {
+    if (Status st = conn.exec("PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE"); !st) {
+      (void)conn.exec("PRAGMA foreign_keys=ON");
+      return st;
+    }
+    auto fail = [&conn](Problem p) -> Status {
+      (void)conn.exec("ROLLBACK; PRAGMA foreign_keys=ON");
+      return p;
+    };
+    for (const auto& step : plan.steps) {
+      for (const auto& q : step.sql) {
+        if (Status st = conn.exec(q); !st) {
+          Problem p = std::move(st).error();
+          p.detail = "Migration step failed: " + step.description + ".";
+          return fail(std::move(p));
+        }
+      }
+    }
+    {
+      auto check = conn.prepare_uncached("PRAGMA foreign_key_check");
+      if (!check) return fail(std::move(check).error());
+      auto row = (*check)->step();
+      if (!row) return fail(std::move(row).error());
+      if (*row)
+        return fail(Problem::make(ProblemCode::kConflict, "The migration would leave relations pointing at missing records."));
+    }
+    auto ins = conn.prepare_uncached(
+        "INSERT INTO _slipway_migrations (version, checksum, applied_at, applied_by, plan, snapshot) "
+        "VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM _slipway_migrations), ?1, ?2, ?3, ?4, ?5)");
+    if (!ins) return fail(std::move(ins).error());
+    (*ins)->bind(1, Value(plan.checksum));
+    (*ins)->bind(2, Value(applied_at));
+    (*ins)->bind(3, Value(applied_by));
+    (*ins)->bind(4, Value(plan.to_text()));
+    (*ins)->bind(5, Value(plan.snapshot));
+    if (auto st = (*ins)->step(); !st) return fail(std::move(st).error());
+    ins->reset();
+    if (Status st = conn.exec("COMMIT"); !st) return fail(std::move(st).error());
+    return conn.exec("PRAGMA foreign_keys=ON");
+  });
+}
+
+std::uint64_t SqliteStorage::statement_evictions() const { return statement_cache_evictions(); }
 
 }  // namespace slipway::storage::sqlite

@@ -3,7 +3,12 @@
 // - Reads use one read-only connection per calling thread (created on first use) with cached statements; in WAL
 //   mode readers never block the writer nor each other.
 // - Statements for the hot path (get by id, with and without the view rule) are built once per collection.
-// Thread safety: all public methods may be called from any thread.
+// - One writer per database, enforced (docs/decisions/0006): open() takes an exclusive lock on `<path>.lock`
+//   (flock) for the life of the object, so a second process (another server, `migrate apply`) cannot write the
+//   same file and is told which process holds it. Reader connections are read-only and never checkpoint; the
+//   writer's connection is the only one that writes or checkpoints, and it closes last (close()).
+// Thread safety: all public methods may be called from any thread. close() REQUIRES that no read is in flight
+// (serve calls it after the event loops have stopped).
 #pragma once
 
 #include <atomic>
@@ -23,6 +28,9 @@ class Connection;
 
 struct SqliteOptions {
   std::string path;               // the database file
+  // Inspection only (`migrate plan|status` next to a running server): no lock, no writer, no schema changes; a
+  // missing file reads as an empty database. Writes and apply() fail with kUnavailable.
+  bool read_only = false;
   bool synchronous_full = true;   // false: synchronous=NORMAL (survives a crash of slipway, not power loss)
   // Observability hooks (may be empty): statement latency and group-commit batch sizes.
   std::function<void(double seconds)> on_statement;
@@ -48,10 +56,13 @@ class SqliteStorage final : public Storage, public SchemaManager {
   Result<std::optional<std::string>> current_snapshot() override;
   Result<std::vector<MigrationRecord>> history() override;
   Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) override;
+  Status assess(sql::MigrationPlan& plan, const model::Concept& target) override;
 
   // Hits and misses of the hot-read cache (GET by id), for the cache hit ratio metric.
   std::uint64_t cache_hits() const;
   std::uint64_t cache_misses() const;
+  // Prepared statements evicted from the per-connection caches (all connections), for a metric.
+  std::uint64_t statement_evictions() const;
 
   // Deletes idempotency keys older than 24 h. Called periodically by serve.
   Status purge_idempotency_keys();

@@ -120,15 +120,34 @@ TEST(MigrationPlanner, WideningIntToFloatRebuildsSafelyNarrowingIsDestructive) {
   EXPECT_TRUE(narrowed->has_destructive());
 }
 
-TEST(MigrationPlanner, OptionChangesAreValidationOnly) {
+TEST(MigrationPlanner, OptionChangesThatCannotBreakDataAreValidationOnly) {
+  auto d = make_sqlite_dialect();
+  auto after = blog();
+  after.collections[1].fields[0].hidden = true;
+  after.collections[1].fields[1].default_value = Value(std::int64_t{0});
+  auto plan = plan_migration(schema_snapshot(blog()), after, *d);
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_EQ(plan->steps.size(), 2u);
+  for (const auto& s : plan->steps) {
+    EXPECT_TRUE(s.sql.empty());
+    EXPECT_FALSE(s.destructive);
+    EXPECT_FALSE(s.check.has_value());
+  }
+}
+
+TEST(MigrationPlanner, NarrowingIsDestructiveUntilTheDataSaysOtherwise) {
   auto d = make_sqlite_dialect();
   auto after = blog();
   after.collections[1].fields[0].max = 100;
   auto plan = plan_migration(schema_snapshot(blog()), after, *d);
   ASSERT_TRUE(plan.has_value());
   ASSERT_EQ(plan->steps.size(), 1u);
-  EXPECT_TRUE(plan->steps[0].sql.empty());
+  EXPECT_TRUE(plan->steps[0].destructive);
+  ASSERT_TRUE(plan->steps[0].check.has_value());
+  EXPECT_EQ(plan->steps[0].check->kind, DataCheck::Kind::kViolations);
+  settle_step(plan->steps[0], 0);
   EXPECT_FALSE(plan->steps[0].destructive);
+  EXPECT_FALSE(plan->has_destructive());
 }
 
 TEST(MigrationPlanner, UniqueBecomesAnIndexStep) {

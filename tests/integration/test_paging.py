@@ -105,5 +105,54 @@ class PagingUnderConcurrentInserts(harness.ServerTestCase):
         self.assertEqual(views, sorted(views, reverse=True))
 
 
+class SealedCursors(unittest.TestCase):
+    """Issue 6 item 8: next_cursor was plain base64 of the sort values, hidden fields included. It is now sealed
+    with a key kept in the database: opaque, tamper-proof, and still valid after a restart."""
+
+    CONFIG = """app: t
+collections:
+  items:
+    fields:
+      name:   { type: text }
+      secret: { type: text, hidden: true }
+    rules:
+      list: "true"
+      view: "true"
+"""
+
+    def test_cursors_are_opaque_tamper_proof_and_survive_a_restart(self):
+        import base64
+        import shutil
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="slipway-it-cursor-")
+        try:
+            config = harness.write_concept(tmp, self.CONFIG)
+            data = f"{tmp}/data"
+            with harness.Server(config=config, data_dir=data) as s:
+                for i in range(10):
+                    body = {"name": f"n{i}", "secret": f"hush-{i:02d}"}
+                    self.assertEqual(s.request("POST", "/api/v1/items", body=body).status, 201)
+                first = s.request("GET", "/api/v1/items?limit=4&sort=-secret").json()  # the admin sorts by it
+                cursor = first["next_cursor"]
+                raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+                self.assertNotIn(b"hush", raw)
+                self.assertNotIn(first["items"][-1]["id"].encode(), raw)
+                for i in (0, len(cursor) // 2, len(cursor) - 1):
+                    forged = cursor[:i] + ("A" if cursor[i] != "A" else "B") + cursor[i + 1:]
+                    r = s.request("GET", f"/api/v1/items?limit=4&sort=-secret&cursor={quote(forged)}")
+                    self.assertEqual(r.status, 400, r)
+                    self.assertEqual(r.json()["parameter"], "cursor")
+            with harness.Server(config=config, data_dir=data) as s:  # a restart keeps the key
+                names = [i["name"] for i in first["items"]]
+                while cursor:
+                    page = s.request("GET", f"/api/v1/items?limit=4&sort=-secret&cursor={quote(cursor)}")
+                    self.assertEqual(page.status, 200, page)
+                    names += [i["name"] for i in page.json()["items"]]
+                    cursor = page.json()["next_cursor"]
+                self.assertEqual(names, [f"n{i}" for i in range(9, -1, -1)])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -20,9 +20,18 @@ Problem invalid_cursor() {
 
 }  // namespace
 
+static_assert(std::tuple_size_v<CursorKey> == crypto_secretbox_KEYBYTES);
+
 std::uint32_t sort_signature(std::string_view s) { return fnv1a(s); }
 
-std::string encode_cursor(std::uint32_t signature, const std::vector<Value>& keys, std::string_view id) {
+CursorKey new_cursor_key() {
+  CursorKey k;
+  crypto_secretbox_keygen(k.data());
+  return k;
+}
+
+std::string encode_cursor(const CursorKey& key, std::uint32_t signature, const std::vector<Value>& keys,
+                          std::string_view id) {
   std::string json;
   JsonWriter w(json);
   w.begin_array().integer(signature);
@@ -31,21 +40,32 @@ std::string encode_cursor(std::uint32_t signature, const std::vector<Value>& key
     else w.value(k);
   }
   w.string(id).end_array();
-  std::string out(sodium_base64_encoded_len(json.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(json.data()), json.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  std::string sealed(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + json.size(), '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(sealed.data());
+  randombytes_buf(bytes, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(bytes + crypto_secretbox_NONCEBYTES, reinterpret_cast<const unsigned char*>(json.data()),
+                        json.size(), bytes, key.data());
+  std::string out(sodium_base64_encoded_len(sealed.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes, sealed.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
 
-Result<DecodedCursor> decode_cursor(std::string_view text, std::uint32_t signature, std::size_t key_count) {
+Result<DecodedCursor> decode_cursor(const CursorKey& key, std::string_view text, std::uint32_t signature,
+                                    std::size_t key_count) {
   if (text.empty() || text.size() > kMaxCursor) return invalid_cursor();
-  std::string bin(text.size(), '\0');
-  std::size_t bin_len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), text.data(), text.size(), nullptr,
-                        &bin_len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+  std::string sealed(text.size(), '\0');
+  std::size_t sealed_len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(sealed.data()), sealed.size(), text.data(), text.size(),
+                        nullptr, &sealed_len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
     return invalid_cursor();
-  bin.resize(bin_len);
+  constexpr std::size_t kOverhead = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+  if (sealed_len <= kOverhead) return invalid_cursor();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(sealed.data());
+  std::string bin(sealed_len - kOverhead, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(bin.data()), bytes + crypto_secretbox_NONCEBYTES,
+                                 sealed_len - crypto_secretbox_NONCEBYTES, bytes, key.data()) != 0)
+    return invalid_cursor();  // forged, altered, or sealed with another database's key
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(bin, ec);
   if (ec || !v.is_array()) return invalid_cursor();

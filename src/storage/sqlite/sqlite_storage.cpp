@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -32,7 +35,34 @@ const char* kSystemTables =
     " applied_by TEXT NOT NULL, plan TEXT NOT NULL, snapshot TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS _slipway_idempotency ("
     " scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, record_id TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;";
+    " created_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS _slipway_secrets (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;";
+
+// The key that seals list cursors (sql/cursor.h): made once per database and kept in it, so cursors stay valid
+// across restarts (and, on PostgreSQL later, across instances) and a copied database keeps its cursors.
+Result<sql::CursorKey> load_cursor_key(Connection& conn) {
+  const sql::CursorKey fresh = sql::new_cursor_key();
+  std::string hex(fresh.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), fresh.data(), fresh.size());
+  hex.pop_back();
+  {
+    auto ins = conn.prepare_uncached("INSERT OR IGNORE INTO _slipway_secrets (name, value) VALUES ('cursor_key', ?1)");
+    if (!ins) return std::move(ins).error();
+    (*ins)->bind(1, Value(hex));
+    if (auto st = (*ins)->step(); !st) return std::move(st).error();
+  }
+  auto sel = conn.prepare_uncached("SELECT value FROM _slipway_secrets WHERE name = 'cursor_key'");
+  if (!sel) return std::move(sel).error();
+  auto row = (*sel)->step();
+  if (!row) return std::move(row).error();
+  sql::CursorKey key{};
+  const std::string_view stored = *row ? (*sel)->column_text(0) : std::string_view();
+  std::size_t n = 0;
+  if (stored.size() != key.size() * 2 ||
+      sodium_hex2bin(key.data(), key.size(), stored.data(), stored.size(), nullptr, &n, nullptr) != 0 || n != key.size())
+    return Problem::make(ProblemCode::kInternal, "The database's cursor key is damaged.", "bad _slipway_secrets.cursor_key");
+  return key;
+}
 
 std::atomic<std::uint64_t> g_instance_ids{1};
 
@@ -115,6 +145,7 @@ struct SqliteStorage::Impl {
   std::atomic<std::uint64_t> write_epoch{0};
   int lock_fd = -1;       // <path>.lock, flock()ed exclusively while open (not in read-only mode)
   bool missing = false;   // read-only mode: the database file does not exist (reads as an empty database)
+  sql::CursorKey cursor_key{};  // seals list cursors; loaded from the database at open (not in read-only mode)
 
   // Every reader connection this storage opened, so close() can close them before the writer (the writer closes
   // last). Each thread finds its own through a thread_local map keyed by instance_id.
@@ -333,7 +364,10 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
   // Before the first connection: no process-wide memory statistics (they put a global mutex on every
   // sqlite3_malloc, which the reader threads would contend on).
   static std::once_flag configured;
-  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(configured, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sodium_init() < 0) std::abort();  // no usable randomness: nothing can be sealed safely
+  });
   auto impl = std::make_unique<Impl>(concept_file, std::move(options), clock);
   std::unique_ptr<Connection> writer_conn;
   if (impl->options.read_only) {
@@ -346,6 +380,9 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
     auto conn = Connection::open(impl->options.path, oo);
     if (!conn) return std::move(conn).error();
     if (Status st = (*conn)->exec(kSystemTables); !st) return std::move(st).error();
+    auto key = load_cursor_key(**conn);
+    if (!key) return std::move(key).error();
+    impl->cursor_key = *key;
     writer_conn = std::move(*conn);
   }
   const sql::Dialect& d = *impl->dialect;
@@ -389,7 +426,7 @@ Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth
   const std::uint32_t sig = sql::sort_signature(sql::canonical_sort(q.sort));
   std::optional<sql::DecodedCursor> after;
   if (!q.cursor.empty()) {
-    auto decoded = sql::decode_cursor(q.cursor, sig, q.sort.size());
+    auto decoded = sql::decode_cursor(impl_->cursor_key, q.cursor, sig, q.sort.size());
     if (!decoded) return std::move(decoded).error();
     after = std::move(*decoded);
   }
@@ -406,7 +443,7 @@ Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth
     const Record& last = page.items.back();
     std::vector<Value> keys;
     for (const auto& k : q.sort) keys.push_back(sort_value(last, c, k.field));
-    page.next_cursor = sql::encode_cursor(sig, keys, last.id);
+    page.next_cursor = sql::encode_cursor(impl_->cursor_key, sig, keys, last.id);
   }
   if (built.count) {
     auto lease = (*conn)->prepare(built.count->sql());

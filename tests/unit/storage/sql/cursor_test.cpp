@@ -1,9 +1,19 @@
 #include "storage/sql/cursor.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 namespace slipway::sql {
 namespace {
+
+const CursorKey kKey = new_cursor_key();
+
+std::string encode_cursor(std::uint32_t sig, const std::vector<Value>& keys, std::string_view id) {
+  return sql::encode_cursor(kKey, sig, keys, id);
+}
+Result<DecodedCursor> decode_cursor(std::string_view text, std::uint32_t sig, std::size_t n) {
+  return sql::decode_cursor(kKey, text, sig, n);
+}
 
 TEST(Cursor, RoundTripsMixedKeyTypes) {
   const std::uint32_t sig = sort_signature("-created,views,published");
@@ -33,6 +43,33 @@ TEST(Cursor, RejectsMalformedAndHostileInput) {
   }
   // Wrong number of keys for the sort.
   EXPECT_FALSE(decode_cursor(encode_cursor(sig, {}, "x"), sig, 1).has_value());
+}
+
+// Issue 6 item 8: a cursor used to be plain base64 of the sort values (hidden fields included).
+TEST(Cursor, IsOpaqueAndTamperProof) {
+  const std::uint32_t sig = sort_signature("secret");
+  const std::string c = encode_cursor(sig, {Value(std::string("the-hidden-value"))}, "01a227c1-502b-7000-8000-000000000001");
+  std::string bin(c.size(), '\0');
+  std::size_t n = 0;
+  ASSERT_EQ(sodium_base642bin(reinterpret_cast<unsigned char*>(bin.data()), bin.size(), c.data(), c.size(), nullptr, &n,
+                              nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+            0);
+  bin.resize(n);
+  EXPECT_EQ(bin.find("the-hidden-value"), std::string::npos);
+  EXPECT_EQ(bin.find("01a227c1"), std::string::npos);
+  // Two cursors for the same position differ (random nonce), so neither reveals equality of positions.
+  EXPECT_NE(c, encode_cursor(sig, {Value(std::string("the-hidden-value"))}, "01a227c1-502b-7000-8000-000000000001"));
+  // Any altered character fails authentication.
+  for (std::size_t i = 0; i < c.size(); i += 7) {
+    std::string altered = c;
+    altered[i] = altered[i] == 'A' ? 'B' : 'A';
+    EXPECT_FALSE(decode_cursor(altered, sig, 1).has_value()) << i;
+  }
+  // Sealed with another key (another database): refused.
+  EXPECT_FALSE(sql::decode_cursor(new_cursor_key(), c, sig, 1).has_value());
+  // A plain (unsealed) cursor in the old format is refused.
+  const std::string plain = "WzEsImEiLCJpZCJd";  // [1,"a","id"]
+  EXPECT_FALSE(decode_cursor(plain, 1, 1).has_value());
 }
 
 }  // namespace

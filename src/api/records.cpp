@@ -151,8 +151,11 @@ void App::Records::list(http::Request& req, const model::Collection& c, const Au
   // anything whose result moves with time alone (@now) is always computed.
   bool cacheable = !(q.filter && expr::references_now(*q.filter)) &&
                    !(!auth.admin && c.rules.list && expr::references_now(*c.rules.list->bound));
-  for (const auto& name : q.expand) {
-    const model::Collection* target = app.concept_.find_collection(c.find_field(name)->to);
+  // Relation values (masked when their target is hidden from the caller) and expanded records follow the targets'
+  // view rules: one that moves with time makes the page uncacheable too.
+  for (const auto& f : c.fields) {
+    if (f.type != model::FieldType::kRelation) continue;
+    const model::Collection* target = app.concept_.find_collection(f.to);
     if (target && target->rules.view && expr::references_now(*target->rules.view->bound)) cacheable = false;
   }
   std::string cache_key;

@@ -57,6 +57,15 @@ collections:
     rules:
       list: "writer.name = 'ann'"
       view: "true"
+  letters:
+    fields:
+      title:  { type: text }
+      writer: { type: relation, to: writers }
+    rules:
+      list: "true"
+      view: "true"
+      create: "true"
+      update: "true"
 """
 
 
@@ -235,18 +244,52 @@ class Rules(unittest.TestCase):
         admin = self.req("GET", "/api/v1/articles?limit=500")
         self.assertEqual(len(admin.json()["items"]), 3)
 
-        # view is "true": the article itself is visible, but its banned writer is never embedded.
+        # view is "true": the article itself is visible, but its banned writer is never embedded, and its id reads
+        # as null (issue 6 item 7: an id would tell that a hidden record exists); the admin sees it.
         got = self.req("GET", f"/api/v1/articles/{a3['id']}?expand=writer", token=None)
         self.assertEqual(got.status, 200, got)
-        self.assertEqual(got.json()["writer"], banned_ann["id"])
+        self.assertIsNone(got.json()["writer"])
+        self.assertNotIn(banned_ann["id"], got.body.decode())
         self.assertNotIn(banned_ann["id"], str(got.json().get("expand", {})))
         self.assertNotIn(b"banned", got.body.replace(b"by banned ann", b""))
         got = self.req("GET", f"/api/v1/articles/{a3['id']}?expand=writer")
         self.assertEqual(got.json()["expand"]["writer"]["id"], banned_ann["id"])
 
+        self.assertEqual(self.req("GET", f"/api/v1/articles/{a3['id']}").json()["writer"], banned_ann["id"])
+
         # A filter through the relation path cannot match through a writer the caller may not view.
         r = self.req("GET", "/api/v1/writers?filter=" + quote("banned = true"), token=None)
         self.assertEqual(r.json()["items"], [])
+
+    def test_a_relation_write_must_name_a_record_the_writer_may_view(self):
+        # Issue 6 item 7: an anonymous create could point at a hidden row and learn it exists (201 versus 422).
+        visible = self.admin_create("writers", {"name": "cat"})
+        hidden = self.admin_create("writers", {"name": "dan", "banned": True})
+        missing = str(uuid.uuid4())
+        answers = {}
+        for name, wid in (("hidden", hidden["id"]), ("missing", missing)):
+            r = self.req("POST", "/api/v1/letters", body={"title": "x", "writer": wid}, token=None)
+            p = assert_problem(self, r, 422)
+            answers[name] = (p["detail"], p["errors"])
+        self.assertEqual(answers["hidden"], answers["missing"])  # indistinguishable
+        self.assertEqual(answers["hidden"][1], [{"field": "writer", "code": "relation",
+                                                 "message": "no record in 'writers' has this id"}])
+        ok = self.req("POST", "/api/v1/letters", body={"title": "x", "writer": visible["id"]}, token=None)
+        self.assertEqual(ok.status, 201, ok)
+        self.assertEqual(ok.json()["writer"], visible["id"])
+        # The same on update; the admin may point anywhere.
+        r = self.req("PATCH", f"/api/v1/letters/{ok.json()['id']}", body={"writer": hidden["id"]}, token=None)
+        self.assertEqual(assert_problem(self, r, 422)["errors"][0]["code"], "relation")
+        r = self.req("PATCH", f"/api/v1/letters/{ok.json()['id']}", body={"writer": hidden["id"]})
+        self.assertEqual(r.status, 200, r)
+        # Once pointing at a hidden writer, anonymous reads (record, list, and the PATCH answer) show null.
+        rec = self.req("GET", f"/api/v1/letters/{ok.json()['id']}", token=None)
+        self.assertIsNone(rec.json()["writer"])
+        listed = self.req("GET", "/api/v1/letters?limit=500", token=None).json()["items"]
+        self.assertNotIn(hidden["id"], str(listed))
+        r = self.req("PATCH", f"/api/v1/letters/{ok.json()['id']}", body={"title": "y"}, token=None)
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["writer"])
 
 
 if __name__ == "__main__":

@@ -311,6 +311,7 @@ struct SqliteStorage::Impl {
                                                   auth.admin, ids);
       auto rows = query(conn, *target, b.sql(), b.params(), auth);
       if (!rows) return std::move(rows).error();
+      if (Status st = mask_relations(conn, *target, *rows, auth); !st) return st;  // theirs, too
       std::unordered_map<std::string, std::shared_ptr<Record>> by_id;
       for (auto& row : *rows) {
         auto p = std::make_shared<Record>(std::move(row));
@@ -326,23 +327,80 @@ struct SqliteStorage::Impl {
     return {};
   }
 
-  // On the writer connection: every relation value must name an existing record (422 otherwise).
-  Status check_relations(Connection& conn, const model::Collection& c, const std::vector<std::pair<int, const Value*>>& values) {
+  // On the writer connection: every relation value must name a record the writer may view (422 otherwise, the
+  // same answer for a hidden record as for a missing one, so a write cannot probe for hidden rows).
+  Status check_relations(Connection& conn, const model::Collection& c,
+                         const std::vector<std::pair<int, const Value*>>& values, const AuthContext& auth) {
     std::vector<FieldError> errors;
     for (const auto& [idx, v] : values) {
       const model::Field& f = c.fields[static_cast<std::size_t>(idx)];
       if (f.type != model::FieldType::kRelation || is_null(*v)) continue;
-      auto lease = conn.prepare("SELECT 1 FROM " + dialect->quote_ident(f.to) + " WHERE \"id\" = ?1");
-      if (!lease) return std::move(lease).error();
-      (*lease)->bind(1, *v);
-      auto found = (*lease)->step();
-      if (!found) return std::move(found).error();
-      if (!*found) errors.push_back({f.name, "relation", "no record in '" + f.to + "' has this id"});
+      const model::Collection* target = concept_file.find_collection(f.to);
+      bool found = false;
+      if (target && (auth.admin || target->rules.view)) {
+        const Prepared& p = prepared.at(target);
+        const SelectById& q = p.for_caller(p.view, auth);
+        auto row = exists(conn, q.sql, q.params, auth, std::get<std::string>(*v));
+        if (!row) return std::move(row).error();
+        found = *row;
+      }
+      if (!found) errors.push_back({f.name, "relation", "no record in '" + f.to + "' has this id"});
     }
     if (errors.empty()) return {};
     Problem p = Problem::make(ProblemCode::kUnprocessable, "The record is not valid.");
     p.errors = std::move(errors);
     return p;
+  }
+
+  // Relation values that name a record the caller may not view read as null (docs/api.md, "Relations"): an id
+  // would tell the caller that a hidden record exists. Batched per relation field; nothing to do for the admin or
+  // when the target's view rule is `true`.
+  Status mask_relations(Connection& conn, const model::Collection& c, Record* const* records, std::size_t n,
+                        const AuthContext& auth) {
+    if (auth.admin || n == 0) return {};
+    for (std::size_t i = 0; i < c.fields.size(); ++i) {
+      const model::Field& f = c.fields[i];
+      if (f.type != model::FieldType::kRelation) continue;
+      const model::Collection* target = concept_file.find_collection(f.to);
+      if (!target) continue;
+      const auto& rule = target->rules.view;
+      if (rule && rule->bound->kind == expr::BoundExpr::Kind::kConst && rule->bound->value) continue;
+      std::vector<std::string> ids;
+      std::unordered_set<std::string> seen;
+      for (std::size_t k = 0; k < n; ++k)
+        if (const auto* s = std::get_if<std::string>(&records[k]->values[i]); s && seen.insert(*s).second)
+          ids.push_back(*s);
+      if (ids.empty()) continue;
+      std::unordered_set<std::string> visible;
+      if (rule) {
+        sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, rule->bound.get(), false, ids);
+        auto rows = query(conn, *target, b.sql(), b.params(), auth);
+        if (!rows) return std::move(rows).error();
+        for (const auto& row : *rows) visible.insert(row.id);
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        Value& v = records[k]->values[i];
+        if (const auto* s = std::get_if<std::string>(&v); s && !visible.contains(*s)) v = Null{};
+      }
+    }
+    return {};
+  }
+  Result<Record> visible_copy(Connection& conn, const model::Collection& c, const Record& cached,
+                              const AuthContext& auth) {
+    Record r(cached);
+    if (Status st = mask_relations(conn, c, r, auth); !st) return std::move(st).error();
+    return r;
+  }
+  Status mask_relations(Connection& conn, const model::Collection& c, Record& record, const AuthContext& auth) {
+    Record* one = &record;
+    return mask_relations(conn, c, &one, 1, auth);
+  }
+  Status mask_relations(Connection& conn, const model::Collection& c, std::vector<Record>& records,
+                        const AuthContext& auth) {
+    std::vector<Record*> all;
+    all.reserve(records.size());
+    for (auto& r : records) all.push_back(&r);
+    return mask_relations(conn, c, all.data(), all.size(), auth);
   }
 
   // Runs a one-row statement on the writer connection; returns whether a row came back.
@@ -453,6 +511,8 @@ Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth
     if (!row) return std::move(row).error();
     page.total = (*lease)->column_int(0);
   }
+  // After the cursor (it holds the real sort values, sealed), before expand (which then only finds visible ones).
+  if (Status st = impl_->mask_relations(**conn, c, page.items, auth); !st) return std::move(st).error();
   if (!q.expand.empty()) {
     if (Status st = impl_->expand(**conn, c, page.items, q.expand, auth); !st) return std::move(st).error();
   }
@@ -471,7 +531,7 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
   if (expand.empty() && (auth.admin || impl_->view_row_only[idx])) {
     if (auto hit = impl_->cache.find(idx, sid)) {
       if (!auth.admin && !hit->visible) return not_found();
-      return Record(*hit->record);
+      return impl_->visible_copy(**conn, c, *hit->record, auth);
     }
     const std::uint64_t epoch = impl_->cache.epoch(idx);  // before the read: see record_cache.h
     AuthContext admin;
@@ -488,12 +548,13 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
     auto record = std::make_shared<const Record>(std::move(rows->front()));
     impl_->cache.insert(idx, epoch, RecordCache::Entry{record, visible});
     if (!auth.admin && !visible) return not_found();
-    return Record(*record);
+    return impl_->visible_copy(**conn, c, *record, auth);
   }
   const Impl::SelectById& q = p.for_caller(p.view, auth);
   auto rows = impl_->query(**conn, c, q.sql, q.params, auth, &sid);
   if (!rows) return std::move(rows).error();
   if (rows->empty()) return not_found();
+  if (Status st = impl_->mask_relations(**conn, c, *rows, auth); !st) return std::move(st).error();
   if (!expand.empty()) {
     if (Status st = impl_->expand(**conn, c, *rows, expand, auth); !st) return std::move(st).error();
   }
@@ -534,13 +595,14 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
           return Problem::make(ProblemCode::kConflict,
                                "This Idempotency-Key was already used; the record it created is not visible to you.");
         if (rows->empty()) return not_found();
+        if (Status st = impl->mask_relations(conn, c, rows->front(), auth); !st) return st;
         *result = CreateResult{std::move(rows->front()), true};
         return {};
       }
     }
     std::vector<std::pair<int, const Value*>> rel;
     for (std::size_t i = 0; i < c.fields.size(); ++i) rel.emplace_back(static_cast<int>(i), &cmd.values[i]);
-    if (Status st = impl->check_relations(conn, c, rel); !st) return st;
+    if (Status st = impl->check_relations(conn, c, rel, auth); !st) return st;
 
     Record r;
     r.id = impl->uuids.generate();
@@ -614,6 +676,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
       return Problem::make(ProblemCode::kPreconditionFailed,
                            "The record was changed by someone else (version " + std::to_string(r.version) + ").");
     if (cmd.changes.empty()) {
+      if (Status st = impl->mask_relations(conn, c, r, auth); !st) return st;
       *result = std::move(r);
       return {};
     }
@@ -623,7 +686,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     }
     std::vector<std::pair<int, const Value*>> rel;
     for (const auto& [idx, v] : cmd.changes) rel.emplace_back(idx, &v);
-    if (Status st = impl->check_relations(conn, c, rel); !st) return st;
+    if (Status st = impl->check_relations(conn, c, rel, auth); !st) return st;
     r.updated = format_rfc3339_ms(impl->clock.now_ms());
     r.version += 1;
     std::string sql = "UPDATE " + impl->dialect->quote_ident(c.name) + " SET ";
@@ -642,6 +705,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     (*lease)->bind(n + 3, Value(r.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
+    if (Status masked = impl->mask_relations(conn, c, r, auth); !masked) return masked;
     *result = std::move(r);
     return {};
   };

@@ -191,7 +191,12 @@ class RecordsApi(harness.ServerTestCase):
         self.assertEqual(self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 1},
                                   headers={"If-Match": '"1"'}).status, 200)
         r = self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 2}, headers={"If-Match": '"1"'})
-        assert_problem(self, r, 412, "precondition-failed")
+        self.assertEqual(assert_problem(self, r, 412, "precondition-failed")["detail"],
+                         "The record was changed by someone else since version 1: the record is at version 2.")
+        # Issue 6 item 14: a version newer than the record's is not "changed by someone else".
+        r = self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 2}, headers={"If-Match": '"7"'})
+        self.assertEqual(assert_problem(self, r, 412)["detail"],
+                         "If-Match names version 7, which this record never had; the record is at version 2.")
         now = self.req("GET", f"/api/v1/posts/{rec['id']}").json()
         self.assertEqual(now["views"], 1)
         self.assertEqual(now["version"], 2)
@@ -266,14 +271,17 @@ class RecordsApi(harness.ServerTestCase):
         email = f"{uuid.uuid4().hex}@example.com"
         self.make_author(name="One", email=email)
         r = self.req("POST", "/api/v1/authors", body={"name": "Two", "email": email})
-        assert_problem(self, r, 409, "conflict")
+        p = assert_problem(self, r, 409, "conflict")
+        # Issue 6 item 14: the 409 names the field whose value is taken.
+        self.assertEqual(p["detail"], "Another record already has this value of 'email'.")
+        self.assertEqual(p["errors"], [{"field": "email", "code": "unique", "message": "is already taken by another record"}])
         self.assertEqual(admin_total(self.server, "authors", f"email = '{email}'"), 1)
 
     def test_patch_into_a_unique_conflict_is_409(self):
         a = self.make_author(name="A")
         b = self.make_author(name="B")
         r = self.req("PATCH", f"/api/v1/authors/{b['id']}", body={"email": a["email"]})
-        assert_problem(self, r, 409)
+        self.assertEqual(assert_problem(self, r, 409)["errors"][0]["field"], "email")
         self.assertEqual(self.req("GET", f"/api/v1/authors/{b['id']}").json()["email"], b["email"])
 
     # --- Idempotency-Key ----------------------------------------------------------------------------------------

@@ -16,8 +16,22 @@ Problem sqlite_problem(sqlite3* db, int rc, std::string_view what) {
   std::string cause = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (ext) {
     case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-      return Problem::make(ProblemCode::kConflict, "A record with this value already exists.", std::move(cause));
+    case SQLITE_CONSTRAINT_PRIMARYKEY: {
+      // SQLite names the column only in its message ("UNIQUE constraint failed: authors.email"): read it here, in
+      // the driver, so no layer above matches message text. A unique index is on one field (schema_sql.h).
+      Problem p = Problem::make(ProblemCode::kConflict, "A record with this value already exists.", cause);
+      constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
+      const std::string_view msg = db ? sqlite3_errmsg(db) : "";
+      if (msg.starts_with(kPrefix)) {
+        std::string_view column = msg.substr(kPrefix.size());
+        if (const std::size_t dot = column.find('.'); dot != std::string_view::npos) column.remove_prefix(dot + 1);
+        if (!column.empty() && column.find_first_of(",. ") == std::string_view::npos && column != "id") {
+          p.detail = "Another record already has this value of '" + std::string(column) + "'.";
+          p.errors.push_back({std::string(column), "unique", "is already taken by another record"});
+        }
+      }
+      return p;
+    }
     case SQLITE_CONSTRAINT_FOREIGNKEY:
       return Problem::make(ProblemCode::kConflict, "The record is referenced by other records.", std::move(cause));
     default:

@@ -71,6 +71,17 @@ Problem forbidden(std::string_view action) {
   return Problem::make(ProblemCode::kForbidden, "You are not allowed to " + std::string(action) + " in this collection.");
 }
 
+// 412 for an If-Match that names another version than the record's: a lost update (the client's copy is older),
+// or a version the record never had (newer than it).
+Problem stale_version(std::int64_t expected, std::int64_t current) {
+  const std::string now = "the record is at version " + std::to_string(current);
+  if (expected > current)
+    return Problem::make(ProblemCode::kPreconditionFailed, "If-Match names version " + std::to_string(expected) +
+                                                               ", which this record never had; " + now + ".");
+  return Problem::make(ProblemCode::kPreconditionFailed, "The record was changed by someone else since version " +
+                                                             std::to_string(expected) + ": " + now + ".");
+}
+
 const expr::BoundExpr* rule_for(const std::optional<model::Rule>& rule) { return rule ? rule->bound.get() : nullptr; }
 
 // The rule a non-admin caller is held to; kForbidden when the action has no rule (admin only).
@@ -672,9 +683,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
     Record r = std::move(rows->front());
-    if (cmd.if_match && *cmd.if_match != r.version)
-      return Problem::make(ProblemCode::kPreconditionFailed,
-                           "The record was changed by someone else (version " + std::to_string(r.version) + ").");
+    if (cmd.if_match && *cmd.if_match != r.version) return stale_version(*cmd.if_match, r.version);
     if (cmd.changes.empty()) {
       if (Status st = impl->mask_relations(conn, c, r, auth); !st) return st;
       *result = std::move(r);
@@ -729,9 +738,7 @@ void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<vo
     auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
-    if (cmd.if_match && *cmd.if_match != rows->front().version)
-      return Problem::make(ProblemCode::kPreconditionFailed,
-                           "The record was changed by someone else (version " + std::to_string(rows->front().version) + ").");
+    if (cmd.if_match && *cmd.if_match != rows->front().version) return stale_version(*cmd.if_match, rows->front().version);
     auto lease = conn.prepare("DELETE FROM " + impl->dialect->quote_ident(c.name) + " WHERE \"id\" = ?1");
     if (!lease) return std::move(lease).error();
     (*lease)->bind(1, Value(cmd.id));

@@ -76,6 +76,28 @@ void err(std::vector<FieldError>& errors, const Field& f, std::string code, std:
   errors.push_back({f.name, std::move(code), std::move(message)});
 }
 
+// The field's min/max/pattern/enum, checked by the one rule migrations use too (model::constraint_violation); on
+// failure appends the error with a message for people.
+bool within_limits(const Value& v, const Field& f, std::vector<FieldError>& errors) {
+  const char* code = model::constraint_violation(f, v);
+  if (!code) return true;
+  const std::string_view c = code;
+  const bool text = std::holds_alternative<std::string>(v);
+  const std::string unit = text ? " characters" : "";
+  if (c == "min") {
+    err(errors, f, "min", "must be at least " + fmt_number(*f.min) + unit);
+  } else if (c == "max") {
+    err(errors, f, "max", "must be at most " + fmt_number(*f.max) + unit);
+  } else if (c == "enum") {
+    std::string list;
+    for (const auto& a : f.values) list += (list.empty() ? "" : ", ") + a;
+    err(errors, f, "enum", "must be one of: " + list);
+  } else {
+    err(errors, f, "pattern", "does not match the required pattern");
+  }
+  return false;
+}
+
 // Converts one JSON value for field `f`; on failure appends to `errors` and returns nullopt.
 std::optional<Value> convert(const json::value& v, const Field& f, std::vector<FieldError>& errors) {
   if (v.is_null()) return Value(Null{});
@@ -111,14 +133,6 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         return Value(std::move(s));
       }
-      if (f.type == FieldType::kEnum) {
-        for (const auto& allowed : f.values)
-          if (allowed == s) return Value(std::move(s));
-        std::string list;
-        for (const auto& a : f.values) list += (list.empty() ? "" : ", ") + a;
-        err(errors, f, "enum", "must be one of: " + list);
-        return std::nullopt;
-      }
       if (f.type == FieldType::kEmail && !valid_email(s)) {
         err(errors, f, "email", "must be an email address");
         return std::nullopt;
@@ -127,21 +141,10 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         err(errors, f, "url", "must be an http or https URL");
         return std::nullopt;
       }
-      if (s.empty() && f.required) return Value(std::move(s));  // reported once, as "required"
-      const double len = static_cast<double>(utf8_code_points(s));
-      if (f.min && len < *f.min) {
-        err(errors, f, "min", "must be at least " + fmt_number(*f.min) + " characters");
-        return std::nullopt;
-      }
-      if (f.max && len > *f.max) {
-        err(errors, f, "max", "must be at most " + fmt_number(*f.max) + " characters");
-        return std::nullopt;
-      }
-      if (f.pattern && !f.pattern->matches(s)) {
-        err(errors, f, "pattern", "does not match the required pattern");
-        return std::nullopt;
-      }
-      return Value(std::move(s));
+      if (s.empty() && f.required && f.type != FieldType::kEnum) return Value(std::move(s));  // once, as "required"
+      Value value(std::move(s));
+      if (!within_limits(value, f, errors)) return std::nullopt;
+      return value;
     }
     case FieldType::kInt: {
       std::int64_t i;
@@ -164,14 +167,7 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         err(errors, f, "type", "must be an integer");
         return std::nullopt;
       }
-      if (f.min && static_cast<double>(i) < *f.min) {
-        err(errors, f, "min", "must be at least " + fmt_number(*f.min));
-        return std::nullopt;
-      }
-      if (f.max && static_cast<double>(i) > *f.max) {
-        err(errors, f, "max", "must be at most " + fmt_number(*f.max));
-        return std::nullopt;
-      }
+      if (!within_limits(Value(i), f, errors)) return std::nullopt;
       return Value(i);
     }
     case FieldType::kFloat: {
@@ -184,14 +180,7 @@ std::optional<Value> convert(const json::value& v, const Field& f, std::vector<F
         err(errors, f, "range", "must be a finite number");
         return std::nullopt;
       }
-      if (f.min && d < *f.min) {
-        err(errors, f, "min", "must be at least " + fmt_number(*f.min));
-        return std::nullopt;
-      }
-      if (f.max && d > *f.max) {
-        err(errors, f, "max", "must be at most " + fmt_number(*f.max));
-        return std::nullopt;
-      }
+      if (!within_limits(Value(d), f, errors)) return std::nullopt;
       return Value(d);
     }
     case FieldType::kBool:

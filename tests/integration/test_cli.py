@@ -5,6 +5,7 @@ refused)."""
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import unittest
 
@@ -42,6 +43,13 @@ class Cli(unittest.TestCase):
         p = run_cli("version")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r"^slipway \d+\.\d+\.\d+")
+
+    def test_version_names_the_sqlite_library_in_use(self):
+        # Python's sqlite3 module loads the same shared libsqlite3 as slipway (Debian links both dynamically), so its
+        # run-time version is the one slipway must report: the library loaded, not the headers compiled against.
+        p = run_cli("version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines()[0].split(" ", 2)[2], f"(sqlite {sqlite3.sqlite_version})", p.stdout)
 
     def test_help_on_every_command_exits_0(self):
         for args in (["--help"], ["init", "--help"], ["check", "--help"], ["serve", "--help"], ["migrate", "--help"],

@@ -109,4 +109,6 @@ Result<std::unique_ptr<Statement>> Connection::prepare_uncached(std::string_view
   return std::make_unique<Statement>(db_, stmt);
 }
 
+std::string sqlite_library_version() { return sqlite3_libversion(); }
+
 }  // namespace slipway::storage::sqlite

@@ -93,4 +93,8 @@ class Connection {
 // A Problem for the current error of `db` (the SQLite message goes to the private cause only).
 Problem sqlite_problem(sqlite3* db, int rc, std::string_view what);
 
+// The SQLite library in use at run time (sqlite3_libversion(), e.g. "3.40.1"): the shared library may be newer
+// than the headers slipway was compiled against. For `slipway version`, so cli/ need not include sqlite3.h.
+std::string sqlite_library_version();
+
 }  // namespace slipway::storage::sqlite

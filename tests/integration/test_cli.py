@@ -26,6 +26,10 @@ collections:
 """
 
 
+# No admin token from the environment of whoever runs the tests (run_cli already drops SLIPWAY_ADMIN_TOKEN).
+NO_TOKEN = {"SLIPWAY_ADMIN_TOKEN_FILE": ""}
+
+
 class Cli(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="slipway-it-cli-")
@@ -101,7 +105,8 @@ class Cli(unittest.TestCase):
             text = f.read()
         self.assertIn("collections:", text)
         self.assertIn("#", text)
-        p = run_cli("check", "--config", path, env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN})
+        # What the starter file tells a new user to run, on a machine without production secrets.
+        p = run_cli("check", "--config", path, env=NO_TOKEN)
         self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_init_refuses_to_overwrite_with_exit_1(self):
@@ -115,6 +120,42 @@ class Cli(unittest.TestCase):
     def test_check_accepts_the_example(self):
         p = run_cli("check", "--config", harness.EXAMPLE, env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN})
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_check_without_an_admin_token_warns_on_one_line_and_exits_0(self):
+        p = run_cli("check", "--config", harness.EXAMPLE, env=NO_TOKEN)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        line = self.assert_one_line_error(p)
+        self.assertTrue(line.startswith("slipway: warning: SLIPWAY_ADMIN_TOKEN is not set"), line)
+        self.assertIn("serve --mode production will refuse to start", line)
+        self.assertIn(": ok (", p.stdout)
+
+    def test_check_strict_fails_with_exit_2_on_a_missing_admin_token(self):
+        p = run_cli("check", "--strict", "--config", harness.EXAMPLE, env=NO_TOKEN)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        line = self.assert_one_line_error(p)
+        self.assertIn("SLIPWAY_ADMIN_TOKEN is not set", line)
+        self.assertNotIn("warning", line)
+        self.assertEqual(p.stdout, "")
+
+    def test_check_strict_passes_silently_with_a_token_or_in_dev_mode(self):
+        for args, env in ((["--strict"], {"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}),
+                          (["--strict", "--mode", "dev"], NO_TOKEN), (["--mode", "dev"], NO_TOKEN)):
+            with self.subTest(args=args):
+                p = run_cli("check", "--config", harness.EXAMPLE, *args, env=env)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(p.stderr, "")
+
+    def test_check_refuses_a_configured_but_unusable_token_without_strict(self):
+        missing = os.path.join(self.tmp, "no-such-file")
+        for env, expected in (({"SLIPWAY_ADMIN_TOKEN": "short"}, "at least 32 characters"),
+                              ({"SLIPWAY_ADMIN_TOKEN_FILE": missing}, "SLIPWAY_ADMIN_TOKEN_FILE")):
+            for mode in ("production", "dev"):
+                with self.subTest(env=env, mode=mode):
+                    p = run_cli("check", "--config", harness.EXAMPLE, "--mode", mode, env=env)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    line = self.assert_one_line_error(p)
+                    self.assertIn(expected, line)
+                    self.assertNotIn("warning", line)
 
     def test_check_on_a_broken_file_exits_3_with_every_error_located(self):
         path = harness.write_concept(self.tmp, BROKEN)

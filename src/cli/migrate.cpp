@@ -19,9 +19,6 @@ struct Loaded {
 
 // Loads the file, opens the database and plans. Returns an exit code != 0 on failure.
 int load_and_plan(const CommonOptions& o, Loaded& out) {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!validate_common(o, host, port)) return kExitUsage;
   out.concept_file = load_concept(o.config);
   if (!out.concept_file) return kExitConcept;
   out.storage = open_storage(*out.concept_file, o, out.clock);
@@ -49,7 +46,7 @@ void add_migrate(CLI::App& root, Run& run) {
   auto opts = std::make_shared<CommonOptions>();
 
   auto* plan = migrate->add_subcommand("plan", "Print the SQL a migration would run, each step safe or DESTRUCTIVE");
-  add_common_flags(*plan, *opts);
+  add_file_flags(*plan, *opts);
   plan->callback([&run, opts] {
     run = [opts]() -> int {
       Loaded l;
@@ -60,7 +57,7 @@ void add_migrate(CLI::App& root, Run& run) {
   });
 
   auto* apply = migrate->add_subcommand("apply", "Run the plan in one transaction and record it in the history");
-  add_common_flags(*apply, *opts);
+  add_file_flags(*apply, *opts);
   auto allow = std::make_shared<bool>(false);
   apply->add_flag("--allow-destructive", *allow, "Allow steps that drop or narrow data");
   apply->callback([&run, opts, allow] {
@@ -86,7 +83,7 @@ void add_migrate(CLI::App& root, Run& run) {
   });
 
   auto* status = migrate->add_subcommand("status", "Show the migration history and whether the database matches the file");
-  add_common_flags(*status, *opts);
+  add_file_flags(*status, *opts);
   status->callback([&run, opts] {
     run = [opts]() -> int {
       Loaded l;

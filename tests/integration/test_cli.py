@@ -74,6 +74,31 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assert_one_line_error(p)
 
+    def test_each_command_shows_only_the_flags_it_uses(self):
+        server_flags = ("--listen", "--log-level", "--mode", "--threads", "--migrate ")
+        for sub in ("plan", "apply", "status"):
+            with self.subTest(command=f"migrate {sub}"):
+                out = run_cli("migrate", sub, "--help").stdout
+                for flag in ("--config", "--data"):
+                    self.assertIn(flag, out)
+                for flag in server_flags:
+                    self.assertNotIn(flag, out)
+                # Not shown, and not accepted either: a serve-only flag is a usage error here.
+                p = run_cli("migrate", sub, "--mode", "dev")
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assert_one_line_error(p)
+        check = run_cli("check", "--help").stdout
+        for flag in ("--config", "--data", "--listen", "--log-level", "--mode", "--strict"):
+            self.assertIn(flag, check)
+        for flag in ("--threads", "--migrate ", "--allow-destructive"):
+            self.assertNotIn(flag, check)
+        serve = run_cli("serve", "--help").stdout
+        for flag in ("--config", "--data", "--listen", "--log-level", "--mode", "--threads", "--migrate"):
+            self.assertIn(flag, serve)
+        for flag in ("--strict", "--allow-destructive"):
+            self.assertNotIn(flag, serve)
+        self.assertNotIn("--", run_cli("version", "--help").stdout.replace("--help", ""))
+
     def test_bad_flag_is_exit_2_with_one_line_on_stderr(self):
         for args in (["serve", "--bogus"], ["check", "--nope=1"], ["migrate", "plan", "--frobnicate"]):
             p = run_cli(*args)

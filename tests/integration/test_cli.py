@@ -74,6 +74,32 @@ class Cli(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assert_one_line_error(p)
 
+    def test_unknown_command_is_named_on_one_line_with_exit_2(self):
+        p = run_cli("frobnicate")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        line = self.assert_one_line_error(p)
+        self.assertTrue(line.startswith("slipway: unknown command 'frobnicate'"), line)
+        self.assertNotIn("did you mean", line)
+        self.assertNotIn("subcommand is required", line)
+
+    def test_a_misspelt_command_gets_a_suggestion(self):
+        for args, unknown, meant in ((["serv"], "serv", "serve"), (["chek", "--config", "x.yaml"], "chek", "check"),
+                                     (["migrate", "aply"], "migrate aply", "apply")):
+            with self.subTest(args=args):
+                p = run_cli(*args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(self.assert_one_line_error(p),
+                                 f"slipway: unknown command '{unknown}' (did you mean '{meant}'?)")
+
+    def test_a_missing_command_lists_the_commands(self):
+        for args, expected in (([], "init, check, serve, migrate, version"), (["migrate"], "plan, apply, status")):
+            with self.subTest(args=args):
+                p = run_cli(*args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                line = self.assert_one_line_error(p)
+                self.assertTrue(line.startswith("slipway: missing command"), line)
+                self.assertIn(expected, line)
+
     def test_each_command_shows_only_the_flags_it_uses(self):
         server_flags = ("--listen", "--log-level", "--mode", "--threads", "--migrate ")
         for sub in ("plan", "apply", "status"):

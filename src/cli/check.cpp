@@ -35,13 +35,13 @@ int check(CheckOptions& o) {
       return kExitUsage;
     }
   } else if (!dev) {
-    warnings.push_back("SLIPWAY_ADMIN_TOKEN is not set (nor SLIPWAY_ADMIN_TOKEN_FILE): serve --mode production will "
-                       "refuse to start");
+    warnings.push_back(
+        "SLIPWAY_ADMIN_TOKEN is not set (nor SLIPWAY_ADMIN_TOKEN_FILE): serve --mode production will refuse to start");
   }
   for (const std::string& w : warnings) print_error(o.strict ? w + " (--strict)" : "warning: " + w);
   if (o.strict && !warnings.empty()) return kExitUsage;
-  std::cout << o.common.config << ": ok (" << concept_file->collections.size() << " collections, mode "
-            << o.common.mode << ", listen " << o.common.listen << ")\n";
+  std::cout << o.common.config << ": ok (" << concept_file->collections.size() << " collections, mode " << o.common.mode
+            << ", listen " << o.common.listen << ")\n";
   return kExitOk;
 }
 

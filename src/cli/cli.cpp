@@ -29,8 +29,10 @@ std::optional<std::string> command_word_error(const CLI::App& root, int argc, ch
       names.push_back(c->get_name());
       list += (list.empty() ? "" : ", ") + c->get_name();
     }
-    if (i == argc) return "missing command" + (path.empty() ? "" : " after '" + path.substr(0, path.size() - 1) + "'") +
-                          ": expected " + list + " (see slipway " + path + "--help)";
+    if (i == argc) {
+      return "missing command" + (path.empty() ? "" : " after '" + path.substr(0, path.size() - 1) + "'") +
+             ": expected " + list + " (see slipway " + path + "--help)";
+    }
     const std::string word = argv[i];
     if (word.empty() || word[0] == '-') return std::nullopt;
     const CLI::App* next = nullptr;

@@ -14,7 +14,9 @@ namespace slipway::cli {
 
 void add_file_flags(CLI::App& app, CommonOptions& o) {
   app.add_option("--config", o.config, "The concept file")->envname("SLIPWAY_CONFIG")->capture_default_str();
-  app.add_option("--data", o.data, "The data directory (database, backups)")->envname("SLIPWAY_DATA")->capture_default_str();
+  app.add_option("--data", o.data, "The data directory (database, backups)")
+      ->envname("SLIPWAY_DATA")
+      ->capture_default_str();
 }
 
 void add_common_flags(CLI::App& app, CommonOptions& o) {

@@ -48,7 +48,8 @@ class GuardHandler final : public YAML::EventHandler {
     open(mark, false, style == YAML::EmitterStyle::Flow);
   }
   void OnSequenceEnd() override { frames_.pop_back(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value style) override {
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value style) override {
     open(mark, true, style == YAML::EmitterStyle::Flow);
   }
   void OnMapEnd() override { frames_.pop_back(); }
@@ -148,8 +149,8 @@ Diagnostic explain(std::string_view text, const YAML::ParserException& e, const 
   const auto flow = handler.innermost_open_flow();
   if (!flow) return at(e.mark, "YAML syntax error: " + e.msg);
   const std::string close = flow->is_map ? "}" : "]";
-  const std::string what = "'" + close + "' to close the '" + (flow->is_map ? "{" : "[") + "' opened at " +
-                           line_col(flow->mark);
+  const std::string what =
+      "'" + close + "' to close the '" + (flow->is_map ? "{" : "[") + "' opened at " + line_col(flow->mark);
   if (e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW || e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) {
     return at(e.mark, "missing " + what);
   }

@@ -140,24 +140,26 @@ std::optional<YAML::Mark> tab_in_indentation(std::string_view text, int line) {
 // yaml-cpp's messages for the mistakes people make most say little ("end of map not found" for a tab, "end of
 // map flow not found" for a missing '}'). Rewrites those into what is wrong and where; others pass through.
 Diagnostic explain(std::string_view text, const YAML::ParserException& e, const GuardHandler& handler) {
+  if (const auto flow = handler.innermost_open_flow()) {
+    const std::string close = flow->is_map ? "}" : "]";
+    const std::string what =
+        "'" + close + "' to close the '" + (flow->is_map ? "{" : "[") + "' opened at " + line_col(flow->mark);
+    if (e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW || e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) {
+      return at(e.mark, "missing " + what);
+    }
+    if (e.msg == YAML::ErrorMsg::FLOW_END && e.mark.pos >= 0 && static_cast<std::size_t>(e.mark.pos) < text.size()) {
+      const char found = text[static_cast<std::size_t>(e.mark.pos)];
+      if ((found == '}' || found == ']') && close[0] != found) {
+        return at(e.mark, "expected " + what + ", found '" + found + "'");
+      }
+    }
+    // Inside '{ }' or '[ ]' a tab at the start of a line separates, it does not indent: not the cause.
+    return at(e.mark, "YAML syntax error: " + e.msg);
+  }
   // A tab that indents is never valid YAML, and yaml-cpp reports it on the tab's line whatever it then calls it.
   if (e.mark.line >= 0) {
     if (auto tab = tab_in_indentation(text, e.mark.line)) {
       return at(*tab, "tabs are not allowed for indentation in YAML; use spaces");
-    }
-  }
-  const auto flow = handler.innermost_open_flow();
-  if (!flow) return at(e.mark, "YAML syntax error: " + e.msg);
-  const std::string close = flow->is_map ? "}" : "]";
-  const std::string what =
-      "'" + close + "' to close the '" + (flow->is_map ? "{" : "[") + "' opened at " + line_col(flow->mark);
-  if (e.msg == YAML::ErrorMsg::END_OF_MAP_FLOW || e.msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) {
-    return at(e.mark, "missing " + what);
-  }
-  if (e.msg == YAML::ErrorMsg::FLOW_END && e.mark.pos >= 0 && static_cast<std::size_t>(e.mark.pos) < text.size()) {
-    const char found = text[static_cast<std::size_t>(e.mark.pos)];
-    if ((found == '}' || found == ']') && close[0] != found) {
-      return at(e.mark, "expected " + what + ", found '" + found + "'");
     }
   }
   return at(e.mark, "YAML syntax error: " + e.msg);

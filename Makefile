@@ -8,7 +8,7 @@ CMAKE_GEN   := -G Ninja
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps build run test asan bench fuzz clean check-layers format
+.PHONY: deps build build-server run test asan bench fuzz clean check-layers format
 
 deps:
 	@scripts/install-deps
@@ -16,10 +16,15 @@ deps:
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
 
+# Everything: the server, every test binary (what `make test` needs).
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Only the server and the libraries it links: `make run` on a fresh machine need not compile ~100 test targets.
+build-server: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target slipway
+
+run: build-server
 	$(BUILD)/slipway serve --mode dev --config examples/blog/slipway.yaml --data ./data
 
 test: build

@@ -13,9 +13,15 @@
 
 namespace slipway::cli {
 
-void add_common_flags(CLI::App& app, CommonOptions& o) {
+void add_file_flags(CLI::App& app, CommonOptions& o) {
   app.add_option("--config", o.config, "The concept file")->envname("SLIPWAY_CONFIG")->capture_default_str();
-  app.add_option("--data", o.data, "The data directory (database, backups)")->envname("SLIPWAY_DATA")->capture_default_str();
+  app.add_option("--data", o.data, "The data directory (database, backups)")
+      ->envname("SLIPWAY_DATA")
+      ->capture_default_str();
+}
+
+void add_common_flags(CLI::App& app, CommonOptions& o) {
+  add_file_flags(app, o);
   o.listen_options.push_back(
       app.add_option("--listen", o.listen, "HOST:PORT to listen on")->envname("SLIPWAY_LISTEN")->capture_default_str());
   o.log_level_options.push_back(app.add_option("--log-level", o.log_level, "debug|info|warn|error")

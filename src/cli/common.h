@@ -34,7 +34,11 @@ struct CommonOptions {
 // Flags > env > file > defaults: takes `server.listen` / `server.log_level` from the file unless given otherwise.
 void apply_file_settings(CommonOptions& options, const model::Concept& concept_file);
 
-// Adds --config, --data, --listen, --log-level, --mode (with their SLIPWAY_* env names) to a subcommand.
+// Adds --config and --data (with their SLIPWAY_* env names): for commands that read the file and the database
+// but serve nothing (migrate plan|apply|status). Each command shows only the flags it uses in its --help.
+void add_file_flags(CLI::App& app, CommonOptions& options);
+
+// Adds the file flags and --listen, --log-level, --mode: what `serve` reads and `check` validates.
 void add_common_flags(CLI::App& app, CommonOptions& options);
 
 // Prints "slipway: <message>" to stderr.

@@ -20,9 +20,6 @@ struct Loaded {
 // `status` only read, so they open the database for inspection and work next to a running server; `apply` takes
 // the database's lock, which a running server holds. Returns an exit code != 0 on failure.
 int load_and_plan(const CommonOptions& o, bool read_only, Loaded& out) {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!validate_common(o, host, port)) return kExitUsage;
   out.concept_file = load_concept(o.config);
   if (!out.concept_file) return kExitConcept;
   storage::sqlite::SqliteOptions so;
@@ -43,7 +40,7 @@ void add_migrate(CLI::App& root, Run& run) {
   auto opts = std::make_shared<CommonOptions>();
 
   auto* plan = migrate->add_subcommand("plan", "Print the SQL a migration would run, each step safe or DESTRUCTIVE");
-  add_common_flags(*plan, *opts);
+  add_file_flags(*plan, *opts);
   plan->callback([&run, opts] {
     run = [opts]() -> int {
       Loaded l;
@@ -54,7 +51,7 @@ void add_migrate(CLI::App& root, Run& run) {
   });
 
   auto* apply = migrate->add_subcommand("apply", "Run the plan in one transaction and record it in the history");
-  add_common_flags(*apply, *opts);
+  add_file_flags(*apply, *opts);
   auto allow = std::make_shared<bool>(false);
   apply->add_flag("--allow-destructive", *allow, "Allow steps that drop or narrow data");
   apply->callback([&run, opts, allow] {
@@ -85,7 +82,7 @@ void add_migrate(CLI::App& root, Run& run) {
   });
 
   auto* status = migrate->add_subcommand("status", "Show the migration history and whether the database matches the file");
-  add_common_flags(*status, *opts);
+  add_file_flags(*status, *opts);
   status->callback([&run, opts] {
     run = [opts]() -> int {
       Loaded l;

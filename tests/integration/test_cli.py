@@ -5,6 +5,7 @@ refused)."""
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import unittest
 
@@ -25,6 +26,10 @@ collections:
 """
 
 
+# No admin token from the environment of whoever runs the tests (run_cli already drops SLIPWAY_ADMIN_TOKEN).
+NO_TOKEN = {"SLIPWAY_ADMIN_TOKEN_FILE": ""}
+
+
 class Cli(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="slipway-it-cli-")
@@ -42,6 +47,13 @@ class Cli(unittest.TestCase):
         p = run_cli("version")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r"^slipway \d+\.\d+\.\d+")
+
+    def test_version_names_the_sqlite_library_in_use(self):
+        # Python's sqlite3 module loads the same shared libsqlite3 as slipway (Debian links both dynamically), so its
+        # run-time version is the one slipway must report: the library loaded, not the headers compiled against.
+        p = run_cli("version")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines()[0].split(" ", 2)[2], f"(sqlite {sqlite3.sqlite_version})", p.stdout)
 
     def test_help_on_every_command_exits_0(self):
         for args in (["--help"], ["init", "--help"], ["check", "--help"], ["serve", "--help"], ["migrate", "--help"],
@@ -61,6 +73,57 @@ class Cli(unittest.TestCase):
         p = run_cli("bogus")
         self.assertEqual(p.returncode, 2)
         self.assert_one_line_error(p)
+
+    def test_unknown_command_is_named_on_one_line_with_exit_2(self):
+        p = run_cli("frobnicate")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        line = self.assert_one_line_error(p)
+        self.assertTrue(line.startswith("slipway: unknown command 'frobnicate'"), line)
+        self.assertNotIn("did you mean", line)
+        self.assertNotIn("subcommand is required", line)
+
+    def test_a_misspelt_command_gets_a_suggestion(self):
+        for args, unknown, meant in ((["serv"], "serv", "serve"), (["chek", "--config", "x.yaml"], "chek", "check"),
+                                     (["migrate", "aply"], "migrate aply", "apply")):
+            with self.subTest(args=args):
+                p = run_cli(*args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(self.assert_one_line_error(p),
+                                 f"slipway: unknown command '{unknown}' (did you mean '{meant}'?)")
+
+    def test_a_missing_command_lists_the_commands(self):
+        for args, expected in (([], "init, check, serve, migrate, version"), (["migrate"], "plan, apply, status")):
+            with self.subTest(args=args):
+                p = run_cli(*args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                line = self.assert_one_line_error(p)
+                self.assertTrue(line.startswith("slipway: missing command"), line)
+                self.assertIn(expected, line)
+
+    def test_each_command_shows_only_the_flags_it_uses(self):
+        server_flags = ("--listen", "--log-level", "--mode", "--threads", "--migrate ")
+        for sub in ("plan", "apply", "status"):
+            with self.subTest(command=f"migrate {sub}"):
+                out = run_cli("migrate", sub, "--help").stdout
+                for flag in ("--config", "--data"):
+                    self.assertIn(flag, out)
+                for flag in server_flags:
+                    self.assertNotIn(flag, out)
+                # Not shown, and not accepted either: a serve-only flag is a usage error here.
+                p = run_cli("migrate", sub, "--mode", "dev")
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assert_one_line_error(p)
+        check = run_cli("check", "--help").stdout
+        for flag in ("--config", "--data", "--listen", "--log-level", "--mode", "--strict"):
+            self.assertIn(flag, check)
+        for flag in ("--threads", "--migrate ", "--allow-destructive"):
+            self.assertNotIn(flag, check)
+        serve = run_cli("serve", "--help").stdout
+        for flag in ("--config", "--data", "--listen", "--log-level", "--mode", "--threads", "--migrate"):
+            self.assertIn(flag, serve)
+        for flag in ("--strict", "--allow-destructive"):
+            self.assertNotIn(flag, serve)
+        self.assertNotIn("--", run_cli("version", "--help").stdout.replace("--help", ""))
 
     def test_bad_flag_is_exit_2_with_one_line_on_stderr(self):
         for args in (["serve", "--bogus"], ["check", "--nope=1"], ["migrate", "plan", "--frobnicate"]):
@@ -93,7 +156,8 @@ class Cli(unittest.TestCase):
             text = f.read()
         self.assertIn("collections:", text)
         self.assertIn("#", text)
-        p = run_cli("check", "--config", path, env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN})
+        # What the starter file tells a new user to run, on a machine without production secrets.
+        p = run_cli("check", "--config", path, env=NO_TOKEN)
         self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_init_refuses_to_overwrite_with_exit_1(self):
@@ -107,6 +171,42 @@ class Cli(unittest.TestCase):
     def test_check_accepts_the_example(self):
         p = run_cli("check", "--config", harness.EXAMPLE, env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN})
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_check_without_an_admin_token_warns_on_one_line_and_exits_0(self):
+        p = run_cli("check", "--config", harness.EXAMPLE, env=NO_TOKEN)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        line = self.assert_one_line_error(p)
+        self.assertTrue(line.startswith("slipway: warning: SLIPWAY_ADMIN_TOKEN is not set"), line)
+        self.assertIn("serve --mode production will refuse to start", line)
+        self.assertIn(": ok (", p.stdout)
+
+    def test_check_strict_fails_with_exit_2_on_a_missing_admin_token(self):
+        p = run_cli("check", "--strict", "--config", harness.EXAMPLE, env=NO_TOKEN)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        line = self.assert_one_line_error(p)
+        self.assertIn("SLIPWAY_ADMIN_TOKEN is not set", line)
+        self.assertNotIn("warning", line)
+        self.assertEqual(p.stdout, "")
+
+    def test_check_strict_passes_silently_with_a_token_or_in_dev_mode(self):
+        for args, env in ((["--strict"], {"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}),
+                          (["--strict", "--mode", "dev"], NO_TOKEN), (["--mode", "dev"], NO_TOKEN)):
+            with self.subTest(args=args):
+                p = run_cli("check", "--config", harness.EXAMPLE, *args, env=env)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(p.stderr, "")
+
+    def test_check_refuses_a_configured_but_unusable_token_without_strict(self):
+        missing = os.path.join(self.tmp, "no-such-file")
+        for env, expected in (({"SLIPWAY_ADMIN_TOKEN": "short"}, "at least 32 characters"),
+                              ({"SLIPWAY_ADMIN_TOKEN_FILE": missing}, "SLIPWAY_ADMIN_TOKEN_FILE")):
+            for mode in ("production", "dev"):
+                with self.subTest(env=env, mode=mode):
+                    p = run_cli("check", "--config", harness.EXAMPLE, "--mode", mode, env=env)
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    line = self.assert_one_line_error(p)
+                    self.assertIn(expected, line)
+                    self.assertNotIn("warning", line)
 
     def test_check_on_a_broken_file_exits_3_with_every_error_located(self):
         path = harness.write_concept(self.tmp, BROKEN)

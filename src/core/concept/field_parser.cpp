@@ -63,6 +63,50 @@ std::optional<double> read_bound(ParseContext& ctx, const Entry& e, FieldType t)
   return ctx.read_number(e);
 }
 
+std::string trimmed(std::string_view s) {
+  const std::size_t first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
+}
+
+// `values: open, done` is a list without its brackets. In block style YAML reads it as the one string
+// "open, done"; inside a flow map `{ type: enum, values: open, done }` as `values: open` followed by a key `done`
+// without a value. Finds the words meant (moving those keys out of `entries`, so they are not also reported as
+// unknown options) and reports once how to write the list. Returns true when it did.
+bool unbracketed_values(ParseContext& ctx, const YAML::Node& field, std::vector<Entry>& entries) {
+  auto find = [&](std::string_view key) {
+    return std::find_if(entries.begin(), entries.end(), [&](const Entry& e) { return e.key == key; });
+  };
+  auto type = find("type");
+  auto values = find("values");
+  if (type == entries.end() || !type->value.IsScalar() || type->value.Scalar() != "enum") return false;
+  if (values == entries.end() || !values->value.IsScalar()) return false;
+  std::vector<std::string> words;
+  std::string_view text = values->value.Scalar();
+  auto add = [&](std::string_view word) {
+    if (std::string w = trimmed(word); !w.empty()) words.push_back(std::move(w));
+  };
+  for (std::size_t comma; (comma = text.find(',')) != std::string_view::npos; text.remove_prefix(comma + 1)) {
+    add(text.substr(0, comma));
+  }
+  add(text);
+  auto next = values + 1;
+  if (field.Style() == YAML::EmitterStyle::Flow) {
+    while (next != entries.end() && next->value.IsNull() &&
+           std::find(kFieldOptions.begin(), kFieldOptions.end(), next->key) == kFieldOptions.end()) {
+      add(next->key);
+      ++next;
+    }
+  }
+  if (words.size() < 2) return false;
+  std::string list;
+  for (const std::string& w : words) list += (list.empty() ? "" : ", ") + w;
+  ctx.error(ParseContext::value_loc(*values),
+            "expected a list for 'values', got '" + list + "': write values: [" + list + "]");
+  entries.erase(values, next);
+  return true;
+}
+
 void read_values(ParseContext& ctx, const Entry& e, Field& f) {
   if (!e.value.IsSequence()) {
     ctx.expected(e, "a list");
@@ -151,6 +195,7 @@ std::optional<Field> parse_field(ParseContext& ctx, const Entry& entry, const Co
   Field f;
   f.name = entry.key;
   f.loc = ParseContext::loc_of(entry.key_node);
+  const bool values_without_brackets = unbracketed_values(ctx, entry.value, *all);
   const std::vector<Entry> options = ctx.known_entries(*all, kFieldOptions, "in field '" + f.name + "'");
 
   const Entry* type_entry = nullptr;
@@ -226,7 +271,8 @@ std::optional<Field> parse_field(ParseContext& ctx, const Entry& entry, const Co
     }
   }
 
-  if (f.type == FieldType::kEnum && !has_values && !ParseContext::misspelled(*all, kFieldOptions, "values")) {
+  if (f.type == FieldType::kEnum && !has_values && !values_without_brackets &&
+      !ParseContext::misspelled(*all, kFieldOptions, "values")) {
     ctx.error(f.loc, "missing required key 'values' in field '" + f.name + "'");
   }
   if (f.type == FieldType::kEnum && f.values.empty()) keep = false;

@@ -1,5 +1,6 @@
 // The first pass over the concept file's YAML, on parser events (no tree is built): rejects aliases, bounds
-// depth and node count, finds duplicate map keys and extra documents, and turns syntax errors into diagnostics.
+// depth and node count, finds duplicate map keys and extra documents, and turns syntax errors into diagnostics
+// (a tab in the indentation and an unclosed or mismatched '{'/'[' are named as such, not in yaml-cpp's words).
 // Only if it reports no fatal problem is the text loaded into a YAML::Node tree (second pass).
 // Thread safety: pure function.
 #pragma once

@@ -1,6 +1,9 @@
 // Type rules of comparisons (README.md, "Types"): which operand kinds may meet, and with which operators.
 #include "core/expr/binder.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "core/expr/errors.h"
 
 namespace slipway::expr::detail {
@@ -38,6 +41,19 @@ bool macro_accepts(const Resolved& macro, const Resolved& col) {
     case Resolved::Kind::kNow: return col.category == names::Category::kDatetime;
     default: return false;
   }
+}
+
+// `status != done`: `done` parses as a field name. When it is no field, on the right of a text or enum field, the
+// user almost surely meant the word itself. Says so unless the name looks like a misspelt field (then the
+// did-you-mean in `detail` is the better hint); an enum's own value always gets the hint.
+std::optional<std::string> unquoted_word_hint(const Resolved& l, const ParsedOperand& rhs, const std::string& detail) {
+  if (rhs.kind != ParsedOperand::Kind::kField || rhs.name.find('.') != std::string::npos) return std::nullopt;
+  if (!is_column(l) || !l.column.field || !names::is_text_like(l.column.field->type)) return std::nullopt;
+  const model::Field& f = *l.column.field;
+  const bool enum_value =
+      f.type == model::FieldType::kEnum && std::find(f.values.begin(), f.values.end(), rhs.name) != f.values.end();
+  if (!enum_value && detail.find("(did you mean") != std::string::npos) return std::nullopt;
+  return "unknown field '" + rhs.name + "' (if you meant the value, quote it: '" + rhs.name + "')";
 }
 
 }  // namespace
@@ -78,7 +94,10 @@ Result<Owned> Binder::bind_compare(const ParsedExpr& e, bool negate) const {
   auto l = resolve(e.lhs);
   if (!l) return std::move(l).error();
   auto r = resolve(e.rhs);
-  if (!r) return std::move(r).error();
+  if (!r) {
+    if (auto hint = unquoted_word_hint(*l, e.rhs, r.error().detail)) return bad_request_at(*hint, e.rhs.span.offset);
+    return std::move(r).error();
+  }
   ParsedOp op = e.op;
   const bool like = op == ParsedOp::kLike || op == ParsedOp::kNotLike;
   if (l->is_literal() && r->is_literal()) {

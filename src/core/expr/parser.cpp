@@ -192,6 +192,12 @@ class Parser {
       return bad_request_at("'in' needs at least one value", cur().span.offset);
     }
     for (;;) {
+      if (cur().kind == TokenKind::kIdent && cur().text.find('.') == std::string::npos) {
+        // `status in (open, done)`: the words were meant as values (a list holds values only).
+        return bad_request_at("expected a value in the 'in' list but found field '" + cur().text +
+                                  "' (if you meant the value, quote it: '" + cur().text + "')",
+                              cur().span.offset);
+      }
       if (!is_literal(cur().kind)) return unexpected("a value in the 'in' list");
       if (static_cast<int>(node->items.size()) >= limits_.max_in_items) {
         return bad_request_at("too many values in 'in' (max " + std::to_string(limits_.max_in_items) + ")",

@@ -9,7 +9,6 @@ std::atomic<std::uint64_t> g_evictions{0};
 }  // namespace
 
 std::uint64_t statement_cache_evictions() { return g_evictions.load(std::memory_order_relaxed); }
-const char* sqlite_library_version() { return sqlite3_libversion(); }
 
 Problem sqlite_problem(sqlite3* db, int rc, std::string_view what) {
   const int ext = db ? sqlite3_extended_errcode(db) : rc;
@@ -152,5 +151,7 @@ Result<std::unique_ptr<Statement>> Connection::prepare_uncached(std::string_view
   if (rc != SQLITE_OK) return sqlite_problem(db_, rc, "prepare");
   return std::make_unique<Statement>(db_, stmt);
 }
+
+std::string sqlite_library_version() { return sqlite3_libversion(); }
 
 }  // namespace slipway::storage::sqlite

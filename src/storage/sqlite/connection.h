@@ -122,10 +122,11 @@ class Connection {
 // Statements evicted from every connection's cache since start (a process-wide counter, for /metrics).
 std::uint64_t statement_cache_evictions();
 
-// The SQLite library in use (sqlite3_libversion()), e.g. "3.40.1".
-const char* sqlite_library_version();
-
 // A Problem for the current error of `db` (the SQLite message goes to the private cause only).
 Problem sqlite_problem(sqlite3* db, int rc, std::string_view what);
+
+// The SQLite library in use at run time (sqlite3_libversion(), e.g. "3.40.1"): the shared library may be newer
+// than the headers slipway was compiled against. For `slipway version`, so cli/ need not include sqlite3.h.
+std::string sqlite_library_version();
 
 }  // namespace slipway::storage::sqlite

@@ -84,7 +84,10 @@ TEST(ExprParser, ParsesInLists) {
   EXPECT_EQ(parsed("x in ()"), "error@6: 'in' needs at least one value");
   EXPECT_EQ(parsed("x in 'a'"), "error@5: expected '(' after 'in' but found a string");
   EXPECT_EQ(parsed("x in ('a' 'b')"), "error@10: expected ',' or ')' in the 'in' list but found a string");
-  EXPECT_EQ(parsed("x in (y)"), "error@6: expected a value in the 'in' list but found field 'y'");
+  // A word in the list was meant as a value: say to quote it (a dotted path cannot be one).
+  EXPECT_EQ(parsed("x in (y)"),
+            "error@6: expected a value in the 'in' list but found field 'y' (if you meant the value, quote it: 'y')");
+  EXPECT_EQ(parsed("x in (a.b)"), "error@6: expected a value in the 'in' list but found field 'a.b'");
   EXPECT_EQ(parsed("x in ('a',)"), "error@10: expected a value in the 'in' list but found ')'");
 }
 

@@ -49,8 +49,12 @@ std::size_t App::body_limit(http::Method method, std::string_view path) const {
 
 Result<AuthContext> App::authenticate(const http::Request& request) const {
   AuthContext auth;
+  // Only a request without the header is anonymous. An empty one is a client that meant to authenticate and
+  // failed (401); two are ambiguous — a proxy may check one while we would read the other — so 400.
+  const std::size_t count = request.header_count("Authorization");
+  if (count == 0) return auth;
+  if (count > 1) return Problem::make(ProblemCode::kBadRequest, "Give the Authorization header once.");
   const std::string_view header = request.header("Authorization");
-  if (header.empty()) return auth;
   constexpr std::string_view kBearer = "Bearer ";
   auto unauthorized = [] {
     return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");

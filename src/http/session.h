@@ -10,6 +10,11 @@
 //                            │ 400 / 431             │ 413                    not keep-alive ──▶ kClosed
 //                            └──────────▶ kWriting(error) ──▶ kLinger (shutdown send, discard ≤ 2 s) ──▶ kClosed
 //
+// Framing (RFC 9112 §6): a request is refused with 400 and closed — never guessed at — when its header has an
+// obs-fold (a line starting with SP/HTAB), when Transfer-Encoding is anything but one `chunked`, when it has both
+// Transfer-Encoding and Content-Length, or when an HTTP/1.0 request has Transfer-Encoding. A proxy in front may
+// frame such a request differently from us; answering it at all is how requests get smuggled.
+//
 // Invariants:
 //  1. Everything but respond() runs on the loop's thread; respond() only posts (through the Gate) or, when
 //     already on that thread, calls straight through.
@@ -56,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_request();
   void on_first_bytes(boost::beast::error_code ec, std::size_t n);
   void read_header();
+  void parse_header();  // feeds the parser once the whole header is buffered and free of obs-folds
   void on_header(boost::beast::error_code ec);
   void on_body(boost::beast::error_code ec);
   void begin_request();  // fills req_ from the parsed header
@@ -93,6 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t started_epoch_ms_ = 0;
   Clock::time_point linger_until_;
   std::size_t body_bytes_ = 0;        // body bytes of the response being written
+  std::size_t header_scanned_ = 0;    // bytes of the buffered header already checked for its end and obs-folds
   std::string remote_;
   Request req_;
   Response resp_;

@@ -14,6 +14,9 @@
 namespace slipway::api {
 namespace {
 
+// Who a response names before the caller is known (no route, a rejected token): nobody.
+const AuthContext kAnonymous{};
+
 
 http::Response text(int status, std::string content_type, std::string body, std::string_view route) {
   http::Response r;
@@ -70,21 +73,23 @@ Result<AuthContext> App::authenticate(const http::Request& request) const {
   return auth;
 }
 
-void App::fail(std::string_view request_id, const Problem& problem, http::Responder& respond,
-               std::string_view route) const {
+void App::fail(std::string_view request_id, const AuthContext& caller, const Problem& problem,
+               http::Responder& respond, std::string_view route) const {
   if (problem.code == ProblemCode::kInternal || problem.code == ProblemCode::kUnavailable) {
     logger_.log(obs::Level::kError, "request failed",
                 {{"request_id", request_id}, {"route", route}, {"cause", problem.cause}});
   }
   http::Response r = problem_response(problem, request_id);
   r.route = route;
+  if (caller.id) r.user_id = *caller.id;
   respond(std::move(r));
 }
 
 void App::handle(http::Request& request, http::Responder respond) {
   const RouteMatch m = match_route(request.method, request.path);
   if (!m.route) {
-    return fail(request.request_id, Problem::make(ProblemCode::kNotFound, "No route matches this path."), respond, "unmatched");
+    return fail(request.request_id, kAnonymous, Problem::make(ProblemCode::kNotFound, "No route matches this path."),
+                respond, "unmatched");
   }
   const std::string_view route = m.route->pattern;
   if (!m.method_allowed) {
@@ -116,9 +121,12 @@ void App::handle(http::Request& request, http::Responder respond) {
       break;
   }
   auto auth = authenticate(request);
-  if (!auth) return fail(request.request_id, auth.error(), respond, route);
+  if (!auth) return fail(request.request_id, kAnonymous, auth.error(), respond, route);
   const model::Collection* c = concept_.find_collection(m.collection);
-  if (!c) return fail(request.request_id, Problem::make(ProblemCode::kNotFound, "No such collection."), respond, route);
+  if (!c) {
+    return fail(request.request_id, *auth, Problem::make(ProblemCode::kNotFound, "No such collection."), respond,
+                route);
+  }
   if (m.route->id == RouteId::kRecords) {
     if (request.method == http::Method::kPost) return records_->create(request, *c, *auth, std::move(respond));
     return records_->list(request, *c, *auth, std::move(respond));

@@ -42,7 +42,10 @@ class App final : public http::Handler {
   struct Records;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<AuthContext> authenticate(const http::Request& request) const;
-  void fail(std::string_view request_id, const Problem& problem, http::Responder& respond, std::string_view route) const;
+  // Answers with the problem. `caller` names who asked in the access log: every response after authentication
+  // carries it (docs/operations.md), errors included, so it is a parameter here rather than left to each caller.
+  void fail(std::string_view request_id, const AuthContext& caller, const Problem& problem, http::Responder& respond,
+            std::string_view route) const;
 
   const model::Concept& concept_;
   storage::Storage& storage_;

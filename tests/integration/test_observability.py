@@ -170,6 +170,36 @@ class AccessLog(harness.ServerTestCase):
         self.assertEqual(line["status"], 404)
         self.assertNotIn("/some/random", line["route"])
 
+    def test_every_response_after_authentication_names_the_caller_errors_included(self):
+        s = self.server
+        author = self.created.json()
+        missing = str(uuid.uuid4())
+        cases = [  # (method, path, body, headers, expected status) — each answered on a different path of the app
+            ("GET", f"/api/v1/posts/{missing}", None, {}, 404),                      # not found (storage read)
+            ("GET", "/api/v1/posts?filter=" + "title%20%3D%3D", None, {}, 400),      # bad filter
+            ("GET", "/api/v1/posts?nope=1", None, {}, 400),                          # unknown parameter
+            ("GET", "/api/v1/nosuchcollection", None, {}, 404),                      # unknown collection
+            ("POST", "/api/v1/authors", {"name": 5}, {}, 422),                       # validation
+            ("PATCH", f"/api/v1/authors/{author['id']}", {"name": "x"}, {"If-Match": '"999"'}, 412),  # writer
+            ("DELETE", f"/api/v1/authors/{missing}", None, {}, 404),                 # writer, not found
+            ("GET", f"/api/v1/authors/{author['id']}", None, {"If-None-Match": f'"{author["version"]}"'}, 304),
+            ("GET", "/api/v1/authors", None, {}, 200),
+        ]
+        rids = []
+        for method, path, body, headers, status in cases:
+            rid = "log-user-" + uuid.uuid4().hex[:12]
+            r = s.request(method, path, body=body, headers={"X-Request-Id": rid, **headers})
+            self.assertEqual(r.status, status, (method, path, r))
+            rids.append(rid)
+        for rid, case in zip(rids, cases):
+            self.assertEqual(self.find(rid).get("user_id"), "admin", case)
+        # Anonymous requests, and those answered before the caller is known, name nobody.
+        anon = "log-anon-" + uuid.uuid4().hex[:12]
+        self.assertEqual(s.request("GET", f"/api/v1/posts/{missing}", token=None,
+                                   headers={"X-Request-Id": anon}).status, 404)
+        self.assertNotIn("user_id", self.find(anon))
+        self.assertNotIn("user_id", self.find(self.bad_token_rid))
+
     def test_admin_token_and_request_bodies_never_reach_the_logs(self):
         self.find(self.bad_token_rid)
         out, err = self.server.stdout(), self.server.stderr()

@@ -127,9 +127,9 @@ bool framing_is_unambiguous(const bhttp::request_parser<bhttp::string_body>::val
 
 }  // namespace
 
-Session::Session(ServerCore& core, Loop& loop, tcp::socket&& socket)
+Session::Session(ServerCore& core, Loop& loop, tcp::socket&& socket, asio::ip::address client)
     : gate_(loop.gate), core_(core), loop_(loop), stream_(std::in_place, std::move(socket)),
-      connected_(Clock::now()) {
+      connected_(Clock::now()), client_(client) {
   beast::error_code ec;
   const auto endpoint = stream_->socket().remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string();
@@ -149,6 +149,23 @@ void Session::on_drain() {
   if (state_ == State::kIdle) close();
 }
 
+bool Session::evict() {
+  if (!idle_) return false;
+  close();
+  return true;
+}
+
+void Session::set_idle(bool idle) {
+  if (idle == idle_) return;
+  idle_ = idle;
+  if (idle) {
+    loop_.idle.fetch_add(1, std::memory_order_relaxed);
+    loop_.sessions.splice(loop_.sessions.end(), loop_.sessions, registration_);  // iterators stay valid
+  } else {
+    loop_.idle.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
 void Session::detach() {
   if (!stream_) return;
   beast::error_code ec;
@@ -165,8 +182,12 @@ void Session::wait_request() {
     started_epoch_ms_ = epoch_ms();
     return read_header();
   }
-  if (first_request_) stream_->expires_at(connected_ + core_.options.header_timeout);
-  else stream_->expires_after(core_.options.idle_timeout);
+  if (first_request_) {
+    stream_->expires_at(connected_ + core_.options.header_timeout);
+  } else {
+    stream_->expires_after(core_.options.idle_timeout);
+    set_idle(true);
+  }
   stream_->async_read_some(buffer_.prepare(kFirstReadSize),
                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                              self->on_first_bytes(ec, n);
@@ -175,6 +196,7 @@ void Session::wait_request() {
 
 void Session::on_first_bytes(beast::error_code ec, std::size_t n) {
   if (state_ == State::kClosed) return;
+  set_idle(false);
   if (ec) return close();
   buffer_.commit(n);
   started_ = Clock::now();
@@ -456,6 +478,8 @@ void Session::linger_read() {
 void Session::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  set_idle(false);
+  core_.release_client(client_);
   if (counted_in_flight_) {
     counted_in_flight_ = false;
     core_.in_flight.fetch_sub(1, std::memory_order_relaxed);

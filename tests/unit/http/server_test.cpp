@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "http/loop.h"
 #include "obs/logger.h"
 #include "obs/metrics.h"
 #include "obs/request_metrics.h"
@@ -532,20 +533,106 @@ TEST_F(ServerTest, ResponderCalledAfterTheServerIsGoneIsHarmless) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(ServerTest, ConnectionsBeyondTheMaximumGetA503) {
+TEST_F(ServerTest, ConnectionsBeyondTheMaximumGetA503WhenNoneIsIdle) {
   ServerOptions o;
   o.max_connections = 2;
   start(o);
-  RawHttpClient a(port()), b(port());
-  ASSERT_TRUE(a.roundtrip(kGetHello));
-  ASSERT_TRUE(b.roundtrip(kGetHello));
-  RawHttpClient c(port());
+  // Neither may be closed to make room: one is in the middle of a request, the other has not sent one yet.
+  RawHttpClient busy(port());
+  ASSERT_TRUE(busy.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Responder held = handler_.take_held();
+  RawHttpClient fresh(port());
+  ASSERT_TRUE(fresh.connected());
+  RawHttpClient c(port(), "127.0.0.2");
   auto refused = c.read_response();
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(refused->header("Connection"), "close");
+  EXPECT_EQ(refused->header("Retry-After"), "1");
   EXPECT_TRUE(c.closed_by_peer());
-  EXPECT_TRUE(a.roundtrip(kGetHello));  // the admitted ones carry on
+  Response r;
+  r.body = "finished";
+  held(std::move(r));
+  auto answer = busy.read_response();  // the admitted ones carry on
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "finished");
+  EXPECT_TRUE(fresh.roundtrip(kGetHello));
+}
+
+// One client holding idle keep-alive connections must not lock a new client out: when the server is full, the
+// connection that has waited longest for its next request is closed and the newcomer is served.
+TEST_F(ServerTest, WhenFullTheLongestIdleKeepAliveConnectionMakesRoom) {
+  ServerOptions o;
+  o.threads = 1;  // one loop: "longest idle" is then exact, not per loop
+  o.max_connections = 3;
+  start(o);
+  RawHttpClient oldest(port());
+  ASSERT_TRUE(oldest.roundtrip(kGetHello));
+  RawHttpClient newer(port());
+  ASSERT_TRUE(newer.roundtrip(kGetHello));
+  ASSERT_TRUE(oldest.roundtrip(kGetHello));  // oldest connection, but now the most recently active
+  RawHttpClient busy(port());
+  ASSERT_TRUE(busy.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Responder held = handler_.take_held();
+
+  RawHttpClient newcomer(port(), "127.0.0.2");
+  auto served = newcomer.roundtrip(kGetHello);
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+  EXPECT_TRUE(newer.closed_by_peer());       // idle longest: closed
+  EXPECT_TRUE(oldest.roundtrip(kGetHello));  // idle, but for less long: kept
+  Response r;
+  r.body = "finished";
+  held(std::move(r));
+  auto answer = busy.read_response();  // in the middle of a request: never closed to make room
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "finished");
+}
+
+TEST_F(ServerTest, OneClientCannotHoldMoreThanItsShareOfConnections) {
+  ServerOptions o;
+  o.max_connections = 8;
+  o.max_connections_per_client = 4;
+  start(o);
+  std::vector<std::unique_ptr<RawHttpClient>> mine;
+  for (int i = 0; i < 4; ++i) {
+    mine.push_back(std::make_unique<RawHttpClient>(port()));
+    ASSERT_TRUE(mine.back()->roundtrip(kGetHello)) << i;
+  }
+  RawHttpClient fifth(port());
+  auto refused = fifth.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("Too many open connections"), std::string::npos) << refused->body;
+  EXPECT_TRUE(fifth.closed_by_peer());
+
+  RawHttpClient other(port(), "127.0.0.2");  // another address is not refused
+  auto served = other.roundtrip(kGetHello);
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, 200);
+  for (auto& c : mine) EXPECT_TRUE(c->roundtrip(kGetHello));  // nor are the first four disturbed
+
+  // A closed connection gives its place back (once the server has seen the close: wait for that).
+  mine.pop_back();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool admitted = false;
+  while (!admitted && std::chrono::steady_clock::now() < deadline) {
+    RawHttpClient again(port());
+    auto r = again.roundtrip(kGetHello);
+    admitted = r && r->status == 200;
+  }
+  EXPECT_TRUE(admitted);
+  EXPECT_NE(log().find("\"msg\":\"connection refused: max_connections_per_client reached\",\"client\":\"127.0.0.1\""),
+            std::string::npos)
+      << log();
+}
+
+TEST(ClientOf, CountsIpv4ByAddressAndIpv6ByItsSlash64) {
+  namespace ip = boost::asio::ip;
+  EXPECT_EQ(client_of(ip::make_address("192.0.2.7")), ip::make_address("192.0.2.7"));
+  EXPECT_EQ(client_of(ip::make_address("::ffff:192.0.2.7")), ip::make_address("192.0.2.7"));
+  EXPECT_EQ(client_of(ip::make_address("2001:db8:1:2:aaaa:bbbb:cccc:dddd")), ip::make_address("2001:db8:1:2::"));
+  EXPECT_NE(client_of(ip::make_address("2001:db8:1:3::1")), client_of(ip::make_address("2001:db8:1:2::1")));
 }
 
 TEST_F(ServerTest, EachResponseIsLoggedAndCounted) {

@@ -32,17 +32,22 @@ http::Response text(int status, std::string content_type, std::string body, std:
 
 App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Logger& logger, obs::Metrics& metrics,
          AppOptions options)
-    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics),
+    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics), cors_(concept_file.cors),
       records_(std::make_unique<Records>(Records{*this})) {
   if (!options.admin_token.empty()) admin_digest_ = sha256_raw(options.admin_token);
 }
 
 App::~App() = default;
 
+void App::finish_response(const http::Request& request, http::Response& response) const {
+  cors_.decorate(request, response);
+}
+
 std::size_t App::body_limit(http::Method method, std::string_view path) const {
   // A write to a collection gets the collection's limit. Anything else may carry a small body that is read and
   // ignored, so the client gets the real answer (404, 405, ...) rather than a 413 about a body nobody wanted.
   constexpr std::size_t kIgnoredBodyLimit = 64 * 1024;
+  if (method == http::Method::kOptions) return 0;  // a preflight is answered from its header alone
   const RouteMatch m = match_route(method, path);
   if (!m.route || !m.method_allowed || (method != http::Method::kPost && method != http::Method::kPatch))
     return kIgnoredBodyLimit;
@@ -92,6 +97,15 @@ void App::handle(http::Request& request, http::Responder respond) {
                 respond, "unmatched");
   }
   const std::string_view route = m.route->pattern;
+  if (request.method == http::Method::kOptions) {
+    // Before authentication: a browser sends no credentials with a preflight, whatever the actual request carries.
+    if (cors_.enabled() && Cors::is_preflight(request)) return respond(cors_.preflight(request, route));
+    http::Response r;
+    r.status = 204;
+    r.route = route;
+    r.set_header("Allow", std::string(m.route->allow));
+    return respond(std::move(r));
+  }
   if (!m.method_allowed) {
     http::Response r = problem_response(
         Problem::make(ProblemCode::kMethodNotAllowed, "This route does not accept " +

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "api/cors.h"
 #include "api/list_cache.h"
 #include "core/auth_context.h"
 #include "core/concept/model.h"
@@ -34,6 +35,8 @@ class App final : public http::Handler {
 
   std::size_t body_limit(http::Method method, std::string_view path) const override;
   void handle(http::Request& request, http::Responder respond) override;
+  // Adds the CORS headers of the request's Origin (api/cors.h) to every response, errors included.
+  void finish_response(const http::Request& request, http::Response& response) const override;
 
   // /readyz turns 503 once draining starts (SIGTERM), before the server stops accepting.
   void set_draining() { draining_.store(true, std::memory_order_relaxed); }
@@ -53,6 +56,7 @@ class App final : public http::Handler {
   obs::Metrics& metrics_;
   std::string admin_digest_;  // SHA-256 of the admin token; empty: no admin token configured
   std::atomic<bool> draining_{false};
+  Cors cors_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;
   friend struct Records;

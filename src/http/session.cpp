@@ -370,6 +370,7 @@ void Session::on_response(std::uint64_t generation, Response&& response) {
     resp_ = problem(500, "Internal Server Error", "internal", "An unexpected error occurred.", req_.request_id);
     resp_.route = route;
   }
+  core_.handler.finish_response(req_, resp_);
   write();
 }
 

@@ -38,11 +38,12 @@ class HealthAndRouting(harness.ServerTestCase):
             assert_problem(self, self.server.request("GET", path), 404, "not-found")
 
     def test_wrong_method_is_405_with_allow(self):
-        cases = [("POST", "/livez", "GET, HEAD"), ("DELETE", "/metrics", "GET, HEAD"),
-                 ("PUT", "/api/v1/posts", "GET, HEAD, POST"), ("DELETE", "/api/v1/posts", "GET, HEAD, POST"),
-                 ("PATCH", "/api/v1/posts", "GET, HEAD, POST"),
-                 ("POST", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE"),
-                 ("PUT", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE")]
+        cases = [("POST", "/livez", "GET, HEAD, OPTIONS"), ("DELETE", "/metrics", "GET, HEAD, OPTIONS"),
+                 ("PUT", "/api/v1/posts", "GET, HEAD, POST, OPTIONS"),
+                 ("DELETE", "/api/v1/posts", "GET, HEAD, POST, OPTIONS"),
+                 ("PATCH", "/api/v1/posts", "GET, HEAD, POST, OPTIONS"),
+                 ("POST", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE, OPTIONS"),
+                 ("PUT", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE, OPTIONS")]
         for method, path, allow in cases:
             r = self.server.request(method, path)
             assert_problem(self, r, 405, "method-not-allowed")

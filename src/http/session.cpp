@@ -214,6 +214,7 @@ void Session::read_header() {
   // The whole header within header_timeout: of the connection for its first request, else of the first byte.
   stream_->expires_at((first_request_ ? connected_ : started_) + core_.options.header_timeout);
   header_scanned_ = 0;
+  req_ready_ = false;  // req_ still describes the previous request, whose parser is gone: reject() must not use it
   parse_header();
 }
 

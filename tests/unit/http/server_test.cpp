@@ -394,6 +394,22 @@ TEST_F(ServerTest, ObsFoldIs400ThenClose) {
   EXPECT_TRUE(ok->body.ends_with("|a b")) << ok->body;
 }
 
+TEST_F(ServerTest, AFoldAfterAPipelinedRequestIsRefusedUnderItsOwnRequestId) {
+  start();
+  RawHttpClient c(port());
+  ASSERT_TRUE(c.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Request-Id: first-id\r\n\r\n"
+                     "GET /hello HTTP/1.1\r\nX-Request-Id: second-id\r\nX-Custom: a\r\n b\r\n\r\n"));
+  auto first = c.read_response();
+  auto second = c.read_response();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(first->header("X-Request-Id"), "first-id");
+  EXPECT_EQ(second->status, 400);
+  EXPECT_NE(second->header("X-Request-Id"), "first-id");  // a refused header is not trusted, nor the one before it
+  EXPECT_EQ(second->header("X-Request-Id").size(), 24u);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
 TEST_F(ServerTest, HeaderTrickledByteByByteIsStillParsed) {
   start();
   RawHttpClient c(port());

@@ -402,6 +402,8 @@ void Session::reject(int status) {
       resp_ = problem(400, "Bad Request", "bad-request", "The request is not valid HTTP/1.1.", req_.request_id);
       break;
   }
+  // A 413 or 417 follows a parsed header: the page that sent it (CORS) must be able to read why it failed.
+  if (req_ready_) core_.handler.finish_response(req_, resp_);
   keep_alive_ = false;
   linger_after_write_ = true;
   responded_ = true;

@@ -9,7 +9,7 @@ import unittest
 import uuid
 
 import harness
-from itutil import assert_problem
+from itutil import assert_problem, parse_raw_response, raw_exchange
 
 APP = "https://app.example.com"
 ADMIN_UI = "http://localhost:5173"
@@ -91,6 +91,16 @@ class Cors(unittest.TestCase):
                                 headers={"Origin": APP})
         assert_problem(self, r, 401)
         self.assertEqual(r.header("Access-Control-Allow-Origin"), APP)
+
+    def test_a_body_too_large_for_the_http_layer_is_readable_by_the_page(self):
+        head = (f"POST /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {APP}\r\n"
+                f"Authorization: Bearer {harness.ADMIN_TOKEN}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {8 << 20}\r\n\r\n").encode()
+        raw, _ = raw_exchange(self.server.port, head)
+        status, headers, _ = parse_raw_response(raw)
+        self.assertEqual(status, 413, raw[:300])
+        self.assertEqual(headers.get("access-control-allow-origin"), APP)
+        self.assertEqual(headers.get("vary"), "Origin")
 
     def test_preflight_from_a_refused_origin_has_no_allow_headers(self):
         for origin in (EVIL, APP + "/", APP.upper(), "null"):

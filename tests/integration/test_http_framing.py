@@ -19,16 +19,20 @@ def raw(server, text):
 class Framing(harness.ServerTestCase):
     def test_transfer_encoding_other_than_chunked_is_400_and_closes(self):
         # Behind a proxy that frames by Content-Length, the bytes after the five would be a second request of ours.
+        # Framed by its Content-Length, this body is a valid record (it used to be created: 201).
+        body_json = '{"title":"framed by length"}'
         smuggled = "GET /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         for coding in ("xchunked", "identity", "gzip, chunked"):
             status, headers, body, closed = raw(self.server, (
                 f"POST /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
-                f"Content-Type: application/json\r\nTransfer-Encoding: {coding}\r\nContent-Length: 5\r\n\r\n"
-                f"0\r\n\r\n{smuggled}"))
+                f"Content-Type: application/json\r\nTransfer-Encoding: {coding}\r\n"
+                f"Content-Length: {len(body_json)}\r\n\r\n{body_json}{smuggled}"))
             self.assertEqual(status, 400, (coding, body))
             # Closed right after the one answer (raw_exchange reads EOF, not a second response's bytes).
             self.assertTrue(closed, coding)
             self.assertEqual(len(body), int(headers["content-length"]), coding)
+        r = self.server.request("GET", "/api/v1/posts?count=true&filter=" + "title%20%3D%20'framed%20by%20length'")
+        self.assertEqual(r.json()["total"], 0, "a request with ambiguous framing was acted on")
 
     def test_both_transfer_encoding_and_content_length_is_400(self):
         status, _, _, closed = raw(self.server, (

@@ -14,6 +14,9 @@
 namespace slipway::api {
 namespace {
 
+// Who a response names before the caller is known (no route, a rejected token): nobody.
+const AuthContext kAnonymous{};
+
 
 http::Response text(int status, std::string content_type, std::string body, std::string_view route) {
   http::Response r;
@@ -29,17 +32,22 @@ http::Response text(int status, std::string content_type, std::string body, std:
 
 App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Logger& logger, obs::Metrics& metrics,
          AppOptions options)
-    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics),
+    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics), cors_(concept_file.cors),
       records_(std::make_unique<Records>(Records{*this})) {
   if (!options.admin_token.empty()) admin_digest_ = sha256_raw(options.admin_token);
 }
 
 App::~App() = default;
 
+void App::finish_response(const http::Request& request, http::Response& response) const {
+  cors_.decorate(request, response);
+}
+
 std::size_t App::body_limit(http::Method method, std::string_view path) const {
   // A write to a collection gets the collection's limit. Anything else may carry a small body that is read and
   // ignored, so the client gets the real answer (404, 405, ...) rather than a 413 about a body nobody wanted.
   constexpr std::size_t kIgnoredBodyLimit = 64 * 1024;
+  if (method == http::Method::kOptions) return 0;  // a preflight is answered from its header alone
   const RouteMatch m = match_route(method, path);
   if (!m.route || !m.method_allowed || (method != http::Method::kPost && method != http::Method::kPatch))
     return kIgnoredBodyLimit;
@@ -49,8 +57,12 @@ std::size_t App::body_limit(http::Method method, std::string_view path) const {
 
 Result<AuthContext> App::authenticate(const http::Request& request) const {
   AuthContext auth;
+  // Only a request without the header is anonymous. An empty one is a client that meant to authenticate and
+  // failed (401); two are ambiguous — a proxy may check one while we would read the other — so 400.
+  const std::size_t count = request.header_count("Authorization");
+  if (count == 0) return auth;
+  if (count > 1) return Problem::make(ProblemCode::kBadRequest, "Give the Authorization header once.");
   const std::string_view header = request.header("Authorization");
-  if (header.empty()) return auth;
   constexpr std::string_view kBearer = "Bearer ";
   auto unauthorized = [] {
     return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
@@ -66,23 +78,34 @@ Result<AuthContext> App::authenticate(const http::Request& request) const {
   return auth;
 }
 
-void App::fail(std::string_view request_id, const Problem& problem, http::Responder& respond,
-               std::string_view route) const {
+void App::fail(std::string_view request_id, const AuthContext& caller, const Problem& problem,
+               http::Responder& respond, std::string_view route) const {
   if (problem.code == ProblemCode::kInternal || problem.code == ProblemCode::kUnavailable) {
     logger_.log(obs::Level::kError, "request failed",
                 {{"request_id", request_id}, {"route", route}, {"cause", problem.cause}});
   }
   http::Response r = problem_response(problem, request_id);
   r.route = route;
+  if (caller.id) r.user_id = *caller.id;
   respond(std::move(r));
 }
 
 void App::handle(http::Request& request, http::Responder respond) {
   const RouteMatch m = match_route(request.method, request.path);
   if (!m.route) {
-    return fail(request.request_id, Problem::make(ProblemCode::kNotFound, "No route matches this path."), respond, "unmatched");
+    return fail(request.request_id, kAnonymous, Problem::make(ProblemCode::kNotFound, "No route matches this path."),
+                respond, "unmatched");
   }
   const std::string_view route = m.route->pattern;
+  if (request.method == http::Method::kOptions) {
+    // Before authentication: a browser sends no credentials with a preflight, whatever the actual request carries.
+    if (cors_.enabled() && Cors::is_preflight(request)) return respond(cors_.preflight(request, route));
+    http::Response r;
+    r.status = 204;
+    r.route = route;
+    r.set_header("Allow", std::string(m.route->allow));
+    return respond(std::move(r));
+  }
   if (!m.method_allowed) {
     http::Response r = problem_response(
         Problem::make(ProblemCode::kMethodNotAllowed, "This route does not accept " +
@@ -112,9 +135,12 @@ void App::handle(http::Request& request, http::Responder respond) {
       break;
   }
   auto auth = authenticate(request);
-  if (!auth) return fail(request.request_id, auth.error(), respond, route);
+  if (!auth) return fail(request.request_id, kAnonymous, auth.error(), respond, route);
   const model::Collection* c = concept_.find_collection(m.collection);
-  if (!c) return fail(request.request_id, Problem::make(ProblemCode::kNotFound, "No such collection."), respond, route);
+  if (!c) {
+    return fail(request.request_id, *auth, Problem::make(ProblemCode::kNotFound, "No such collection."), respond,
+                route);
+  }
   if (m.route->id == RouteId::kRecords) {
     if (request.method == http::Method::kPost) return records_->create(request, *c, *auth, std::move(respond));
     return records_->list(request, *c, *auth, std::move(respond));

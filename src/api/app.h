@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "api/cors.h"
 #include "api/list_cache.h"
 #include "core/auth_context.h"
 #include "core/concept/model.h"
@@ -34,6 +35,8 @@ class App final : public http::Handler {
 
   std::size_t body_limit(http::Method method, std::string_view path) const override;
   void handle(http::Request& request, http::Responder respond) override;
+  // Adds the CORS headers of the request's Origin (api/cors.h) to every response, errors included.
+  void finish_response(const http::Request& request, http::Response& response) const override;
 
   // /readyz turns 503 once draining starts (SIGTERM), before the server stops accepting.
   void set_draining() { draining_.store(true, std::memory_order_relaxed); }
@@ -42,7 +45,10 @@ class App final : public http::Handler {
   struct Records;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<AuthContext> authenticate(const http::Request& request) const;
-  void fail(std::string_view request_id, const Problem& problem, http::Responder& respond, std::string_view route) const;
+  // Answers with the problem. `caller` names who asked in the access log: every response after authentication
+  // carries it (docs/operations.md), errors included, so it is a parameter here rather than left to each caller.
+  void fail(std::string_view request_id, const AuthContext& caller, const Problem& problem, http::Responder& respond,
+            std::string_view route) const;
 
   const model::Concept& concept_;
   storage::Storage& storage_;
@@ -50,6 +56,7 @@ class App final : public http::Handler {
   obs::Metrics& metrics_;
   std::string admin_digest_;  // SHA-256 of the admin token; empty: no admin token configured
   std::atomic<bool> draining_{false};
+  Cors cors_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;
   friend struct Records;

@@ -104,42 +104,42 @@ http::Response record_response(int status, const storage::Record& r, const model
 
 void App::Records::list(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
   auto params = QueryParams::parse(req.query, {"filter", "sort", "limit", "cursor", "fields", "expand", "count"});
-  if (!params) return app.fail(req.request_id, params.error(), respond, kListRoute);
+  if (!params) return app.fail(req.request_id, auth, params.error(), respond, kListRoute);
   storage::ListQuery q;
   q.collection = &c;
   q.limit = kDefaultLimit;
   if (auto f = params->get("filter"); f && !f->empty()) {
     auto bound = expr::parse_and_bind(*f, c, app.concept_, {expr::Purpose::kFilter, auth.admin});
-    if (!bound) return app.fail(req.request_id, in_param(std::move(bound).error(), "filter"), respond, kListRoute);
+    if (!bound) return app.fail(req.request_id, auth, in_param(std::move(bound).error(), "filter"), respond, kListRoute);
     q.filter = std::move(*bound);
   }
   if (auto s = params->get("sort"); s && !s->empty()) {
     auto sort = expr::parse_sort(*s, c, auth.admin);
-    if (!sort) return app.fail(req.request_id, in_param(std::move(sort).error(), "sort"), respond, kListRoute);
+    if (!sort) return app.fail(req.request_id, auth, in_param(std::move(sort).error(), "sort"), respond, kListRoute);
     q.sort = std::move(*sort);
   }
   if (auto l = params->get("limit")) {
     int limit = 0;
     auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
     if (ec != std::errc() || ptr != l->data() + l->size() || limit < 1 || limit > kMaxLimit)
-      return app.fail(req.request_id, bad_param("limit", "limit must be an integer from 1 to 500."), respond, kListRoute);
+      return app.fail(req.request_id, auth, bad_param("limit", "limit must be an integer from 1 to 500."), respond, kListRoute);
     q.limit = limit;
   }
   if (auto cur = params->get("cursor")) q.cursor = std::string(*cur);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {
     auto fields = expr::parse_fields(*f, c, auth.admin);
-    if (!fields) return app.fail(req.request_id, in_param(std::move(fields).error(), "fields"), respond, kListRoute);
+    if (!fields) return app.fail(req.request_id, auth, in_param(std::move(fields).error(), "fields"), respond, kListRoute);
     projection.fields = std::move(*fields);
   }
   if (auto e = params->get("expand"); e && !e->empty()) {
     auto ex = parse_expand(*e, c, auth.admin);
-    if (!ex) return app.fail(req.request_id, ex.error(), respond, kListRoute);
+    if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, kListRoute);
     q.expand = std::move(*ex);
   }
   if (auto cnt = params->get("count")) {
     if (*cnt != "true" && *cnt != "false")
-      return app.fail(req.request_id, bad_param("count", "count must be true or false."), respond, kListRoute);
+      return app.fail(req.request_id, auth, bad_param("count", "count must be true or false."), respond, kListRoute);
     q.count = *cnt == "true";
   }
   http::Response resp;
@@ -169,7 +169,7 @@ void App::Records::list(http::Request& req, const model::Collection& c, const Au
     }
   }
   auto page = app.storage_.list(q, auth);
-  if (!page) return app.fail(req.request_id, page.error(), respond, kListRoute);
+  if (!page) return app.fail(req.request_id, auth, page.error(), respond, kListRoute);
   JsonWriter w(resp.body);
   w.begin_object().key("items").begin_array();
   for (const auto& r : page->items) write_record(w, r, c, app.concept_, projection);
@@ -184,28 +184,29 @@ void App::Records::list(http::Request& req, const model::Collection& c, const Au
 void App::Records::get(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
                        http::Responder respond) {
   auto params = QueryParams::parse(req.query, {"fields", "expand"});
-  if (!params) return app.fail(req.request_id, params.error(), respond, kRecordRoute);
+  if (!params) return app.fail(req.request_id, auth, params.error(), respond, kRecordRoute);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {
     auto fields = expr::parse_fields(*f, c, auth.admin);
-    if (!fields) return app.fail(req.request_id, in_param(std::move(fields).error(), "fields"), respond, kRecordRoute);
+    if (!fields) return app.fail(req.request_id, auth, in_param(std::move(fields).error(), "fields"), respond, kRecordRoute);
     projection.fields = std::move(*fields);
   }
   std::vector<std::string> expand;
   if (auto e = params->get("expand"); e && !e->empty()) {
     auto ex = parse_expand(*e, c, auth.admin);
-    if (!ex) return app.fail(req.request_id, ex.error(), respond, kRecordRoute);
+    if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, kRecordRoute);
     expand = std::move(*ex);
   }
   const auto rid = record_id(id);
-  if (!rid) return app.fail(req.request_id, no_such_record(), respond, kRecordRoute);
+  if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
   auto rec = app.storage_.get(c, *rid, auth, expand);
-  if (!rec) return app.fail(req.request_id, rec.error(), respond, kRecordRoute);
+  if (!rec) return app.fail(req.request_id, auth, rec.error(), respond, kRecordRoute);
   const std::string etag = record_etag(*rec);
   if (auto inm = req.header("If-None-Match"); !inm.empty() && if_none_match(inm, etag)) {
     http::Response r;
     r.status = 304;
     r.route = kRecordRoute;
+    if (auth.id) r.user_id = *auth.id;
     r.set_header("ETag", etag);
     r.set_header("Cache-Control", "private, no-cache");
     return respond(std::move(r));
@@ -214,19 +215,19 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
 }
 
 void App::Records::create(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
-  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, st.error(), respond, kListRoute);
+  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kListRoute);
   if (!is_json_content_type(req.header("Content-Type")))
-    return app.fail(req.request_id, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kListRoute);
+    return app.fail(req.request_id, auth, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kListRoute);
   std::string key(req.header("Idempotency-Key"));
   if (!key.empty()) {
     bool ok = key.size() <= kMaxIdempotencyKey;
     for (unsigned char ch : key) ok &= ch > 0x20 && ch < 0x7f;
     if (!ok)
-      return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "Idempotency-Key must be 1-255 visible ASCII characters."),
+      return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "Idempotency-Key must be 1-255 visible ASCII characters."),
                       respond, kListRoute);
   }
   auto values = parse_create_body(req.body, c);
-  if (!values) return app.fail(req.request_id, values.error(), respond, kListRoute);
+  if (!values) return app.fail(req.request_id, auth, values.error(), respond, kListRoute);
   storage::CreateCommand cmd;
   cmd.collection = &c;
   cmd.values = std::move(*values);
@@ -240,7 +241,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
                       [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
                           Result<storage::CreateResult> result) mutable {
                         if (!result) {
-                          return self->fail(request_id, result.error(), respond, kListRoute);
+                          return self->fail(request_id, auth, result.error(), respond, kListRoute);
                         }
                         http::Response resp = record_response(201, result->record, c, self->concept_, {}, auth);
                         resp.route = kListRoute;
@@ -252,19 +253,19 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
 
 void App::Records::patch(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
                          http::Responder respond) {
-  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, st.error(), respond, kRecordRoute);
+  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kRecordRoute);
   if (!is_json_content_type(req.header("Content-Type")))
-    return app.fail(req.request_id, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kRecordRoute);
+    return app.fail(req.request_id, auth, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kRecordRoute);
   storage::UpdateCommand cmd;
   if (auto im = req.header("If-Match"); !im.empty()) {
     if (!parse_if_match(im, cmd.if_match))
-      return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
+      return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
                       respond, kRecordRoute);
   }
   auto changes = parse_patch_body(req.body, c);
-  if (!changes) return app.fail(req.request_id, changes.error(), respond, kRecordRoute);
+  if (!changes) return app.fail(req.request_id, auth, changes.error(), respond, kRecordRoute);
   const auto rid = record_id(id);
-  if (!rid) return app.fail(req.request_id, no_such_record(), respond, kRecordRoute);
+  if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;
   cmd.id = *rid;
   cmd.changes = std::move(*changes);
@@ -275,7 +276,7 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
                       [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
                           Result<storage::Record> result) mutable {
                         if (!result) {
-                          return self->fail(request_id, result.error(), respond, kRecordRoute);
+                          return self->fail(request_id, auth, result.error(), respond, kRecordRoute);
                         }
                         respond(record_response(200, *result, c, self->concept_, {}, auth));
                       });
@@ -283,30 +284,29 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
 
 void App::Records::remove(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
                           http::Responder respond) {
-  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, st.error(), respond, kRecordRoute);
+  if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kRecordRoute);
   storage::RemoveCommand cmd;
   if (auto im = req.header("If-Match"); !im.empty()) {
     if (!parse_if_match(im, cmd.if_match))
-      return app.fail(req.request_id, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
+      return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
                       respond, kRecordRoute);
   }
   const auto rid = record_id(id);
-  if (!rid) return app.fail(req.request_id, no_such_record(), respond, kRecordRoute);
+  if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;
   cmd.id = *rid;
   App* self = &app;
   std::string request_id = req.request_id;
-  std::string user = auth.id.value_or("");
   app.storage_.remove(std::move(cmd), auth,
-                      [self, request_id = std::move(request_id), user = std::move(user), respond = std::move(respond)](
+                      [self, auth, request_id = std::move(request_id), respond = std::move(respond)](
                           Status st) mutable {
                         if (!st) {
-                          return self->fail(request_id, st.error(), respond, kRecordRoute);
+                          return self->fail(request_id, auth, st.error(), respond, kRecordRoute);
                         }
                         http::Response r;
                         r.status = 204;
                         r.route = kRecordRoute;
-                        r.user_id = std::move(user);
+                        if (auth.id) r.user_id = *auth.id;
                         respond(std::move(r));
                       });
 }

@@ -14,16 +14,16 @@ enum class RouteId : std::uint8_t { kLivez, kReadyz, kMetrics, kRecords, kRecord
 struct Route {
   RouteId id;
   std::string_view pattern;  // the template logged and metered: "/api/v1/{collection}/{id}"
-  std::string_view allow;    // the Allow header for 405: "GET, HEAD"
+  std::string_view allow;    // the Allow header for 405 and OPTIONS: "GET, HEAD, OPTIONS"
   bool get, post, patch, del;
 };
 
 inline constexpr Route kRoutes[] = {
-    {RouteId::kLivez, "/livez", "GET, HEAD", true, false, false, false},
-    {RouteId::kReadyz, "/readyz", "GET, HEAD", true, false, false, false},
-    {RouteId::kMetrics, "/metrics", "GET, HEAD", true, false, false, false},
-    {RouteId::kRecords, "/api/v1/{collection}", "GET, HEAD, POST", true, true, false, false},
-    {RouteId::kRecord, "/api/v1/{collection}/{id}", "GET, HEAD, PATCH, DELETE", true, false, true, true},
+    {RouteId::kLivez, "/livez", "GET, HEAD, OPTIONS", true, false, false, false},
+    {RouteId::kReadyz, "/readyz", "GET, HEAD, OPTIONS", true, false, false, false},
+    {RouteId::kMetrics, "/metrics", "GET, HEAD, OPTIONS", true, false, false, false},
+    {RouteId::kRecords, "/api/v1/{collection}", "GET, HEAD, POST, OPTIONS", true, true, false, false},
+    {RouteId::kRecord, "/api/v1/{collection}/{id}", "GET, HEAD, PATCH, DELETE, OPTIONS", true, false, true, true},
 };
 
 struct RouteMatch {

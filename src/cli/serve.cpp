@@ -26,6 +26,7 @@ struct ServeOptions {
   CommonOptions common;
   bool migrate = false;
   int threads = 0;
+  std::int64_t max_connections_per_client = 256;
 };
 
 // Brings the schema in line with the file before serving: a new database is created (and recorded); an existing
@@ -61,6 +62,10 @@ int ensure_schema(storage::sqlite::SqliteStorage& storage, const model::Concept&
 int serve(ServeOptions& o) {
   if (o.threads < 0 || o.threads > 256) {
     print_error("--threads must be from 0 (one per core) to 256");
+    return kExitUsage;
+  }
+  if (o.max_connections_per_client < 1 || o.max_connections_per_client > 10000) {
+    print_error("--max-connections-per-client must be from 1 to 10000");
     return kExitUsage;
   }
   auto concept_file = load_concept(o.common.config);
@@ -144,6 +149,7 @@ int serve(ServeOptions& o) {
   so.host = host;
   so.port = port;
   so.threads = o.threads;
+  so.max_connections_per_client = static_cast<std::size_t>(o.max_connections_per_client);
   http::Server server(so, app, logger, request_metrics);
   if (Status st = server.start(); !st) {
     print_error(st.error().detail);
@@ -172,6 +178,10 @@ void add_serve(CLI::App& root, Run& run) {
   add_common_flags(*cmd, opts->common);
   cmd->add_flag("--migrate", opts->migrate, "Apply safe migration steps at start-up")->envname("SLIPWAY_MIGRATE");
   cmd->add_option("--threads", opts->threads, "Event loops (0: one per core)")->envname("SLIPWAY_THREADS")->capture_default_str();
+  cmd->add_option("--max-connections-per-client", opts->max_connections_per_client,
+                  "Open connections one client address (IPv6: one /64) may hold; raise it behind a reverse proxy")
+      ->envname("SLIPWAY_MAX_CONNECTIONS_PER_CLIENT")
+      ->capture_default_str();
   cmd->callback([&run, opts] { run = [opts] { return serve(*opts); }; });
 }
 

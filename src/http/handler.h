@@ -22,6 +22,11 @@ class Handler {
   // Must not throw across this boundary for expected errors; a stray exception is caught by the session
   // (500 problem + log line with the request id).
   virtual void handle(Request& request, Responder respond) = 0;
+  // Called on the session's thread for every response to a request whose header parsed — the handler's, the
+  // session's own 500 for a throwing handle(), and its 413/417 — just before it is written, with the request still
+  // valid: the one place for headers that depend on the request rather than on the route that answered (CORS),
+  // whichever thread answered. Not called for a request refused before its header parsed. Must not throw.
+  virtual void finish_response(const Request& /*request*/, Response& /*response*/) const {}
 };
 
 }  // namespace slipway::http

@@ -24,6 +24,14 @@ const std::string& refusal() {
   return kText;
 }
 
+// On the loop's thread: closes its keep-alive session that has waited longest for a next request, if any. Sessions
+// move to the back of the list whenever they start waiting, so that is the first idle one from the front.
+void close_longest_idle(Loop& loop) {
+  for (const auto& weak : loop.sessions) {
+    if (auto session = weak.lock(); session && session->evict()) return;  // evict() erased `weak`: stop here
+  }
+}
+
 }  // namespace
 
 Listener::Listener(ServerCore& core, std::vector<std::unique_ptr<Loop>>& loops)
@@ -80,19 +88,54 @@ void Listener::accept() {
       });
       return;
     }
-    if (core_.open_sessions.load(std::memory_order_relaxed) >= core_.options.max_connections) {
-      refuse(socket);
+    boost::system::error_code peer_ec;
+    const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) {  // already reset by the peer: nothing to serve or count
+      socket.close(peer_ec);
+      return accept();
+    }
+    const asio::ip::address client = client_of(peer.address());
+    if (!core_.acquire_client(client)) {
+      refuse(socket, Refusal::kClient, client);
+    } else if (core_.open_sessions.load(std::memory_order_relaxed) >= core_.options.max_connections &&
+               !evict_idle()) {
+      core_.release_client(client);
+      refuse(socket, Refusal::kFull, client);
     } else {
       core_.open_sessions.fetch_add(1, std::memory_order_relaxed);
-      asio::post(target.ioc, [&core = core_, &target, s = std::move(socket)]() mutable {
-        std::make_shared<Session>(core, target, std::move(s))->start();
+      asio::post(target.ioc, [&core = core_, &target, s = std::move(socket), client]() mutable {
+        std::make_shared<Session>(core, target, std::move(s), client)->start();
       });
     }
     accept();
   });
 }
 
-void Listener::refuse(tcp::socket& socket) {
+// Asks the loop with the most idle keep-alive sessions to close the longest-idle one, and admits the new connection
+// meanwhile (open_sessions may exceed max_connections by the evictions still pending). False when every idle
+// session is already spoken for: the new connection is refused instead.
+bool Listener::evict_idle() {
+  Loop* fullest = nullptr;
+  std::size_t idle = 0;
+  std::size_t most = 0;
+  for (auto& loop : loops_) {
+    const std::size_t n = loop->idle.load(std::memory_order_relaxed);
+    idle += n;
+    if (n > most) {
+      most = n;
+      fullest = loop.get();
+    }
+  }
+  if (idle <= core_.evictions_pending.load(std::memory_order_relaxed)) return false;
+  core_.evictions_pending.fetch_add(1, std::memory_order_relaxed);
+  asio::post(fullest->ioc, [loop = fullest, &core = core_] {
+    close_longest_idle(*loop);
+    core.evictions_pending.fetch_sub(1, std::memory_order_relaxed);
+  });
+  return true;
+}
+
+void Listener::refuse(tcp::socket& socket, Refusal why, const asio::ip::address& client) {
   boost::system::error_code ec;
   // A fresh socket's send buffer is empty, so this one small non-blocking write goes out whole.
   socket.non_blocking(true, ec);
@@ -102,8 +145,14 @@ void Listener::refuse(tcp::socket& socket) {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_warning_ >= std::chrono::seconds(1)) {  // at most one line a second under a flood
     last_warning_ = now;
-    core_.logger.log(obs::Level::kWarn, "connection refused: max_connections reached",
-                     {{"max_connections", std::to_string(core_.options.max_connections)}});
+    if (why == Refusal::kClient) {
+      core_.logger.log(obs::Level::kWarn, "connection refused: max_connections_per_client reached",
+                       {{"client", client.to_string()},
+                        {"max_connections_per_client", std::to_string(core_.options.max_connections_per_client)}});
+    } else {
+      core_.logger.log(obs::Level::kWarn, "connection refused: max_connections reached",
+                       {{"max_connections", std::to_string(core_.options.max_connections)}});
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 // Listener: the one acceptor (on loop 0). Hands each accepted connection round-robin to an event loop, where a
-// Session takes it over; refuses connections beyond max_connections with a canned 503.
+// Session takes it over. Refuses with a canned 503 a connection from a client that already holds
+// max_connections_per_client, and one beyond max_connections unless an idle keep-alive connection can be closed
+// to make room (the one idle longest on the loop with most idle ones).
 // Private to src/http. Thread safety: open() before the loops run; start()/stop() on loop 0's thread.
 #pragma once
 
@@ -25,8 +27,10 @@ class Listener {
   void stop();
 
  private:
+  enum class Refusal : std::uint8_t { kFull, kClient };
   void accept();
-  void refuse(boost::asio::ip::tcp::socket& socket);
+  bool evict_idle();
+  void refuse(boost::asio::ip::tcp::socket& socket, Refusal why, const boost::asio::ip::address& client);
 
   ServerCore& core_;
   std::vector<std::unique_ptr<Loop>>& loops_;

@@ -3,12 +3,14 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "http/handler.h"
 #include "http/server.h"  // also declares obs::Logger and obs::RequestMetrics
@@ -31,14 +33,23 @@ struct Loop {
   boost::asio::io_context ioc;  // concurrency hint 1: one thread runs it
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
   std::shared_ptr<Gate> gate;
-  // Owned by the loop's thread (and by the server thread once the loop has stopped).
+  // Owned by the loop's thread (and by the server thread once the loop has stopped). A session moves to the back
+  // each time it starts waiting for a next request, so the idle ones nearest the front have waited longest.
   std::list<std::weak_ptr<Session>> sessions;
   bool draining = false;
+  // Keep-alive sessions of this loop waiting for their next request. Written by the loop's thread only; read by
+  // the listener to find idle connections to close when the server is full.
+  std::atomic<std::size_t> idle{0};
 };
 
 // The loop whose thread is the caller's, or nullptr (e.g. the storage writer thread).
 Loop* current_loop();
 void set_current_loop(Loop* loop);
+
+// The client a connection is counted under for max_connections_per_client: its IPv4 address (also when it comes
+// as an IPv4-mapped IPv6 one), or the /64 of an IPv6 address — one host is routinely given a whole /64, so
+// counting single IPv6 addresses would limit nobody.
+boost::asio::ip::address client_of(const boost::asio::ip::address& address);
 
 // What sessions share. Outlives every session callback that runs on a loop (loops stop before it dies).
 struct ServerCore {
@@ -52,6 +63,15 @@ struct ServerCore {
 
   std::atomic<std::size_t> open_sessions{0};
   std::atomic<std::size_t> in_flight{0};
+  // Idle keep-alive sessions the listener has asked a loop to close and that are not closed yet: admitting a
+  // connection beyond max_connections is only fair while this is below the number of idle sessions.
+  std::atomic<std::size_t> evictions_pending{0};
+
+  // Open connections per client (see client_of()), so one client cannot hold every connection. The listener
+  // counts a connection in when it accepts it; its session counts it out when it closes, on any loop.
+  // False (and nothing counted) when `client` already holds max_connections_per_client.
+  bool acquire_client(const boost::asio::ip::address& client);
+  void release_client(const boost::asio::ip::address& client);
   // Set before on_drain() runs: from then on every response carries `Connection: close`, even one written
   // before its loop has swept its sessions.
   std::atomic<bool> draining{false};
@@ -60,6 +80,9 @@ struct ServerCore {
   std::mutex mu;
   std::condition_variable cv;
   bool stop_requested = false;  // GUARDED_BY(mu)
+
+  std::mutex clients_mu;
+  std::unordered_map<boost::asio::ip::address, std::size_t> clients;  // GUARDED_BY(clients_mu); no zero counts
 
   void session_closed() {
     if (open_sessions.fetch_sub(1, std::memory_order_acq_rel) == 1) {

@@ -26,4 +26,10 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
+std::size_t Request::header_count(std::string_view name) const {
+  std::size_t n = 0;
+  for (const auto& [k, v] : headers) n += ascii_iequals(k, name) ? 1 : 0;
+  return n;
+}
+
 }  // namespace slipway::http

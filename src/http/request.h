@@ -2,6 +2,7 @@
 // Lifetime: owned by the session; valid until the handler's Responder has been called.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ struct Request {
 
   // First header with this name (ASCII case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
+  // How many header lines have this name: tells an absent header from an empty one, and finds a repeated one
+  // where only one may be given (Authorization).
+  std::size_t header_count(std::string_view name) const;
 };
 
 }  // namespace slipway::http

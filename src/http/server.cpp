@@ -13,6 +13,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <csignal>
 #include <future>
 #include <thread>
@@ -32,6 +33,30 @@ thread_local Loop* t_current_loop = nullptr;
 
 Loop* current_loop() { return t_current_loop; }
 void set_current_loop(Loop* loop) { t_current_loop = loop; }
+
+asio::ip::address client_of(const asio::ip::address& address) {
+  if (address.is_v4()) return address;
+  const asio::ip::address_v6 v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6);
+  asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);  // the /64
+  return asio::ip::address_v6(bytes);
+}
+
+bool ServerCore::acquire_client(const asio::ip::address& client) {
+  std::lock_guard lock(clients_mu);
+  std::size_t& n = clients[client];
+  if (n >= options.max_connections_per_client) return false;  // n > 0 here: the entry existed
+  ++n;
+  return true;
+}
+
+void ServerCore::release_client(const asio::ip::address& client) {
+  std::lock_guard lock(clients_mu);
+  const auto it = clients.find(client);
+  if (it == clients.end()) return;
+  if (--it->second == 0) clients.erase(it);  // the map holds only clients with open connections
+}
 
 struct Server::Impl {
   Impl(ServerOptions o, Handler& h, obs::Logger& l, obs::RequestMetrics& m) : core(std::move(o), h, l, m) {}
@@ -73,8 +98,9 @@ Status Server::start() {
   const ServerOptions& o = d.core.options;
   if (d.listener) return Problem::make(ProblemCode::kInternal, "the server is already started");
   if (o.threads < 0) return Problem::make(ProblemCode::kInternal, "threads must be 0 (one per core) or more");
-  if (o.header_limit == 0 || o.max_connections == 0) {
-    return Problem::make(ProblemCode::kInternal, "header_limit and max_connections must be positive");
+  if (o.header_limit == 0 || o.max_connections == 0 || o.max_connections_per_client == 0) {
+    return Problem::make(ProblemCode::kInternal,
+                         "header_limit, max_connections and max_connections_per_client must be positive");
   }
   const unsigned n = o.threads > 0 ? static_cast<unsigned>(o.threads) : std::max(1u, std::thread::hardware_concurrency());
   d.loops.clear();

@@ -38,6 +38,13 @@ struct ServerOptions {
   // Open connections beyond this are accepted, answered with a canned 503 (Connection: close) and closed at
   // once, so a flood cannot exhaust file descriptors or memory; the kernel backlog is not left to fill.
   std::size_t max_connections = 10000;
+  // Open connections one client may hold (an IPv4 address, or an IPv6 /64); more are refused with the same 503.
+  // Without it, one client opening max_connections idle keep-alive connections would lock everyone else out for
+  // idle_timeout. Behind a reverse proxy every connection comes from the proxy: raise it to the proxy's pool size.
+  std::size_t max_connections_per_client = 256;
+  // When max_connections is reached, the keep-alive connection idle for longest (one waiting for its next
+  // request, never one in the middle of a request) is closed to admit the new one; only when none is idle is the
+  // new connection refused. A client sees its idle keep-alive connection close, which HTTP allows at any time.
 };
 
 class Server {

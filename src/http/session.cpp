@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/field.hpp>
 #include <boost/none.hpp>
 #include <array>
 #include <exception>
@@ -83,11 +84,52 @@ bool is_http_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category();
 }
 
+enum class HeaderScan : std::uint8_t { kIncomplete, kComplete, kFolded };
+
+// Looks for the blank line that ends the header ("\r\n\r\n", the only end Beast accepts) from `pos` on, and for
+// a line that starts with SP or HTAB before it: an obs-fold (RFC 9112 §5.2), which Beast would silently join
+// into the previous value. `pos` is where to resume on the next call, so a header trickled in byte by byte is
+// scanned once, not once per byte. Stops at the end of the header: what follows is body or the next request.
+HeaderScan scan_header(std::string_view bytes, std::size_t& pos) {
+  for (std::size_t i = pos; i < bytes.size(); ++i) {
+    if (bytes[i] != '\n') continue;
+    pos = i;  // the bytes after this LF decide; resume here if they have not arrived
+    if (i + 1 >= bytes.size()) return HeaderScan::kIncomplete;
+    if (bytes[i + 1] == ' ' || bytes[i + 1] == '\t') return HeaderScan::kFolded;
+    if (bytes[i + 1] != '\r' || i == 0 || bytes[i - 1] != '\r') continue;
+    if (i + 2 >= bytes.size()) return HeaderScan::kIncomplete;
+    if (bytes[i + 2] == '\n') return HeaderScan::kComplete;
+  }
+  pos = bytes.size();
+  return HeaderScan::kIncomplete;
+}
+
+// RFC 9112 §6.1 and §6.3: the only transfer coding we decode is chunked, so a Transfer-Encoding field must be
+// exactly one `chunked` (any case; Beast has trimmed the OWS). Anything else ("xchunked", "identity",
+// "gzip, chunked", two fields) has a length we cannot determine the way every proxy would, and a message with
+// both Transfer-Encoding and Content-Length is the classic smuggling setup: both are refused rather than
+// framed by one header while a proxy framed it by the other. HTTP/1.0 has no Transfer-Encoding (§6.1).
+bool framing_is_unambiguous(const bhttp::request_parser<bhttp::string_body>::value_type& msg) {
+  std::size_t codings = 0;
+  bool content_length = false;
+  std::string_view coding;
+  for (const auto& field : msg) {
+    if (field.name() == bhttp::field::transfer_encoding) {
+      ++codings;
+      coding = sv(field.value());
+    } else if (field.name() == bhttp::field::content_length) {
+      content_length = true;
+    }
+  }
+  if (codings == 0) return true;
+  return codings == 1 && !content_length && msg.version() == 11 && ascii_iequals(coding, "chunked");
+}
+
 }  // namespace
 
-Session::Session(ServerCore& core, Loop& loop, tcp::socket&& socket)
+Session::Session(ServerCore& core, Loop& loop, tcp::socket&& socket, asio::ip::address client)
     : gate_(loop.gate), core_(core), loop_(loop), stream_(std::in_place, std::move(socket)),
-      connected_(Clock::now()) {
+      connected_(Clock::now()), client_(client) {
   beast::error_code ec;
   const auto endpoint = stream_->socket().remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string();
@@ -107,6 +149,23 @@ void Session::on_drain() {
   if (state_ == State::kIdle) close();
 }
 
+bool Session::evict() {
+  if (!idle_) return false;
+  close();
+  return true;
+}
+
+void Session::set_idle(bool idle) {
+  if (idle == idle_) return;
+  idle_ = idle;
+  if (idle) {
+    loop_.idle.fetch_add(1, std::memory_order_relaxed);
+    loop_.sessions.splice(loop_.sessions.end(), loop_.sessions, registration_);  // iterators stay valid
+  } else {
+    loop_.idle.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
 void Session::detach() {
   if (!stream_) return;
   beast::error_code ec;
@@ -123,8 +182,12 @@ void Session::wait_request() {
     started_epoch_ms_ = epoch_ms();
     return read_header();
   }
-  if (first_request_) stream_->expires_at(connected_ + core_.options.header_timeout);
-  else stream_->expires_after(core_.options.idle_timeout);
+  if (first_request_) {
+    stream_->expires_at(connected_ + core_.options.header_timeout);
+  } else {
+    stream_->expires_after(core_.options.idle_timeout);
+    set_idle(true);
+  }
   stream_->async_read_some(buffer_.prepare(kFirstReadSize),
                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                              self->on_first_bytes(ec, n);
@@ -133,6 +196,7 @@ void Session::wait_request() {
 
 void Session::on_first_bytes(beast::error_code ec, std::size_t n) {
   if (state_ == State::kClosed) return;
+  set_idle(false);
   if (ec) return close();
   buffer_.commit(n);
   started_ = Clock::now();
@@ -149,8 +213,33 @@ void Session::read_header() {
   parser_->body_limit(boost::none);
   // The whole header within header_timeout: of the connection for its first request, else of the first byte.
   stream_->expires_at((first_request_ ? connected_ : started_) + core_.options.header_timeout);
-  bhttp::async_read_header(*stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  header_scanned_ = 0;
+  req_ready_ = false;  // req_ still describes the previous request, whose parser is gone: reject() must not use it
+  parse_header();
+}
+
+// Our own read loop rather than bhttp::async_read_header: the raw header bytes must be seen before Beast parses
+// them, because Beast accepts obs-folds and leaves no trace of them in the parsed values. Beast is still fed every
+// read (as async_read_header does), so garbage such as a TLS ClientHello is refused at once; it parses the
+// fields only once all of them are buffered, and only consumes the request line before that.
+void Session::parse_header() {
+  const auto data = buffer_.data();
+  const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+  if (scan_header(bytes, header_scanned_) == HeaderScan::kFolded) return reject(400);
+  beast::error_code ec;
+  const std::size_t used = parser_->put(buffer_.data(), ec);
+  buffer_.consume(used);
+  header_scanned_ -= std::min(used, header_scanned_);
+  if (!ec && !parser_->is_header_done()) ec = bhttp::error::need_more;
+  if (ec != bhttp::error::need_more) return on_header(ec);
+  if (buffer_.size() >= core_.options.header_limit) return reject(431);  // Beast checks too; this bounds the buffer
+  stream_->async_read_some(buffer_.prepare(kFirstReadSize),
+                           [self = shared_from_this()](beast::error_code e, std::size_t n) {
+                             if (self->state_ == State::kClosed) return;
+                             if (e) return self->close();  // the peer left, reset, or timed out: nobody to answer
+                             self->buffer_.commit(n);
+                             self->parse_header();
+                           });
 }
 
 void Session::on_header(beast::error_code ec) {
@@ -166,6 +255,7 @@ void Session::on_header(beast::error_code ec) {
     return reject(400);
   }
   begin_request();
+  if (!framing_is_unambiguous(parser_->get())) return reject(400);
   const std::size_t limit = core_.handler.body_limit(req_.method, req_.path);
   parser_->body_limit(limit);
   bool expect_continue = false;
@@ -281,6 +371,7 @@ void Session::on_response(std::uint64_t generation, Response&& response) {
     resp_ = problem(500, "Internal Server Error", "internal", "An unexpected error occurred.", req_.request_id);
     resp_.route = route;
   }
+  core_.handler.finish_response(req_, resp_);
   write();
 }
 
@@ -311,6 +402,8 @@ void Session::reject(int status) {
       resp_ = problem(400, "Bad Request", "bad-request", "The request is not valid HTTP/1.1.", req_.request_id);
       break;
   }
+  // A 413 or 417 follows a parsed header: the page that sent it (CORS) must be able to read why it failed.
+  if (req_ready_) core_.handler.finish_response(req_, resp_);
   keep_alive_ = false;
   linger_after_write_ = true;
   responded_ = true;
@@ -389,6 +482,8 @@ void Session::linger_read() {
 void Session::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  set_idle(false);
+  core_.release_client(client_);
   if (counted_in_flight_) {
     counted_in_flight_ = false;
     core_.in_flight.fetch_sub(1, std::memory_order_relaxed);

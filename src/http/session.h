@@ -10,6 +10,11 @@
 //                            │ 400 / 431             │ 413                    not keep-alive ──▶ kClosed
 //                            └──────────▶ kWriting(error) ──▶ kLinger (shutdown send, discard ≤ 2 s) ──▶ kClosed
 //
+// Framing (RFC 9112 §6): a request is refused with 400 and closed — never guessed at — when its header has an
+// obs-fold (a line starting with SP/HTAB), when Transfer-Encoding is anything but one `chunked`, when it has both
+// Transfer-Encoding and Content-Length, or when an HTTP/1.0 request has Transfer-Encoding. A proxy in front may
+// frame such a request differently from us; answering it at all is how requests get smuggled.
+//
 // Invariants:
 //  1. Everything but respond() runs on the loop's thread; respond() only posts (through the Gate) or, when
 //     already on that thread, calls straight through.
@@ -18,6 +23,9 @@
 //  3. req_'s string_views point into parser_, which lives until the response of that request is written.
 //  4. While registered in its loop, a session has a stream; close() unregisters and destroys the stream, and the
 //     server sweeps (detach()) the ones left when the loops stop, so no socket outlives its io_context.
+//  5. idle_ is true exactly while a keep-alive connection (one that has had a response) waits in kIdle for its next
+//     request; it is counted in Loop::idle then, and only then may evict() close it. close() gives back the
+//     connection's place in ServerCore's per-client count, once.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -40,7 +48,8 @@ namespace slipway::http {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerCore& core, Loop& loop, boost::asio::ip::tcp::socket&& socket);
+  // `client`: what the listener counted this connection under (ServerCore::acquire_client); close() releases it.
+  Session(ServerCore& core, Loop& loop, boost::asio::ip::tcp::socket&& socket, boost::asio::ip::address client);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -48,14 +57,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void start();     // loop thread: registers and waits for the first request
   void on_drain();  // loop thread: an idle connection closes now; a busy one closes after its response
   void detach();    // server thread, after the loops stopped: drop the socket while its io_context is alive
+  bool evict();     // loop thread: closes the connection if it is idle between requests (invariant 5)
 
  private:
   enum class State : std::uint8_t { kIdle, kHeader, kBody, kHandling, kWriting, kLinger, kClosed };
   using Clock = std::chrono::steady_clock;
 
   void wait_request();
+  void set_idle(bool idle);  // keeps Loop::idle and the session's place in Loop::sessions (invariant 5)
   void on_first_bytes(boost::beast::error_code ec, std::size_t n);
   void read_header();
+  void parse_header();  // feeds the parser once the whole header is buffered and free of obs-folds
   void on_header(boost::beast::error_code ec);
   void on_body(boost::beast::error_code ec);
   void begin_request();  // fills req_ from the parsed header
@@ -79,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::list<std::weak_ptr<Session>>::iterator registration_;
   bool registered_ = false;
+  bool idle_ = false;
   State state_ = State::kIdle;
   bool first_request_ = true;
   bool keep_alive_ = true;
@@ -93,7 +106,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::int64_t started_epoch_ms_ = 0;
   Clock::time_point linger_until_;
   std::size_t body_bytes_ = 0;        // body bytes of the response being written
+  std::size_t header_scanned_ = 0;    // bytes of the buffered header already checked for its end and obs-folds
   std::string remote_;
+  boost::asio::ip::address client_;
   Request req_;
   Response resp_;
   std::string trace_flags_;

@@ -38,11 +38,12 @@ class HealthAndRouting(harness.ServerTestCase):
             assert_problem(self, self.server.request("GET", path), 404, "not-found")
 
     def test_wrong_method_is_405_with_allow(self):
-        cases = [("POST", "/livez", "GET, HEAD"), ("DELETE", "/metrics", "GET, HEAD"),
-                 ("PUT", "/api/v1/posts", "GET, HEAD, POST"), ("DELETE", "/api/v1/posts", "GET, HEAD, POST"),
-                 ("PATCH", "/api/v1/posts", "GET, HEAD, POST"),
-                 ("POST", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE"),
-                 ("PUT", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE")]
+        cases = [("POST", "/livez", "GET, HEAD, OPTIONS"), ("DELETE", "/metrics", "GET, HEAD, OPTIONS"),
+                 ("PUT", "/api/v1/posts", "GET, HEAD, POST, OPTIONS"),
+                 ("DELETE", "/api/v1/posts", "GET, HEAD, POST, OPTIONS"),
+                 ("PATCH", "/api/v1/posts", "GET, HEAD, POST, OPTIONS"),
+                 ("POST", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE, OPTIONS"),
+                 ("PUT", f"/api/v1/posts/{uuid.uuid4()}", "GET, HEAD, PATCH, DELETE, OPTIONS")]
         for method, path, allow in cases:
             r = self.server.request(method, path)
             assert_problem(self, r, 405, "method-not-allowed")
@@ -169,6 +170,36 @@ class AccessLog(harness.ServerTestCase):
         line = self.find(rid)
         self.assertEqual(line["status"], 404)
         self.assertNotIn("/some/random", line["route"])
+
+    def test_every_response_after_authentication_names_the_caller_errors_included(self):
+        s = self.server
+        author = self.created.json()
+        missing = str(uuid.uuid4())
+        cases = [  # (method, path, body, headers, expected status) — each answered on a different path of the app
+            ("GET", f"/api/v1/posts/{missing}", None, {}, 404),                      # not found (storage read)
+            ("GET", "/api/v1/posts?filter=" + "title%20%3D%3D", None, {}, 400),      # bad filter
+            ("GET", "/api/v1/posts?nope=1", None, {}, 400),                          # unknown parameter
+            ("GET", "/api/v1/nosuchcollection", None, {}, 404),                      # unknown collection
+            ("POST", "/api/v1/authors", {"name": 5}, {}, 422),                       # validation
+            ("PATCH", f"/api/v1/authors/{author['id']}", {"name": "x"}, {"If-Match": '"999"'}, 412),  # writer
+            ("DELETE", f"/api/v1/authors/{missing}", None, {}, 404),                 # writer, not found
+            ("GET", f"/api/v1/authors/{author['id']}", None, {"If-None-Match": f'"{author["version"]}"'}, 304),
+            ("GET", "/api/v1/authors", None, {}, 200),
+        ]
+        rids = []
+        for method, path, body, headers, status in cases:
+            rid = "log-user-" + uuid.uuid4().hex[:12]
+            r = s.request(method, path, body=body, headers={"X-Request-Id": rid, **headers})
+            self.assertEqual(r.status, status, (method, path, r))
+            rids.append(rid)
+        for rid, case in zip(rids, cases):
+            self.assertEqual(self.find(rid).get("user_id"), "admin", case)
+        # Anonymous requests, and those answered before the caller is known, name nobody.
+        anon = "log-anon-" + uuid.uuid4().hex[:12]
+        self.assertEqual(s.request("GET", f"/api/v1/posts/{missing}", token=None,
+                                   headers={"X-Request-Id": anon}).status, 404)
+        self.assertNotIn("user_id", self.find(anon))
+        self.assertNotIn("user_id", self.find(self.bad_token_rid))
 
     def test_admin_token_and_request_bodies_never_reach_the_logs(self):
         self.find(self.bad_token_rid)

@@ -49,8 +49,20 @@ struct RawResponse {
 class RawHttpClient {
  public:
   explicit RawHttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
+      : RawHttpClient(port, nullptr, timeout) {}
+  // Connects from the loopback address `from` (e.g. "127.0.0.2": all of 127.0.0.0/8 is local), so a test can be
+  // two different clients to the server.
+  RawHttpClient(std::uint16_t port, const char* from, std::chrono::milliseconds timeout = std::chrono::seconds(5))
       : timeout_(timeout) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ >= 0 && from != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, from, &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+        return;  // not connected
+      }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "core/concept/collection_parser.h"
+#include "core/concept/cors_parser.h"
 #include "core/concept/parse_context.h"
 #include "core/concept/rule_binder.h"
 #include "core/concept/yaml_guard.h"
@@ -15,7 +16,7 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server"};
+const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors"};
 const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
@@ -201,6 +202,8 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
       parse_collections(ctx, e, *concept_file);
     } else if (e.key == "server") {
       parse_server(ctx, e, *concept_file);
+    } else if (e.key == "cors") {
+      parse_cors(ctx, e, concept_file->cors);
     }
   }
   for (std::string_view key : {std::string_view("app"), std::string_view("collections")}) {

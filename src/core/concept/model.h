@@ -107,9 +107,24 @@ struct ServerSettings {
   std::optional<std::string> log_level;  // debug|info|warn|error
 };
 
+// `cors:` — which browser front ends on other origins may call the API (docs/concept-file.md#cors). Absent or
+// without origins: no cross-origin browser access at all (no Access-Control-* header is ever sent).
+struct CorsSettings {
+  std::vector<std::string> origins;         // exact origins ("https://app.example.com", lower case), or only "*"
+  std::vector<std::string> methods;         // allowed methods beyond the always-allowed GET, HEAD, POST; or "*"
+  std::vector<std::string> headers;         // allowed request headers, lower case; "*": any but Authorization
+  std::vector<std::string> expose_headers;  // response headers scripts may read beyond the safelisted ones
+  bool credentials = false;                 // let the browser send cookies/credentials (never with "*")
+  std::optional<std::int64_t> max_age;      // seconds a browser may reuse a preflight answer
+
+  bool enabled() const { return !origins.empty(); }
+  bool any_origin() const { return origins.size() == 1 && origins.front() == "*"; }
+};
+
 struct Concept {
   std::string app;
   ServerSettings server;
+  CorsSettings cors;
   std::vector<Collection> collections;  // in file order
   std::string source_path;              // the file it was loaded from, for diagnostics
 

@@ -20,12 +20,11 @@ struct CheckOptions {
 // `check` runs on developer machines and in CI where no production secret exists (the starter file tells users
 // to run it). --strict is for deploy pipelines: there a warning fails the check with serve's exit code.
 int check(CheckOptions& o) {
-  auto concept_file = load_concept(o.common.config);
-  if (!concept_file) return kExitConcept;
-  apply_file_settings(o.common, *concept_file);
   std::string host;
   std::uint16_t port = 0;
-  if (!validate_common(o.common, host, port)) return kExitUsage;
+  int exit_code = kExitOk;
+  auto concept_file = load_configuration(o.common, host, port, exit_code);
+  if (!concept_file) return exit_code;
   const bool dev = o.common.mode == "dev";
   std::vector<std::string> warnings;
   std::string token, error;

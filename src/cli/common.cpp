@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli/cli.h"
 #include "core/concept/loader.h"
 #include "storage/sql/dialect.h"
 
@@ -97,6 +98,21 @@ std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concep
     return nullptr;
   }
   return std::move(*opened);
+}
+
+std::unique_ptr<model::Concept> load_configuration(CommonOptions& o, std::string& host, std::uint16_t& port,
+                                                   int& exit_code) {
+  auto concept_file = load_concept(o.config);
+  if (!concept_file) {
+    exit_code = kExitConcept;
+    return nullptr;
+  }
+  apply_file_settings(o, *concept_file);
+  if (!validate_common(o, host, port)) {
+    exit_code = kExitUsage;
+    return nullptr;
+  }
+  return concept_file;
 }
 
 std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file) {

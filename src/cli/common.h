@@ -50,6 +50,11 @@ std::unique_ptr<model::Concept> load_concept(const std::string& path);
 // Validates mode, log level and listen address; prints the problem and returns false when one is bad.
 bool validate_common(const CommonOptions& options, std::string& host, std::uint16_t& port);
 
+// What check and serve both start with: loads the concept file, applies its `server:` settings under flags and
+// env, and validates the common options. nullptr on failure, the problem printed and `exit_code` set.
+std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, std::string& host, std::uint16_t& port,
+                                                   int& exit_code);
+
 // Creates the data directory (0700) when missing and opens <data>/slipway.db.
 // `hooks` carries the observability callbacks (its path is replaced).
 std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& options,

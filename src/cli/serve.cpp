@@ -68,12 +68,11 @@ int serve(ServeOptions& o) {
     print_error("--max-connections-per-client must be from 1 to 10000");
     return kExitUsage;
   }
-  auto concept_file = load_concept(o.common.config);
-  if (!concept_file) return kExitConcept;
-  apply_file_settings(o.common, *concept_file);
   std::string host;
   std::uint16_t port = 0;
-  if (!validate_common(o.common, host, port)) return kExitUsage;
+  int exit_code = kExitOk;
+  auto concept_file = load_configuration(o.common, host, port, exit_code);
+  if (!concept_file) return exit_code;
   const bool dev = o.common.mode == "dev";
 
   obs::Logger logger;

@@ -83,7 +83,8 @@ std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concep
                                                              const Clock& clock, storage::sqlite::SqliteOptions so) {
   struct stat st {};
   if (stat(o.data.c_str(), &st) != 0) {
-    if (mkdir(o.data.c_str(), 0700) != 0) {
+    // Inspection (`migrate plan|status`) creates nothing: a missing directory reads as an empty database.
+    if (!so.read_only && mkdir(o.data.c_str(), 0700) != 0) {
       print_error("cannot create data directory " + o.data + ": " + std::strerror(errno));
       return nullptr;
     }

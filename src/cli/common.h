@@ -55,7 +55,8 @@ bool validate_common(const CommonOptions& options, std::string& host, std::uint1
 std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, std::string& host, std::uint16_t& port,
                                                    int& exit_code);
 
-// Creates the data directory (0700) when missing and opens <data>/slipway.db.
+// Creates the data directory (0700) when missing (not for a read-only `hooks.read_only` open) and opens
+// <data>/slipway.db.
 // `hooks` carries the observability callbacks (its path is replaced).
 std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& options,
                                                              const Clock& clock, storage::sqlite::SqliteOptions hooks = {});

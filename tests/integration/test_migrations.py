@@ -220,6 +220,23 @@ class ApplyWhileServing(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class InspectionCreatesNothing(unittest.TestCase):
+    def test_plan_and_status_on_a_missing_data_directory_create_nothing(self):
+        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate5-")
+        try:
+            data = os.path.join(tmp, "data")
+            config = harness.write_concept(tmp, V1)
+            p = run_cli("migrate", "plan", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("create collection notes", p.stdout)
+            p = run_cli("migrate", "status", "--config", config, "--data", data)
+            self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+            self.assertIn("no migrations applied yet", p.stdout)
+            self.assertFalse(os.path.exists(data))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class DataDependentSteps(unittest.TestCase):
     """Issue 6 item 2 end to end: a field made required over records without a value."""
 

@@ -33,7 +33,7 @@ http::Response text(int status, std::string content_type, std::string body, std:
 App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Logger& logger, obs::Metrics& metrics,
          AppOptions options)
     : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics), cors_(concept_file.cors),
-      records_(std::make_unique<Records>(Records{*this})) {
+      records_(std::make_unique<Records>(Records{*this})), routes_(route_rows()) {
   if (!options.admin_token.empty()) admin_digest_ = sha256_raw(options.admin_token);
 }
 
@@ -48,10 +48,9 @@ std::size_t App::body_limit(http::Method method, std::string_view path) const {
   // ignored, so the client gets the real answer (404, 405, ...) rather than a 413 about a body nobody wanted.
   constexpr std::size_t kIgnoredBodyLimit = 64 * 1024;
   if (method == http::Method::kOptions) return 0;  // a preflight is answered from its header alone
-  const RouteMatch m = match_route(method, path);
-  if (!m.route || !m.method_allowed || (method != http::Method::kPost && method != http::Method::kPatch))
-    return kIgnoredBodyLimit;
-  const model::Collection* c = concept_.find_collection(m.collection);
+  const RouteMatch m = routes_.match(method, path);
+  if (!m.method || (method != http::Method::kPost && method != http::Method::kPatch)) return kIgnoredBodyLimit;
+  const model::Collection* c = concept_.find_collection(m.param("collection"));
   return c ? c->body_limit : kIgnoredBodyLimit;
 }
 
@@ -90,66 +89,116 @@ void App::fail(std::string_view request_id, const AuthContext& caller, const Pro
   respond(std::move(r));
 }
 
+// The rows of the one route table. Literal paths before patterns that would also match them.
+std::vector<RouteSpec> App::route_rows() {
+  static constexpr std::string_view kListParams[] = {"filter", "sort", "limit", "cursor", "fields", "expand", "count"};
+  static constexpr std::string_view kGetParams[] = {"fields", "expand"};
+  using M = http::Method;
+  return {
+      {"/livez", {{M::kGet, &App::livez, Access::kPublic, "health", {}}}},
+      {"/readyz", {{M::kGet, &App::readyz, Access::kPublic, "health", {}}}},
+      {"/metrics", {{M::kGet, &App::metrics, Access::kPublic, "health", {}}}},
+      {kRecordsRoute,
+       {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams},
+        {M::kPost, &App::create_record, Access::kAnyone, "write", {}}}},
+      {kRecordRoute,
+       {{M::kGet, &App::get_record, Access::kAnyone, "read", kGetParams},
+        {M::kPatch, &App::patch_record, Access::kAnyone, "write", {}},
+        {M::kDelete, &App::delete_record, Access::kAnyone, "write", {}}}},
+  };
+}
+
 void App::handle(http::Request& request, http::Responder respond) {
-  const RouteMatch m = match_route(request.method, request.path);
+  const RouteMatch m = routes_.match(request.method, request.path);
   if (!m.route) {
     return fail(request.request_id, kAnonymous, Problem::make(ProblemCode::kNotFound, "No route matches this path."),
                 respond, "unmatched");
   }
-  const std::string_view route = m.route->pattern;
+  const std::string_view route = m.pattern();
   if (request.method == http::Method::kOptions) {
     // Before authentication: a browser sends no credentials with a preflight, whatever the actual request carries.
     if (cors_.enabled() && Cors::is_preflight(request)) return respond(cors_.preflight(request, route));
     http::Response r;
     r.status = 204;
     r.route = route;
-    r.set_header("Allow", std::string(m.route->allow));
+    r.set_header("Allow", std::string(m.allow));
     return respond(std::move(r));
   }
-  if (!m.method_allowed) {
+  if (!m.method) {
     http::Response r = problem_response(
         Problem::make(ProblemCode::kMethodNotAllowed, "This route does not accept " +
                                                           std::string(http::method_name(request.method)) + "."),
         request.request_id);
     r.route = route;
-    r.set_header("Allow", std::string(m.route->allow));
+    r.set_header("Allow", std::string(m.allow));
     return respond(std::move(r));
   }
-  switch (m.route->id) {
-    case RouteId::kLivez:
-      return respond(text(200, "application/json", "{\"status\":\"ok\"}", route));
-    case RouteId::kReadyz: {
-      if (draining_.load(std::memory_order_relaxed)) {
-        return respond(text(503, "application/json", "{\"status\":\"draining\"}", route));
-      }
-      if (Status st = storage_.ping(); !st) {
-        logger_.log(obs::Level::kWarn, "not ready", {{"cause", st.error().cause}});
-        return respond(text(503, "application/json", "{\"status\":\"database unavailable\"}", route));
-      }
-      return respond(text(200, "application/json", "{\"status\":\"ready\"}", route));
-    }
-    case RouteId::kMetrics:
-      return respond(text(200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), route));
-    case RouteId::kRecords:
-    case RouteId::kRecord:
-      break;
+  if (m.method->access == Access::kPublic) return m.method->handler(*this, request, m, kAnonymous, std::move(respond));
+  auto caller = authenticate(request);
+  if (!caller) return fail(request.request_id, kAnonymous, caller.error(), respond, route);
+  if (m.method->access == Access::kAdmin && !caller->admin) {
+    const bool anonymous = !caller->id;
+    return fail(request.request_id, *caller,
+                anonymous ? Problem::make(ProblemCode::kUnauthorized, "This route needs the admin's credentials.")
+                          : Problem::make(ProblemCode::kForbidden, "Only the admin may call this route."),
+                respond, route);
   }
-  auto auth = authenticate(request);
-  if (!auth) return fail(request.request_id, kAnonymous, auth.error(), respond, route);
-  const model::Collection* c = concept_.find_collection(m.collection);
-  if (!c) {
-    return fail(request.request_id, *auth, Problem::make(ProblemCode::kNotFound, "No such collection."), respond,
-                route);
+  m.method->handler(*this, request, m, *caller, std::move(respond));
+}
+
+void App::livez(App&, http::Request&, const RouteMatch& m, const AuthContext&, http::Responder respond) {
+  respond(text(200, "application/json", "{\"status\":\"ok\"}", m.pattern()));
+}
+
+void App::readyz(App& app, http::Request&, const RouteMatch& m, const AuthContext&, http::Responder respond) {
+  if (app.draining_.load(std::memory_order_relaxed)) {
+    return respond(text(503, "application/json", "{\"status\":\"draining\"}", m.pattern()));
   }
-  if (m.route->id == RouteId::kRecords) {
-    if (request.method == http::Method::kPost) return records_->create(request, *c, *auth, std::move(respond));
-    return records_->list(request, *c, *auth, std::move(respond));
+  if (Status st = app.storage_.ping(); !st) {
+    app.logger_.log(obs::Level::kWarn, "not ready", {{"cause", st.error().cause}});
+    return respond(text(503, "application/json", "{\"status\":\"database unavailable\"}", m.pattern()));
   }
-  switch (request.method) {
-    case http::Method::kPatch: return records_->patch(request, *c, m.id, *auth, std::move(respond));
-    case http::Method::kDelete: return records_->remove(request, *c, m.id, *auth, std::move(respond));
-    default: return records_->get(request, *c, m.id, *auth, std::move(respond));
-  }
+  respond(text(200, "application/json", "{\"status\":\"ready\"}", m.pattern()));
+}
+
+void App::metrics(App& app, http::Request&, const RouteMatch& m, const AuthContext&, http::Responder respond) {
+  respond(text(200, "text/plain; version=0.0.4; charset=utf-8", app.metrics_.render(), m.pattern()));
+}
+
+const model::Collection* App::collection_or_404(http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                                                http::Responder& respond) const {
+  const model::Collection* c = concept_.find_collection(m.param("collection"));
+  if (!c) fail(req.request_id, caller, Problem::make(ProblemCode::kNotFound, "No such collection."), respond, m.pattern());
+  return c;
+}
+
+void App::list_records(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                       http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond))
+    app.records_->list(req, *c, m.method->params, caller, std::move(respond));
+}
+
+void App::create_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                        http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond)) app.records_->create(req, *c, caller, std::move(respond));
+}
+
+void App::get_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                     http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond))
+    app.records_->get(req, *c, m.param("id"), m.method->params, caller, std::move(respond));
+}
+
+void App::patch_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                       http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond))
+    app.records_->patch(req, *c, m.param("id"), caller, std::move(respond));
+}
+
+void App::delete_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                        http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond))
+    app.records_->remove(req, *c, m.param("id"), caller, std::move(respond));
 }
 
 }  // namespace slipway::api

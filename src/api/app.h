@@ -11,6 +11,7 @@
 
 #include "api/cors.h"
 #include "api/list_cache.h"
+#include "api/routes.h"
 #include "core/auth_context.h"
 #include "core/concept/model.h"
 #include "http/handler.h"
@@ -43,6 +44,24 @@ class App final : public http::Handler {
 
  private:
   struct Records;
+  // The route table's rows (app.cpp): every route slipway serves, with its handlers below.
+  static std::vector<RouteSpec> route_rows();
+  static void livez(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller, http::Responder respond);
+  static void readyz(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller, http::Responder respond);
+  static void metrics(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller, http::Responder respond);
+  static void list_records(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                           http::Responder respond);
+  static void create_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                            http::Responder respond);
+  static void get_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                         http::Responder respond);
+  static void patch_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                           http::Responder respond);
+  static void delete_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                            http::Responder respond);
+  // The collection a records route names, or a 404 answered (then nullptr).
+  const model::Collection* collection_or_404(http::Request& req, const RouteMatch& m, const AuthContext& caller,
+                                             http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<AuthContext> authenticate(const http::Request& request) const;
   // Answers with the problem. `caller` names who asked in the access log: every response after authentication
@@ -59,6 +78,7 @@ class App final : public http::Handler {
   Cors cors_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;
+  const RouteTable routes_;
   friend struct Records;
 };
 

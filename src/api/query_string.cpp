@@ -40,7 +40,7 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
   return true;
 }
 
-Result<QueryParams> QueryParams::parse(std::string_view query, std::initializer_list<std::string_view> allowed) {
+Result<QueryParams> QueryParams::parse(std::string_view query, std::span<const std::string_view> allowed) {
   QueryParams out;
   std::size_t pos = 0;
   while (pos <= query.size() && !query.empty()) {

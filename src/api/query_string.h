@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,7 +17,10 @@ namespace slipway::api {
 class QueryParams {
  public:
   // kBadRequest for bad escapes, invalid UTF-8, a NUL byte, an unknown or repeated parameter.
-  static Result<QueryParams> parse(std::string_view query, std::initializer_list<std::string_view> allowed);
+  static Result<QueryParams> parse(std::string_view query, std::span<const std::string_view> allowed);
+  static Result<QueryParams> parse(std::string_view query, std::initializer_list<std::string_view> allowed) {
+    return parse(query, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+  }
   std::optional<std::string_view> get(std::string_view name) const;
 
  private:

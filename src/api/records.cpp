@@ -16,8 +16,7 @@
 namespace slipway::api {
 namespace {
 
-constexpr std::string_view kListRoute = kRoutes[3].pattern;
-constexpr std::string_view kRecordRoute = kRoutes[4].pattern;
+constexpr std::string_view kListRoute = kRecordsRoute;
 constexpr int kDefaultLimit = 20;
 constexpr int kMaxLimit = 500;
 constexpr std::size_t kMaxIdempotencyKey = 255;
@@ -102,8 +101,9 @@ http::Response record_response(int status, const storage::Record& r, const model
 
 }  // namespace
 
-void App::Records::list(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
-  auto params = QueryParams::parse(req.query, {"filter", "sort", "limit", "cursor", "fields", "expand", "count"});
+void App::Records::list(http::Request& req, const model::Collection& c, std::span<const std::string_view> accepted,
+                        const AuthContext& auth, http::Responder respond) {
+  auto params = QueryParams::parse(req.query, accepted);
   if (!params) return app.fail(req.request_id, auth, params.error(), respond, kListRoute);
   storage::ListQuery q;
   q.collection = &c;
@@ -181,9 +181,9 @@ void App::Records::list(http::Request& req, const model::Collection& c, const Au
   respond(std::move(resp));
 }
 
-void App::Records::get(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
-                       http::Responder respond) {
-  auto params = QueryParams::parse(req.query, {"fields", "expand"});
+void App::Records::get(http::Request& req, const model::Collection& c, std::string_view id,
+                       std::span<const std::string_view> accepted, const AuthContext& auth, http::Responder respond) {
+  auto params = QueryParams::parse(req.query, accepted);
   if (!params) return app.fail(req.request_id, auth, params.error(), respond, kRecordRoute);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {

@@ -43,18 +43,5 @@ TEST(Etag, IfNoneMatchHandlesListsWeakAndStar) {
   EXPECT_FALSE(if_none_match("\"1\"", "\"2\""));
 }
 
-TEST(Routes, MatchesTemplatesAndMethods) {
-  auto m = match_route(http::Method::kGet, "/api/v1/posts/abc");
-  ASSERT_NE(m.route, nullptr);
-  EXPECT_EQ(m.route->pattern, "/api/v1/{collection}/{id}");
-  EXPECT_EQ(m.collection, "posts");
-  EXPECT_EQ(m.id, "abc");
-  EXPECT_TRUE(m.method_allowed);
-  EXPECT_FALSE(match_route(http::Method::kPost, "/api/v1/posts/abc").method_allowed);
-  EXPECT_EQ(match_route(http::Method::kGet, "/api/v1/posts/a/b").route, nullptr);
-  EXPECT_EQ(match_route(http::Method::kGet, "/api/v1/").route, nullptr);
-  EXPECT_EQ(match_route(http::Method::kGet, "/api/v2/posts").route, nullptr);
-}
-
 }  // namespace
 }  // namespace slipway::api

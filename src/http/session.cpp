@@ -90,7 +90,16 @@ enum class HeaderScan : std::uint8_t { kIncomplete, kComplete, kFolded };
 // a line that starts with SP or HTAB before it: an obs-fold (RFC 9112 §5.2), which Beast would silently join
 // into the previous value. `pos` is where to resume on the next call, so a header trickled in byte by byte is
 // scanned once, not once per byte. Stops at the end of the header: what follows is body or the next request.
-HeaderScan scan_header(std::string_view bytes, std::size_t& pos) {
+// `line_start`: byte 0 begins a line (the parser has consumed up to and including an LF), so a fold or the blank
+// line that ends the header may start right there, with its LF already gone from the buffer.
+HeaderScan scan_header(std::string_view bytes, std::size_t& pos, bool line_start) {
+  if (line_start && pos == 0 && !bytes.empty()) {
+    if (bytes[0] == ' ' || bytes[0] == '\t') return HeaderScan::kFolded;
+    if (bytes[0] == '\r') {
+      if (bytes.size() < 2) return HeaderScan::kIncomplete;
+      if (bytes[1] == '\n') return HeaderScan::kComplete;
+    }
+  }
   for (std::size_t i = pos; i < bytes.size(); ++i) {
     if (bytes[i] != '\n') continue;
     pos = i;  // the bytes after this LF decide; resume here if they have not arrived
@@ -214,6 +223,8 @@ void Session::read_header() {
   // The whole header within header_timeout: of the connection for its first request, else of the first byte.
   stream_->expires_at((first_request_ ? connected_ : started_) + core_.options.header_timeout);
   header_scanned_ = 0;
+  header_consumed_ = 0;
+  header_line_start_ = false;
   req_ready_ = false;  // req_ still describes the previous request, whose parser is gone: reject() must not use it
   parse_header();
 }
@@ -225,14 +236,18 @@ void Session::read_header() {
 void Session::parse_header() {
   const auto data = buffer_.data();
   const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-  if (scan_header(bytes, header_scanned_) == HeaderScan::kFolded) return reject(400);
+  if (scan_header(bytes, header_scanned_, header_line_start_) == HeaderScan::kFolded) return reject(400);
   beast::error_code ec;
   const std::size_t used = parser_->put(buffer_.data(), ec);
+  if (used > 0) header_line_start_ = bytes[used - 1] == '\n';  // what the next scan's byte 0 follows
   buffer_.consume(used);
+  header_consumed_ += used;
   header_scanned_ -= std::min(used, header_scanned_);
   if (!ec && !parser_->is_header_done()) ec = bhttp::error::need_more;
   if (ec != bhttp::error::need_more) return on_header(ec);
-  if (buffer_.size() >= core_.options.header_limit) return reject(431);  // Beast checks too; this bounds the buffer
+  // The whole header, consumed or still buffered, against header_limit (Beast checks too; this bounds our buffer
+  // and does not depend on how Beast counts consumed fields).
+  if (header_consumed_ + buffer_.size() >= core_.options.header_limit) return reject(431);
   stream_->async_read_some(buffer_.prepare(kFirstReadSize),
                            [self = shared_from_this()](beast::error_code e, std::size_t n) {
                              if (self->state_ == State::kClosed) return;

@@ -107,6 +107,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point linger_until_;
   std::size_t body_bytes_ = 0;        // body bytes of the response being written
   std::size_t header_scanned_ = 0;    // bytes of the buffered header already checked for its end and obs-folds
+  std::size_t header_consumed_ = 0;   // header bytes the parser has consumed (left the buffer) so far
+  bool header_line_start_ = false;    // the buffer's first byte begins a header line
   std::string remote_;
   boost::asio::ip::address client_;
   Request req_;

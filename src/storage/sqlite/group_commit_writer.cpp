@@ -44,6 +44,17 @@ Status GroupCommitWriter::run_alone(std::function<Status(Connection&)> fn) {
   return future.get();
 }
 
+bool GroupCommitWriter::connection_is_sound() {
+  if (!sqlite3_get_autocommit(conn_->raw())) {
+    (void)conn_->exec("ROLLBACK");
+    if (!sqlite3_get_autocommit(conn_->raw())) return false;
+  }
+  auto fk = conn_->prepare_uncached("PRAGMA foreign_keys");
+  if (!fk) return false;
+  auto row = (*fk)->step();
+  return row && *row && (*fk)->column_int(0) == 1;
+}
+
 bool GroupCommitWriter::failed() const {
   std::lock_guard lock(mu_);
   return failed_;
@@ -76,7 +87,19 @@ void GroupCommitWriter::loop() {
     }
     if (batch.front().alone) {
       WriteOp& op = batch.front();
-      op.complete(op.apply(*conn_));
+      Status st = op.apply(*conn_);
+      if (!sqlite3_get_autocommit(conn_->raw()) && st) {  // its work was never committed: do not report it was
+        st = Problem::make(ProblemCode::kInternal, "A maintenance operation did not finish its transaction.",
+                           "run_alone op left a transaction open; rolled back");
+      }
+      if (!connection_is_sound()) {  // invariant 6: never write on a connection left in a transaction or without FKs
+        {
+          std::lock_guard lock(mu_);
+          failed_ = true;
+        }
+        if (st) st = unavailable("the writer's connection was left unusable by a maintenance operation");
+      }
+      op.complete(std::move(st));
     } else {
       run_batch(batch);
     }

@@ -18,6 +18,8 @@
 //     and never checkpoint on close; SqliteStorage holds the data directory's lock so no other process writes).
 //     Work that needs its own transaction (migrations: foreign_keys=OFF is only honoured outside one) runs here
 //     too, alone, through run_alone(), never on a second connection.
+//  6. After a run_alone() op the connection is outside any transaction with foreign_keys on; if the op left it
+//     otherwise and it cannot be restored, the writer is failed (as after a COMMIT error).
 // Thread safety: submit() and close() from any thread; apply()/complete() run on the writer thread only.
 #pragma once
 
@@ -67,6 +69,7 @@ class GroupCommitWriter {
  private:
   void loop();
   void run_batch(std::deque<WriteOp>& batch);
+  bool connection_is_sound();  // writer thread: no open transaction (rolled back if any) and foreign_keys on
 
   std::unique_ptr<Connection> conn_;
   WriterStats stats_;

@@ -896,8 +896,11 @@ Status SqliteStorage::apply(const sql::MigrationPlan& plan, const std::string& a
       (void)conn.exec("PRAGMA foreign_keys=ON");
       return st;
     }
+    // Each statement apart: after SQLITE_FULL or an I/O error SQLite has already rolled back, so ROLLBACK fails
+    // and must not keep foreign_keys=ON from running on the shared writer connection.
     auto fail = [&conn](Problem p) -> Status {
-      (void)conn.exec("ROLLBACK; PRAGMA foreign_keys=ON");
+      if (!sqlite3_get_autocommit(conn.raw())) (void)conn.exec("ROLLBACK");
+      (void)conn.exec("PRAGMA foreign_keys=ON");  // if even this fails, the writer fails (run_alone checks)
       return p;
     };
     for (const auto& step : plan.steps) {

@@ -152,5 +152,47 @@ TEST(GroupCommitWriter, RejectsWritesAfterClose) {
   EXPECT_EQ(st.error().code, ProblemCode::kUnavailable);
 }
 
+TEST(GroupCommitWriter, RunAloneRunsOutsideABatchTransactionAndItsWritesCommit) {
+  testing::TempDir dir;
+  GroupCommitWriter writer(open_db(dir.file("w.db")));
+  Status st = writer.run_alone([](Connection& c) -> Status {
+    if (!sqlite3_get_autocommit(c.raw())) return Problem::make(ProblemCode::kInternal, "inside a transaction");
+    return c.exec("PRAGMA foreign_keys=OFF; BEGIN IMMEDIATE; INSERT INTO t (id, v) VALUES (7, 'a'); COMMIT; "
+                  "PRAGMA foreign_keys=ON");
+  });
+  ASSERT_TRUE(st.has_value()) << st.error().detail;
+  EXPECT_EQ(count_rows(dir.file("w.db")), 1);
+  EXPECT_FALSE(writer.failed());
+}
+
+// Review finding: a maintenance op that leaves the shared writer connection inside a transaction or without
+// foreign keys (a failed migration after SQLITE_FULL) must not let later writes run that way.
+TEST(GroupCommitWriter, AnAloneOpThatLeavesForeignKeysOffFailsTheWriter) {
+  testing::TempDir dir;
+  GroupCommitWriter writer(open_db(dir.file("w.db")));
+  Status st = writer.run_alone([](Connection& c) -> Status { return c.exec("PRAGMA foreign_keys=OFF"); });
+  EXPECT_FALSE(st.has_value());
+  EXPECT_TRUE(writer.failed());
+  std::promise<Status> p;
+  writer.submit(insert(1, [&](Status s) { p.set_value(std::move(s)); }));
+  EXPECT_FALSE(p.get_future().get().has_value());
+  EXPECT_EQ(count_rows(dir.file("w.db")), 0);
+}
+
+TEST(GroupCommitWriter, AnAloneOpLeftInATransactionIsRolledBackAndTheWriterGoesOn) {
+  testing::TempDir dir;
+  GroupCommitWriter writer(open_db(dir.file("w.db")));
+  Status st = writer.run_alone([](Connection& c) -> Status {
+    return c.exec("BEGIN IMMEDIATE; INSERT INTO t (id, v) VALUES (9, 'left open')");
+  });
+  EXPECT_FALSE(st.has_value());  // reported as failed: its work was rolled back
+  EXPECT_FALSE(writer.failed());
+  EXPECT_EQ(count_rows(dir.file("w.db")), 0);  // rolled back, not committed by the next batch
+  std::promise<Status> p;
+  writer.submit(insert(1, [&](Status s) { p.set_value(std::move(s)); }));
+  EXPECT_TRUE(p.get_future().get().has_value());
+  EXPECT_EQ(count_rows(dir.file("w.db")), 1);
+}
+
 }  // namespace
 }  // namespace slipway::storage::sqlite

@@ -114,7 +114,7 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
     q.filter = std::move(*bound);
   }
   if (auto s = params->get("sort"); s && !s->empty()) {
-    auto sort = expr::parse_sort(*s, c, auth.admin);
+    auto sort = expr::parse_sort(*s, c, app.concept_, auth.admin);
     if (!sort) return app.fail(req.request_id, auth, in_param(std::move(sort).error(), "sort"), respond, kListRoute);
     q.sort = std::move(*sort);
   }

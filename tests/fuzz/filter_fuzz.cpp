@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         sql::compile_condition(**bound, b, {"t", admin});
       }
     }
-    (void)expr::parse_sort(text, *posts, admin);
+    (void)expr::parse_sort(text, *posts, c, admin);
     (void)expr::parse_fields(text, *posts, admin);
   }
   return 0;

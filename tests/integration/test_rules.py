@@ -290,6 +290,19 @@ class Rules(unittest.TestCase):
         r = self.req("PATCH", f"/api/v1/letters/{ok.json()['id']}", body={"title": "y"}, token=None)
         self.assertEqual(r.status, 200, r)
         self.assertIsNone(r.json()["writer"])
+        # Nor can a filter or a sort probe the masked id (found in review): no range search, no null test, no order.
+        for q in ("filter=" + quote(f"writer > '{hidden['id'][:8]}'"), "filter=" + quote("writer != null"),
+                  "sort=writer"):
+            r = self.req("GET", f"/api/v1/letters?{q}", token=None)
+            self.assertEqual(assert_problem(self, r, 400)["parameter"], q.split("=")[0], q)
+        # Through the relation the writer's view rule applies: the hidden writer matches nothing.
+        r = self.req("GET", "/api/v1/letters?filter=" + quote(f"writer.id = '{hidden['id']}'"), token=None)
+        self.assertEqual(r.json()["items"], [])
+        r = self.req("GET", "/api/v1/letters?filter=" + quote(f"writer.id = '{visible['id']}'"), token=None)
+        self.assertEqual(r.status, 200, r)
+        # The admin may filter on the stored value.
+        r = self.req("GET", "/api/v1/letters?filter=" + quote(f"writer = '{hidden['id']}'"))
+        self.assertEqual([i["id"] for i in r.json()["items"]], [ok.json()["id"]])
 
 
 if __name__ == "__main__":

@@ -90,6 +90,20 @@ Result<Owned> Binder::bind_bare(const ParsedExpr& e, bool negate) const {
   return wrap(*l, make_compare(scope(*l), ParsedOp::kEq, l->operand(), std::move(yes), negate));
 }
 
+std::optional<Problem> Binder::guarded_relation(const Resolved& r, const Resolved* other, ParsedOp op) const {
+  if (options_.admin || options_.purpose != Purpose::kFilter || r.kind != Resolved::Kind::kColumn) return std::nullopt;
+  const model::Field* f = r.column.field;
+  if (!f || f->type != model::FieldType::kRelation) return std::nullopt;
+  const model::Collection* target = names::find_collection(concept_, f->to);
+  if (!target || names::visible_to_everyone(*target)) return std::nullopt;
+  if (other && other->kind == Resolved::Kind::kAuthId && (op == ParsedOp::kEq || op == ParsedOp::kNe)) return std::nullopt;
+  const std::size_t pos = r.src ? r.src->span.offset : 0;
+  return bad_request_at("'" + f->name + "' names records of '" + f->to +
+                            "' that not everyone may view: compare it only with @auth.id, or filter through the "
+                            "relation (like " + f->name + ".id = '...'), which applies their view rule",
+                        pos);
+}
+
 Result<Owned> Binder::bind_compare(const ParsedExpr& e, bool negate) const {
   auto l = resolve(e.lhs);
   if (!l) return std::move(l).error();
@@ -100,6 +114,10 @@ Result<Owned> Binder::bind_compare(const ParsedExpr& e, bool negate) const {
   }
   ParsedOp op = e.op;
   const bool like = op == ParsedOp::kLike || op == ParsedOp::kNotLike;
+  if (!like) {  // `~` on a relation is refused by its type below, with a better message
+    if (auto p = guarded_relation(*l, &*r, op)) return std::move(*p);
+    if (auto p = guarded_relation(*r, &*l, op)) return std::move(*p);
+  }
   if (l->is_literal() && r->is_literal()) {
     return bad_request_at("a comparison needs a field or an @-value on one side", e.lhs.span.offset);
   }
@@ -175,6 +193,7 @@ Result<Owned> Binder::bind_pair(const Resolved& l, ParsedOp op, const Resolved& 
 Result<Owned> Binder::bind_in(const ParsedExpr& e, bool negate) const {
   auto l = resolve(e.lhs);
   if (!l) return std::move(l).error();
+  if (auto p = guarded_relation(*l, nullptr, ParsedOp::kEq)) return std::move(*p);
   if (l->is_literal()) {
     return bad_request_at("the left side of 'in' must be a field or an @-value", e.lhs.span.offset);
   }

@@ -54,6 +54,9 @@ class Binder {
 
  private:
   bool allow_hidden() const { return options_.purpose == Purpose::kRule || options_.admin; }
+  // A bare relation field of a client's filter whose target not everyone may view: its stored ids are masked in
+  // answers, so the filter may only compare it with @auth.id (names::visible_to_everyone). nullopt: fine.
+  std::optional<Problem> guarded_relation(const Resolved& r, const Resolved* other, ParsedOp op) const;
 
   Result<Resolved> resolve(const ParsedOperand& o) const;
   Result<Resolved> resolve_macro(const ParsedOperand& o) const;

@@ -58,7 +58,10 @@ struct SortKey {
   bool descending = false;
   const model::Field* def = nullptr;  // nullptr for system fields
 };
-Result<std::vector<SortKey>> parse_sort(std::string_view text, const model::Collection& collection, bool admin);
+// Not the admin: hidden fields are unknown, and a relation field whose target not everyone may view cannot be
+// sorted on (its order would tell hidden ids; names::visible_to_everyone).
+Result<std::vector<SortKey>> parse_sort(std::string_view text, const model::Collection& collection,
+                                        const model::Concept& concept_file, bool admin);
 
 // ?fields=id,title → field names to return (system fields allowed). Unknown/hidden → kBadRequest with position.
 Result<std::vector<std::string>> parse_fields(std::string_view text, const model::Collection& collection, bool admin);

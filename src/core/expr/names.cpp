@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/expr/bound_expr.h"
+
 namespace slipway::expr::names {
 namespace {
 
@@ -68,6 +70,11 @@ const model::Field* find_field(const model::Collection& c, std::string_view name
     if (f.name == name) return &f;
   }
   return nullptr;
+}
+
+bool visible_to_everyone(const model::Collection& c) {
+  const auto& rule = c.rules.view;
+  return rule && rule->bound && rule->bound->kind == BoundExpr::Kind::kConst && rule->bound->value;
 }
 
 std::optional<Column> lookup(const model::Collection& c, std::string_view name, bool allow_hidden) {

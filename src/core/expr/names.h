@@ -31,6 +31,11 @@ const model::Field* find_field(const model::Collection& c, std::string_view name
 // A system field or a field of `c`; hidden fields only when `allow_hidden`. nullopt when absent (or hidden).
 std::optional<Column> lookup(const model::Collection& c, std::string_view name, bool allow_hidden);
 
+// True when the collection's view rule is literally `true`: every caller may view every record, so the id in a
+// relation pointing at it reveals nothing. Otherwise a client that is not the admin may not read such ids
+// (storage masks them) nor filter or sort on them directly (the binder and parse_sort refuse it).
+bool visible_to_everyone(const model::Collection& c);
+
 // "unknown field 'titel' (did you mean 'title'?)"; the suggestion never names a hidden field unless allowed.
 // With `in_collection`: "unknown field 'nme' in 'users' (did you mean 'name'?)" (for relation paths).
 std::string unknown_field(const model::Collection& c, std::string_view name, bool allow_hidden,

@@ -73,7 +73,8 @@ Result<names::Column> column(std::string_view name, std::size_t pos, const model
 
 }  // namespace
 
-Result<std::vector<SortKey>> parse_sort(std::string_view text, const model::Collection& collection, bool admin) {
+Result<std::vector<SortKey>> parse_sort(std::string_view text, const model::Collection& collection,
+                                        const model::Concept& concept_file, bool admin) {
   auto items = split(text, "sort");
   if (!items) return std::move(items).error();
   std::vector<SortKey> keys;
@@ -88,6 +89,13 @@ Result<std::vector<SortKey>> parse_sort(std::string_view text, const model::Coll
     }
     auto col = column(name, pos, collection, admin, "sort");
     if (!col) return std::move(col).error();
+    if (const model::Field* f = col->field; !admin && f && f->type == model::FieldType::kRelation) {
+      const model::Collection* target = names::find_collection(concept_file, f->to);
+      if (target && !names::visible_to_everyone(*target))
+        return error("cannot sort by '" + f->name + "': it names records of '" + f->to +
+                         "' that not everyone may view",
+                     pos, "sort");
+    }
     if (col->category == names::Category::kJson) {
       return error("cannot sort by " + std::string(col->type) + " field '" + col->name + "'", pos, "sort");
     }

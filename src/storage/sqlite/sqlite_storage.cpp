@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/expr/bound_expr.h"
+#include "core/expr/names.h"
 #include "storage/record_cache.h"
 #include "storage/sql/cursor.h"
 #include "storage/sql/schema_sql.h"
@@ -374,8 +375,8 @@ struct SqliteStorage::Impl {
       if (f.type != model::FieldType::kRelation) continue;
       const model::Collection* target = concept_file.find_collection(f.to);
       if (!target) continue;
+      if (expr::names::visible_to_everyone(*target)) continue;
       const auto& rule = target->rules.view;
-      if (rule && rule->bound->kind == expr::BoundExpr::Kind::kConst && rule->bound->value) continue;
       std::vector<std::string> ids;
       std::unordered_set<std::string> seen;
       for (std::size_t k = 0; k < n; ++k)

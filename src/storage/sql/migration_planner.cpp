@@ -116,6 +116,18 @@ SnapCollection snap_of(const model::Collection& c) {
   return parse_snapshot(text)->front();
 }
 
+// The rows in which a required field counts as missing, as request validation sees it: null, or '' for text.
+std::string missing_value_sql(const model::Field& f, const Dialect& d) {
+  const std::string column = d.quote_ident(f.name);
+  if (f.type == model::FieldType::kText) return column + " IS NULL OR " + column + " = ''";
+  return column + " IS NULL";
+}
+
+// "1 record has", "3 records have": counts in plan text read as sentences.
+std::string records(std::int64_t n, std::string_view one_verb, std::string_view many_verb) {
+  return std::to_string(n) + (n == 1 ? " record " : " records ") + std::string(n == 1 ? one_verb : many_verb);
+}
+
 // A limit the target sets that the old field did not, or sets tighter: existing values may break it.
 bool narrows(const SnapField& old, const SnapField& now) {
   if (now.min && (!old.min || *now.min > *old.min)) return true;
@@ -343,10 +355,9 @@ Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous,
         s.check = DataCheck{DataCheck::Kind::kMissing, col.name, f.name, false};
         if (f.default_value && f.type != model::FieldType::kRelation) {
           // Backfill: rows without a value get the default, so none of them fails its next update.
-          std::string where = d.quote_ident(f.name) + " IS NULL";
-          if (f.type == model::FieldType::kText) where += " OR " + d.quote_ident(f.name) + " = ''";
           s.sql.push_back("UPDATE " + d.quote_ident(col.name) + " SET " + d.quote_ident(f.name) + " = " +
-                          sql_literal(*f.default_value, d) + " WHERE " + where);
+                          sql_literal(*f.default_value, d) + " WHERE " + missing_value_sql(f, d));
+          s.check->backfill = true;
           s.description += "; records without a value get the default " + sql_literal(*f.default_value, d);
           s.destructive = false;
         }
@@ -392,14 +403,14 @@ Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous,
 void settle_step(MigrationStep& step, std::int64_t affected) {
   step.affected = affected;
   if (!step.check) return;
-  const std::string n = std::to_string(affected) + (affected == 1 ? " record" : " records");
   switch (step.check->kind) {
     case DataCheck::Kind::kMissing:
-      if (!step.sql.empty() && step.sql.front().starts_with("UPDATE")) {  // a backfill: always safe
-        step.description += " (" + n + ")";
+      if (step.check->backfill) {  // always safe
+        step.description += " (" + std::to_string(affected) + (affected == 1 ? " record)" : " records)");
         step.destructive = false;
       } else if (affected > 0) {
-        step.description += ": " + n + " have no value and would fail every later update until given one";
+        step.description += ": " + records(affected, "has", "have") +
+                            " no value and would fail every later update until given one";
         step.destructive = true;
       } else {
         step.description += ": no record lacks a value";
@@ -415,7 +426,8 @@ void settle_step(MigrationStep& step, std::int64_t affected) {
       break;
     case DataCheck::Kind::kViolations:
       if (affected > 0) {
-        step.description += ": " + n + " hold values the new limits refuse (they keep them until edited)";
+        step.description += ": " + records(affected, "holds", "hold") +
+                            " values the new limits refuse (they keep them until edited)";
         step.destructive = true;
       } else {
         step.description += ": every record already complies";
@@ -429,12 +441,9 @@ std::string data_check_count_sql(const DataCheck& check, const model::Field& tar
   const std::string table = d.quote_ident(check.collection);
   const std::string column = d.quote_ident(check.field);
   switch (check.kind) {
-    case DataCheck::Kind::kMissing: {
+    case DataCheck::Kind::kMissing:
       if (check.new_field) return "SELECT COUNT(*) FROM " + table;
-      std::string where = column + " IS NULL";
-      if (target.type == model::FieldType::kText) where += " OR " + column + " = ''";
-      return "SELECT COUNT(*) FROM " + table + " WHERE " + where;
-    }
+      return "SELECT COUNT(*) FROM " + table + " WHERE " + missing_value_sql(target, d);
     case DataCheck::Kind::kDuplicates:
       if (check.new_field) return "SELECT CASE WHEN COUNT(*) > 1 THEN 1 ELSE 0 END FROM " + table;
       return "SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " WHERE " + column + " IS NOT NULL GROUP BY " + column +

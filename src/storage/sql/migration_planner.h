@@ -39,6 +39,7 @@ struct DataCheck {
   std::string collection;
   std::string field;
   bool new_field = false;
+  bool backfill = false;  // kMissing: the step's SQL gives those records the default (always safe)
 };
 
 struct MigrationStep {

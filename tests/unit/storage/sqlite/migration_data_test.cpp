@@ -175,7 +175,7 @@ TEST_F(MigrationData, NewRequiredFieldWithoutADefaultIsSafeOnlyOnAnEmptyTable) {
   open_with(kHead + "      n: { type: int }\n      m: { type: int, required: true }\n");
   auto p = plan();
   EXPECT_TRUE(p.has_destructive());
-  EXPECT_NE(p.to_text().find("1 record have no value"), std::string::npos) << p.to_text();
+  EXPECT_NE(p.to_text().find("1 record has no value"), std::string::npos) << p.to_text();
 }
 
 TEST_F(MigrationData, NewUniqueOverDuplicatesIsBlockedEvenWithAllowDestructive) {
@@ -225,7 +225,7 @@ TEST_F(MigrationData, NarrowedLimitsCountTheRecordsThatBreakThem) {
   EXPECT_EQ(n->affected, 1);
   EXPECT_EQ(kind->affected, 1);
   EXPECT_TRUE(name->destructive && n->destructive && kind->destructive);
-  EXPECT_NE(n->description.find("1 record hold values the new limits refuse"), std::string::npos) << n->description;
+  EXPECT_NE(n->description.find("1 record holds values the new limits refuse"), std::string::npos) << n->description;
   EXPECT_FALSE(storage_->apply(p, "test", false).has_value());
   ASSERT_TRUE(storage_->apply(p, "test", true).has_value());  // allowed: the rows keep their values
   EXPECT_EQ(column("things", "n"), (std::vector<std::string>{"1", "9", "NULL"}));

@@ -237,6 +237,26 @@ class InspectionCreatesNothing(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+    def test_a_file_that_is_not_a_database_fails_in_one_line_and_is_left_alone(self):
+        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate6-")
+        try:
+            data = os.path.join(tmp, "data")
+            os.makedirs(data)
+            junk = os.urandom(5000)
+            with open(os.path.join(data, "slipway.db"), "wb") as f:
+                f.write(junk)
+            config = harness.write_concept(tmp, V1)
+            for cmd in ("plan", "status", "apply"):
+                p = run_cli("migrate", cmd, "--config", config, "--data", data)
+                self.assertEqual(p.returncode, 1, (cmd, p.stdout, p.stderr))
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertIn("not a database", p.stderr)
+            with open(os.path.join(data, "slipway.db"), "rb") as f:
+                self.assertEqual(f.read(), junk)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class DataDependentSteps(unittest.TestCase):
     """Issue 6 item 2 end to end: a field made required over records without a value."""
 

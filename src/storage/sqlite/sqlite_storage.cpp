@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -233,11 +234,7 @@ struct SqliteStorage::Impl {
     return conn;
   }
 
-  ~Impl() {
-    {
-      std::lock_guard lock(readers_mu);
-      readers.clear();
-    }
+  ~Impl() {  // after close(), which closed the readers (or open() failed before any was made)
     writer.reset();  // the writer's connection closes last, still under the lock
     if (lock_fd >= 0) ::close(lock_fd);  // releases the flock
   }
@@ -262,8 +259,8 @@ struct SqliteStorage::Impl {
       const int err = errno;
       char pid[32] = {};
       const ssize_t n = ::pread(lock_fd, pid, sizeof pid - 1, 0);
-      std::string holder(pid, n > 0 ? static_cast<std::size_t>(n) : 0);
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      std::string holder;  // only the digits: the file is ours, but anyone who can write the directory can edit it
+      for (ssize_t i = 0; i < n && pid[i] >= '0' && pid[i] <= '9'; ++i) holder.push_back(pid[i]);
       ::close(lock_fd);
       lock_fd = -1;
       if (err != EWOULDBLOCK)
@@ -367,31 +364,28 @@ struct SqliteStorage::Impl {
   // Relation values that name a record the caller may not view read as null (docs/api.md, "Relations"): an id
   // would tell the caller that a hidden record exists. Batched per relation field; nothing to do for the admin or
   // when the target's view rule is `true`.
-  Status mask_relations(Connection& conn, const model::Collection& c, Record* const* records, std::size_t n,
+  Status mask_relations(Connection& conn, const model::Collection& c, std::span<Record> records,
                         const AuthContext& auth) {
-    if (auth.admin || n == 0) return {};
+    if (auth.admin || records.empty()) return {};
     for (std::size_t i = 0; i < c.fields.size(); ++i) {
       const model::Field& f = c.fields[i];
       if (f.type != model::FieldType::kRelation) continue;
       const model::Collection* target = concept_file.find_collection(f.to);
-      if (!target) continue;
-      if (expr::names::visible_to_everyone(*target)) continue;
-      const auto& rule = target->rules.view;
+      if (!target || expr::names::visible_to_everyone(*target)) continue;
       std::vector<std::string> ids;
       std::unordered_set<std::string> seen;
-      for (std::size_t k = 0; k < n; ++k)
-        if (const auto* s = std::get_if<std::string>(&records[k]->values[i]); s && seen.insert(*s).second)
-          ids.push_back(*s);
+      for (const Record& r : records)
+        if (const auto* s = std::get_if<std::string>(&r.values[i]); s && seen.insert(*s).second) ids.push_back(*s);
       if (ids.empty()) continue;
       std::unordered_set<std::string> visible;
-      if (rule) {
+      if (const auto& rule = target->rules.view) {  // no view rule: nothing of it is visible to a non-admin
         sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, rule->bound.get(), false, ids);
         auto rows = query(conn, *target, b.sql(), b.params(), auth);
         if (!rows) return std::move(rows).error();
         for (const auto& row : *rows) visible.insert(row.id);
       }
-      for (std::size_t k = 0; k < n; ++k) {
-        Value& v = records[k]->values[i];
+      for (Record& r : records) {
+        Value& v = r.values[i];
         if (const auto* s = std::get_if<std::string>(&v); s && !visible.contains(*s)) v = Null{};
       }
     }
@@ -400,19 +394,8 @@ struct SqliteStorage::Impl {
   Result<Record> visible_copy(Connection& conn, const model::Collection& c, const Record& cached,
                               const AuthContext& auth) {
     Record r(cached);
-    if (Status st = mask_relations(conn, c, r, auth); !st) return std::move(st).error();
+    if (Status st = mask_relations(conn, c, std::span<Record>(&r, 1), auth); !st) return std::move(st).error();
     return r;
-  }
-  Status mask_relations(Connection& conn, const model::Collection& c, Record& record, const AuthContext& auth) {
-    Record* one = &record;
-    return mask_relations(conn, c, &one, 1, auth);
-  }
-  Status mask_relations(Connection& conn, const model::Collection& c, std::vector<Record>& records,
-                        const AuthContext& auth) {
-    std::vector<Record*> all;
-    all.reserve(records.size());
-    for (auto& r : records) all.push_back(&r);
-    return mask_relations(conn, c, all.data(), all.size(), auth);
   }
 
   // Runs a one-row statement on the writer connection; returns whether a row came back.
@@ -607,7 +590,7 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
           return Problem::make(ProblemCode::kConflict,
                                "This Idempotency-Key was already used; the record it created is not visible to you.");
         if (rows->empty()) return not_found();
-        if (Status st = impl->mask_relations(conn, c, rows->front(), auth); !st) return st;
+        if (Status st = impl->mask_relations(conn, c, std::span<Record>(&rows->front(), 1), auth); !st) return st;
         *result = CreateResult{std::move(rows->front()), true};
         return {};
       }
@@ -686,7 +669,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     Record r = std::move(rows->front());
     if (cmd.if_match && *cmd.if_match != r.version) return stale_version(*cmd.if_match, r.version);
     if (cmd.changes.empty()) {
-      if (Status st = impl->mask_relations(conn, c, r, auth); !st) return st;
+      if (Status st = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !st) return st;
       *result = std::move(r);
       return {};
     }
@@ -715,7 +698,7 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
     (*lease)->bind(n + 3, Value(r.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
-    if (Status masked = impl->mask_relations(conn, c, r, auth); !masked) return masked;
+    if (Status masked = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !masked) return masked;
     *result = std::move(r);
     return {};
   };

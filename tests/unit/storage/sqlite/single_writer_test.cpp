@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "core/concept/loader.h"
 #include "storage/sql/dialect.h"
 #include "storage/sqlite/connection.h"
@@ -51,6 +53,21 @@ TEST_F(SingleWriter, ASecondWriterIsRefusedAndToldWhoHoldsTheDatabase) {
   first->reset();  // released with the storage
   auto third = open();
   EXPECT_TRUE(third.has_value()) << (third ? "" : third.error().cause);
+}
+
+TEST_F(SingleWriter, AnEditedLockFileCannotPutTextIntoTheMessage) {
+  auto first = open();
+  ASSERT_TRUE(first.has_value());
+  {  // the flock stays with `first`; only the pid text is replaced by something hostile
+    std::ofstream f(dir_.file("db.sqlite.lock"), std::ios::trunc);
+    f << "\x1b[31m; rm -rf /\n" << std::string(4000, 'A');
+  }
+  auto second = open();
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().cause.find("rm -rf"), std::string::npos) << second.error().cause;
+  EXPECT_EQ(second.error().cause.find('\x1b'), std::string::npos);
+  EXPECT_NE(second.error().cause.find("in use by another slipway process: only one process"), std::string::npos)
+      << second.error().cause;
 }
 
 TEST_F(SingleWriter, ReadOnlyStorageInspectsBesideTheWriterAndCannotWrite) {

@@ -161,8 +161,7 @@ class Migrations(unittest.TestCase):
 
 class NewFieldWithoutDefault(unittest.TestCase):
     def test_new_required_field_without_default_on_a_table_with_rows_is_not_safe(self):
-        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate2-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="slipway-it-migrate2-") as tmp:
             data = os.path.join(tmp, "data")
             config = harness.write_concept(tmp, V1)
             with harness.Server(config=config, data_dir=data) as s:
@@ -174,8 +173,6 @@ class NewFieldWithoutDefault(unittest.TestCase):
             self.assertIn("DESTRUCTIVE", p.stdout)
             p = run_cli("migrate", "apply", "--config", config, "--data", data)
             self.assertEqual(p.returncode, 5, p.stdout + p.stderr)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class ApplyWhileServing(unittest.TestCase):
@@ -184,8 +181,7 @@ class ApplyWhileServing(unittest.TestCase):
     pid, the server keeps serving the schema it checked, and plan/status still work beside it (read-only)."""
 
     def test_apply_is_refused_while_a_server_holds_the_database(self):
-        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate3-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="slipway-it-migrate3-") as tmp:
             data = os.path.join(tmp, "data")
             config = harness.write_concept(tmp, V1)
             with harness.Server(config=config, data_dir=data) as s:
@@ -216,14 +212,11 @@ class ApplyWhileServing(unittest.TestCase):
             with harness.Server(config=config, data_dir=data) as s:
                 items = s.request("GET", "/api/v1/notes?sort=title").json()["items"]
                 self.assertEqual([(i["title"], i["stars"]) for i in items], [("x", 3), ("y", 3)])
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class InspectionCreatesNothing(unittest.TestCase):
     def test_plan_and_status_on_a_missing_data_directory_create_nothing(self):
-        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate5-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="slipway-it-migrate5-") as tmp:
             data = os.path.join(tmp, "data")
             config = harness.write_concept(tmp, V1)
             p = run_cli("migrate", "plan", "--config", config, "--data", data)
@@ -233,13 +226,10 @@ class InspectionCreatesNothing(unittest.TestCase):
             self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
             self.assertIn("no migrations applied yet", p.stdout)
             self.assertFalse(os.path.exists(data))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
     def test_a_file_that_is_not_a_database_fails_in_one_line_and_is_left_alone(self):
-        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate6-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="slipway-it-migrate6-") as tmp:
             data = os.path.join(tmp, "data")
             os.makedirs(data)
             junk = os.urandom(5000)
@@ -253,16 +243,13 @@ class InspectionCreatesNothing(unittest.TestCase):
                 self.assertIn("not a database", p.stderr)
             with open(os.path.join(data, "slipway.db"), "rb") as f:
                 self.assertEqual(f.read(), junk)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class DataDependentSteps(unittest.TestCase):
     """Issue 6 item 2 end to end: a field made required over records without a value."""
 
     def test_required_over_nulls_names_the_records_and_a_default_backfills_them(self):
-        tmp = tempfile.mkdtemp(prefix="slipway-it-migrate4-")
-        try:
+        with tempfile.TemporaryDirectory(prefix="slipway-it-migrate4-") as tmp:
             data = os.path.join(tmp, "data")
             config = harness.write_concept(tmp, V1)
             with harness.Server(config=config, data_dir=data) as s:
@@ -285,8 +272,6 @@ class DataDependentSteps(unittest.TestCase):
                 for i in items:
                     r = s.request("PATCH", f"/api/v1/notes/{i['id']}", body={"title": i["title"] + "!"})
                     self.assertEqual(r.status, 200, r)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

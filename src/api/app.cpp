@@ -15,7 +15,7 @@ namespace slipway::api {
 namespace {
 
 // Who a response names before the caller is known (no route, a rejected token): nobody.
-const AuthContext kAnonymous{};
+const Principal kAnonymous{};
 
 
 http::Response text(int status, std::string content_type, std::string body, std::string_view route) {
@@ -54,8 +54,8 @@ std::size_t App::body_limit(http::Method method, std::string_view path) const {
   return c ? c->body_limit : kIgnoredBodyLimit;
 }
 
-Result<AuthContext> App::authenticate(const http::Request& request) const {
-  AuthContext auth;
+Result<Principal> App::authenticate(const http::Request& request) const {
+  Principal auth;
   // Only a request without the header is anonymous. An empty one is a client that meant to authenticate and
   // failed (401); two are ambiguous — a proxy may check one while we would read the other — so 400.
   const std::size_t count = request.header_count("Authorization");
@@ -71,13 +71,10 @@ Result<AuthContext> App::authenticate(const http::Request& request) const {
   const std::string presented = sha256_raw(header.substr(kBearer.size()));
   // Constant time: both sides are 32-byte digests, so neither the length nor the content of the secret leaks.
   if (sodium_memcmp(presented.data(), admin_digest_.data(), presented.size()) != 0) return unauthorized();
-  auth.admin = true;
-  auth.id = "admin";
-  auth.role = "admin";
-  return auth;
+  return Principal::bootstrap_admin();
 }
 
-void App::fail(std::string_view request_id, const AuthContext& caller, const Problem& problem,
+void App::fail(std::string_view request_id, const Principal& caller, const Problem& problem,
                http::Responder& respond, std::string_view route) const {
   if (problem.code == ProblemCode::kInternal || problem.code == ProblemCode::kUnavailable) {
     logger_.log(obs::Level::kError, "request failed",
@@ -136,7 +133,7 @@ void App::handle(http::Request& request, http::Responder respond) {
   if (m.method->access == Access::kPublic) return m.method->handler(*this, request, m, kAnonymous, std::move(respond));
   auto caller = authenticate(request);
   if (!caller) return fail(request.request_id, kAnonymous, caller.error(), respond, route);
-  if (m.method->access == Access::kAdmin && !caller->admin) {
+  if (m.method->access == Access::kAdmin && !caller->admin()) {
     const bool anonymous = !caller->id;
     return fail(request.request_id, *caller,
                 anonymous ? Problem::make(ProblemCode::kUnauthorized, "This route needs the admin's credentials.")
@@ -146,11 +143,11 @@ void App::handle(http::Request& request, http::Responder respond) {
   m.method->handler(*this, request, m, *caller, std::move(respond));
 }
 
-void App::livez(App&, http::Request&, const RouteMatch& m, const AuthContext&, http::Responder respond) {
+void App::livez(App&, http::Request&, const RouteMatch& m, const Principal&, http::Responder respond) {
   respond(text(200, "application/json", "{\"status\":\"ok\"}", m.pattern()));
 }
 
-void App::readyz(App& app, http::Request&, const RouteMatch& m, const AuthContext&, http::Responder respond) {
+void App::readyz(App& app, http::Request&, const RouteMatch& m, const Principal&, http::Responder respond) {
   if (app.draining_.load(std::memory_order_relaxed)) {
     return respond(text(503, "application/json", "{\"status\":\"draining\"}", m.pattern()));
   }
@@ -161,41 +158,41 @@ void App::readyz(App& app, http::Request&, const RouteMatch& m, const AuthContex
   respond(text(200, "application/json", "{\"status\":\"ready\"}", m.pattern()));
 }
 
-void App::metrics(App& app, http::Request&, const RouteMatch& m, const AuthContext&, http::Responder respond) {
+void App::metrics(App& app, http::Request&, const RouteMatch& m, const Principal&, http::Responder respond) {
   respond(text(200, "text/plain; version=0.0.4; charset=utf-8", app.metrics_.render(), m.pattern()));
 }
 
-const model::Collection* App::collection_or_404(http::Request& req, const RouteMatch& m, const AuthContext& caller,
+const model::Collection* App::collection_or_404(http::Request& req, const RouteMatch& m, const Principal& caller,
                                                 http::Responder& respond) const {
   const model::Collection* c = concept_.find_collection(m.param("collection"));
   if (!c) fail(req.request_id, caller, Problem::make(ProblemCode::kNotFound, "No such collection."), respond, m.pattern());
   return c;
 }
 
-void App::list_records(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+void App::list_records(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                        http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond))
     app.records_->list(req, *c, m.method->params, caller, std::move(respond));
 }
 
-void App::create_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+void App::create_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                         http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond)) app.records_->create(req, *c, caller, std::move(respond));
 }
 
-void App::get_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+void App::get_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                      http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond))
     app.records_->get(req, *c, m.param("id"), m.method->params, caller, std::move(respond));
 }
 
-void App::patch_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+void App::patch_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                        http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond))
     app.records_->patch(req, *c, m.param("id"), caller, std::move(respond));
 }
 
-void App::delete_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+void App::delete_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                         http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond))
     app.records_->remove(req, *c, m.param("id"), caller, std::move(respond));

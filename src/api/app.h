@@ -12,7 +12,7 @@
 #include "api/cors.h"
 #include "api/list_cache.h"
 #include "api/routes.h"
-#include "core/auth_context.h"
+#include "core/principal.h"
 #include "core/concept/model.h"
 #include "http/handler.h"
 #include "storage/storage.h"
@@ -46,27 +46,27 @@ class App final : public http::Handler {
   struct Records;
   // The route table's rows (app.cpp): every route slipway serves, with its handlers below.
   static std::vector<RouteSpec> route_rows();
-  static void livez(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller, http::Responder respond);
-  static void readyz(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller, http::Responder respond);
-  static void metrics(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller, http::Responder respond);
-  static void list_records(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+  static void livez(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
+  static void readyz(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
+  static void metrics(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
+  static void list_records(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                            http::Responder respond);
-  static void create_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+  static void create_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                             http::Responder respond);
-  static void get_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+  static void get_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                          http::Responder respond);
-  static void patch_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+  static void patch_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                            http::Responder respond);
-  static void delete_record(App& app, http::Request& req, const RouteMatch& m, const AuthContext& caller,
+  static void delete_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                             http::Responder respond);
   // The collection a records route names, or a 404 answered (then nullptr).
-  const model::Collection* collection_or_404(http::Request& req, const RouteMatch& m, const AuthContext& caller,
+  const model::Collection* collection_or_404(http::Request& req, const RouteMatch& m, const Principal& caller,
                                              http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
-  Result<AuthContext> authenticate(const http::Request& request) const;
+  Result<Principal> authenticate(const http::Request& request) const;
   // Answers with the problem. `caller` names who asked in the access log: every response after authentication
   // carries it (docs/operations.md), errors included, so it is a parameter here rather than left to each caller.
-  void fail(std::string_view request_id, const AuthContext& caller, const Problem& problem, http::Responder& respond,
+  void fail(std::string_view request_id, const Principal& caller, const Problem& problem, http::Responder& respond,
             std::string_view route) const;
 
   const model::Concept& concept_;

@@ -4,15 +4,12 @@
 
 namespace slipway::api {
 
-std::string ListCache::key(std::string_view collection, std::string_view query, const AuthContext& auth) {
+std::string ListCache::key(std::string_view collection, std::string_view query, const Principal& auth) {
   std::string k;
-  k.reserve(collection.size() + query.size() + 48);
+  k.reserve(collection.size() + query.size() + 64);
   k.append(collection).push_back('\0');
   k.append(query).push_back('\0');
-  k.push_back(auth.admin ? 'A' : 'u');
-  if (auth.id) k.append(*auth.id);
-  k.push_back('\0');
-  if (auth.role) k.append(*auth.role);
+  k.append(rule_key(auth));
   return k;
 }
 

@@ -1,7 +1,7 @@
 // ListCache: rendered list responses for repeated identical queries, valid while storage's write epoch has not
 // moved (any committed write anywhere invalidates every entry, so relation paths, expand and cascades can never
 // serve stale rows). Queries whose filter or rules use @now are never cached (the caller decides).
-// Key: collection, the raw query string, and who asks (admin flag, @auth.id, @auth.role).
+// Key: collection, the raw query string, and who asks (rule_key: everything rules can see of the caller).
 // Bounded by bytes, not only entries: a body over kMaxBodyBytes is never cached, and a shard past kMaxShardBytes
 // (or kMaxEntries) is cleared, so distinct large queries cannot grow memory past kShards * kMaxShardBytes.
 // Thread safety: all methods from any thread.
@@ -16,13 +16,13 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "core/auth_context.h"
+#include "core/principal.h"
 
 namespace slipway::api {
 
 class ListCache {
  public:
-  static std::string key(std::string_view collection, std::string_view query, const AuthContext& auth);
+  static std::string key(std::string_view collection, std::string_view query, const Principal& auth);
   // The body cached for `key` at exactly `epoch`, or nullopt.
   std::optional<std::shared_ptr<const std::string>> find(const std::string& key, std::uint64_t epoch);
   // `epoch` must have been read before the list was computed.

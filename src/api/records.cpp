@@ -86,7 +86,7 @@ Status no_query(std::string_view query) {
 }
 
 http::Response record_response(int status, const storage::Record& r, const model::Collection& c,
-                               const model::Concept& concept_file, const Projection& projection, const AuthContext& auth) {
+                               const model::Concept& concept_file, const Projection& projection, const Principal& auth) {
   http::Response resp;
   resp.status = status;
   resp.content_type = "application/json";
@@ -102,19 +102,19 @@ http::Response record_response(int status, const storage::Record& r, const model
 }  // namespace
 
 void App::Records::list(http::Request& req, const model::Collection& c, std::span<const std::string_view> accepted,
-                        const AuthContext& auth, http::Responder respond) {
+                        const Principal& auth, http::Responder respond) {
   auto params = QueryParams::parse(req.query, accepted);
   if (!params) return app.fail(req.request_id, auth, params.error(), respond, kListRoute);
   storage::ListQuery q;
   q.collection = &c;
   q.limit = kDefaultLimit;
   if (auto f = params->get("filter"); f && !f->empty()) {
-    auto bound = expr::parse_and_bind(*f, c, app.concept_, {expr::Purpose::kFilter, auth.admin});
+    auto bound = expr::parse_and_bind(*f, c, app.concept_, {expr::Purpose::kFilter, auth.admin()});
     if (!bound) return app.fail(req.request_id, auth, in_param(std::move(bound).error(), "filter"), respond, kListRoute);
     q.filter = std::move(*bound);
   }
   if (auto s = params->get("sort"); s && !s->empty()) {
-    auto sort = expr::parse_sort(*s, c, app.concept_, auth.admin);
+    auto sort = expr::parse_sort(*s, c, app.concept_, auth.admin());
     if (!sort) return app.fail(req.request_id, auth, in_param(std::move(sort).error(), "sort"), respond, kListRoute);
     q.sort = std::move(*sort);
   }
@@ -128,12 +128,12 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
   if (auto cur = params->get("cursor")) q.cursor = std::string(*cur);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {
-    auto fields = expr::parse_fields(*f, c, auth.admin);
+    auto fields = expr::parse_fields(*f, c, auth.admin());
     if (!fields) return app.fail(req.request_id, auth, in_param(std::move(fields).error(), "fields"), respond, kListRoute);
     projection.fields = std::move(*fields);
   }
   if (auto e = params->get("expand"); e && !e->empty()) {
-    auto ex = parse_expand(*e, c, auth.admin);
+    auto ex = parse_expand(*e, c, auth.admin());
     if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, kListRoute);
     q.expand = std::move(*ex);
   }
@@ -150,7 +150,7 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
   // Repeated identical queries are answered from the list cache until any write commits (see list_cache.h);
   // anything whose result moves with time alone (@now) is always computed.
   bool cacheable = !(q.filter && expr::references_now(*q.filter)) &&
-                   !(!auth.admin && c.rules.list && expr::references_now(*c.rules.list->bound));
+                   !(!auth.admin() && c.rules.list && expr::references_now(*c.rules.list->bound));
   // Relation values (masked when their target is hidden from the caller) and expanded records follow the targets'
   // view rules: one that moves with time makes the page uncacheable too.
   for (const auto& f : c.fields) {
@@ -182,18 +182,18 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
 }
 
 void App::Records::get(http::Request& req, const model::Collection& c, std::string_view id,
-                       std::span<const std::string_view> accepted, const AuthContext& auth, http::Responder respond) {
+                       std::span<const std::string_view> accepted, const Principal& auth, http::Responder respond) {
   auto params = QueryParams::parse(req.query, accepted);
   if (!params) return app.fail(req.request_id, auth, params.error(), respond, kRecordRoute);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {
-    auto fields = expr::parse_fields(*f, c, auth.admin);
+    auto fields = expr::parse_fields(*f, c, auth.admin());
     if (!fields) return app.fail(req.request_id, auth, in_param(std::move(fields).error(), "fields"), respond, kRecordRoute);
     projection.fields = std::move(*fields);
   }
   std::vector<std::string> expand;
   if (auto e = params->get("expand"); e && !e->empty()) {
-    auto ex = parse_expand(*e, c, auth.admin);
+    auto ex = parse_expand(*e, c, auth.admin());
     if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, kRecordRoute);
     expand = std::move(*ex);
   }
@@ -214,7 +214,7 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
   respond(record_response(200, *rec, c, app.concept_, projection, auth));
 }
 
-void App::Records::create(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond) {
+void App::Records::create(http::Request& req, const model::Collection& c, const Principal& auth, http::Responder respond) {
   if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kListRoute);
   if (!is_json_content_type(req.header("Content-Type")))
     return app.fail(req.request_id, auth, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kListRoute);
@@ -224,6 +224,11 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
     for (unsigned char ch : key) ok &= ch > 0x20 && ch < 0x7f;
     if (!ok)
       return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "Idempotency-Key must be 1-255 visible ASCII characters."),
+                      respond, kListRoute);
+    // Keys are scoped to who sends them (rule_key). Anonymous callers have no identity to scope by: sharing one
+    // scope would let any of them replay another's write, so the key is refused rather than silently ignored.
+    if (auth.anonymous())
+      return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "Idempotency-Key needs an authenticated caller: anonymous requests share no scope to keep keys apart."),
                       respond, kListRoute);
   }
   auto values = parse_create_body(req.body, c);
@@ -251,7 +256,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
                       });
 }
 
-void App::Records::patch(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
+void App::Records::patch(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth,
                          http::Responder respond) {
   if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kRecordRoute);
   if (!is_json_content_type(req.header("Content-Type")))
@@ -282,7 +287,7 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
                       });
 }
 
-void App::Records::remove(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth,
+void App::Records::remove(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth,
                           http::Responder respond) {
   if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kRecordRoute);
   storage::RemoveCommand cmd;

@@ -12,12 +12,12 @@ struct App::Records {
   App& app;
   // `params`: the query parameters the route table accepts for this route (anything else is 400).
   void list(http::Request& req, const model::Collection& c, std::span<const std::string_view> params,
-            const AuthContext& auth, http::Responder respond);
+            const Principal& auth, http::Responder respond);
   void get(http::Request& req, const model::Collection& c, std::string_view id, std::span<const std::string_view> params,
-           const AuthContext& auth, http::Responder respond);
-  void create(http::Request& req, const model::Collection& c, const AuthContext& auth, http::Responder respond);
-  void patch(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth, http::Responder respond);
-  void remove(http::Request& req, const model::Collection& c, std::string_view id, const AuthContext& auth, http::Responder respond);
+           const Principal& auth, http::Responder respond);
+  void create(http::Request& req, const model::Collection& c, const Principal& auth, http::Responder respond);
+  void patch(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth, http::Responder respond);
+  void remove(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth, http::Responder respond);
 };
 
 }  // namespace slipway::api

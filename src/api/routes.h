@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/auth_context.h"
+#include "core/principal.h"
 #include "http/handler.h"
 #include "http/request.h"
 
@@ -35,7 +35,7 @@ enum class Access : std::uint8_t {
 };
 
 // Plain function pointers, not std::function: the hot path makes no allocation or indirect call chain for them.
-using RouteHandler = void (*)(App& app, http::Request& request, const RouteMatch& match, const AuthContext& caller,
+using RouteHandler = void (*)(App& app, http::Request& request, const RouteMatch& match, const Principal& caller,
                               http::Responder respond);
 
 struct RouteMethod {

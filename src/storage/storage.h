@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/auth_context.h"
+#include "core/principal.h"
 #include "core/concept/model.h"
 #include "core/expr/expr.h"
 #include "core/result.h"
@@ -87,13 +87,13 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  virtual Result<ListPage> list(const ListQuery& query, const AuthContext& auth) = 0;
-  virtual Result<Record> get(const model::Collection& collection, std::string_view id, const AuthContext& auth,
+  virtual Result<ListPage> list(const ListQuery& query, const Principal& auth) = 0;
+  virtual Result<Record> get(const model::Collection& collection, std::string_view id, const Principal& auth,
                              const std::vector<std::string>& expand) = 0;
 
-  virtual void create(CreateCommand command, AuthContext auth, std::function<void(Result<CreateResult>)> done) = 0;
-  virtual void update(UpdateCommand command, AuthContext auth, std::function<void(Result<Record>)> done) = 0;
-  virtual void remove(RemoveCommand command, AuthContext auth, std::function<void(Status)> done) = 0;
+  virtual void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) = 0;
+  virtual void update(UpdateCommand command, Principal auth, std::function<void(Result<Record>)> done) = 0;
+  virtual void remove(RemoveCommand command, Principal auth, std::function<void(Status)> done) = 0;
 
   // A counter bumped after every committed write and before that write is answered. A read that noted the
   // epoch before it started is current as long as the epoch has not moved (response caches key on it).

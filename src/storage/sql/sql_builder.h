@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "core/auth_context.h"
+#include "core/principal.h"
 #include "core/value.h"
 #include "storage/sql/dialect.h"
 
@@ -27,7 +27,7 @@ struct NowParam {
 using ParamSource = std::variant<Value, AuthIdParam, AuthRoleParam, NowParam>;
 
 // Resolves parameter sources for one execution.
-Value resolve_param(const ParamSource& p, const AuthContext& auth, std::int64_t now_ms);
+Value resolve_param(const ParamSource& p, const Principal& auth, std::int64_t now_ms);
 
 class SqlBuilder {
  public:

@@ -87,9 +87,9 @@ Problem stale_version(std::int64_t expected, std::int64_t current) {
 const expr::BoundExpr* rule_for(const std::optional<model::Rule>& rule) { return rule ? rule->bound.get() : nullptr; }
 
 // The rule a non-admin caller is held to; kForbidden when the action has no rule (admin only).
-Result<const expr::BoundExpr*> rule_or_forbidden(const std::optional<model::Rule>& rule, const AuthContext& auth,
+Result<const expr::BoundExpr*> rule_or_forbidden(const std::optional<model::Rule>& rule, const Principal& auth,
                                                  std::string_view action) {
-  if (auth.admin) return static_cast<const expr::BoundExpr*>(nullptr);
+  if (auth.admin()) return static_cast<const expr::BoundExpr*>(nullptr);
   if (!rule) return forbidden(action);
   return rule->bound.get();
 }
@@ -140,7 +140,7 @@ bool row_only(const expr::BoundExpr& e) {
   return true;
 }
 
-void bind_all(Statement& st, const std::vector<sql::ParamSource>& params, const AuthContext& auth, std::int64_t now) {
+void bind_all(Statement& st, const std::vector<sql::ParamSource>& params, const Principal& auth, std::int64_t now) {
   for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i) + 1, sql::resolve_param(params[i], auth, now));
 }
 
@@ -176,8 +176,8 @@ struct SqliteStorage::Impl {
     std::optional<SelectById> view, create, update, remove;  // absent when the action has no rule
     std::string insert_sql;
     // The statement a caller is held to; REQUIRES: the admin, or the action has a rule (checked before).
-    const SelectById& for_caller(const std::optional<SelectById>& rule, const AuthContext& auth) const {
-      return auth.admin ? admin : *rule;
+    const SelectById& for_caller(const std::optional<SelectById>& rule, const Principal& auth) const {
+      return auth.admin() ? admin : *rule;
     }
   };
   std::unordered_map<const model::Collection*, Prepared> prepared;
@@ -282,7 +282,7 @@ struct SqliteStorage::Impl {
   }
 
   Result<std::vector<Record>> query(Connection& conn, const model::Collection& c, const std::string& sql,
-                                    const std::vector<sql::ParamSource>& params, const AuthContext& auth,
+                                    const std::vector<sql::ParamSource>& params, const Principal& auth,
                                     const std::string* id_override = nullptr) {
     const auto t0 = std::chrono::steady_clock::now();
     auto lease = conn.prepare(sql);
@@ -301,14 +301,14 @@ struct SqliteStorage::Impl {
   }
 
   Status expand(Connection& conn, const model::Collection& c, std::vector<Record>& records,
-                const std::vector<std::string>& names, const AuthContext& auth) {
+                const std::vector<std::string>& names, const Principal& auth) {
     for (const auto& name : names) {
       const int idx = c.field_index(name);
       if (idx < 0) continue;
       const model::Field& f = c.fields[static_cast<std::size_t>(idx)];
       const model::Collection* target = concept_file.find_collection(f.to);
       if (!target) continue;
-      if (!auth.admin && !target->rules.view) continue;  // nothing of it may be viewed: never embedded
+      if (!auth.admin() && !target->rules.view) continue;  // nothing of it may be viewed: never embedded
       std::vector<std::string> ids;
       std::unordered_set<std::string> seen;
       for (const auto& r : records) {
@@ -316,8 +316,8 @@ struct SqliteStorage::Impl {
         if (const auto* s = std::get_if<std::string>(&v); s && seen.insert(*s).second) ids.push_back(*s);
       }
       if (ids.empty()) continue;
-      sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, auth.admin ? nullptr : rule_for(target->rules.view),
-                                                  auth.admin, ids);
+      sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, auth.admin() ? nullptr : rule_for(target->rules.view),
+                                                  auth.admin(), ids);
       auto rows = query(conn, *target, b.sql(), b.params(), auth);
       if (!rows) return std::move(rows).error();
       if (Status st = mask_relations(conn, *target, *rows, auth); !st) return st;  // theirs, too
@@ -339,14 +339,14 @@ struct SqliteStorage::Impl {
   // On the writer connection: every relation value must name a record the writer may view (422 otherwise, the
   // same answer for a hidden record as for a missing one, so a write cannot probe for hidden rows).
   Status check_relations(Connection& conn, const model::Collection& c,
-                         const std::vector<std::pair<int, const Value*>>& values, const AuthContext& auth) {
+                         const std::vector<std::pair<int, const Value*>>& values, const Principal& auth) {
     std::vector<FieldError> errors;
     for (const auto& [idx, v] : values) {
       const model::Field& f = c.fields[static_cast<std::size_t>(idx)];
       if (f.type != model::FieldType::kRelation || is_null(*v)) continue;
       const model::Collection* target = concept_file.find_collection(f.to);
       bool found = false;
-      if (target && (auth.admin || target->rules.view)) {
+      if (target && (auth.admin() || target->rules.view)) {
         const Prepared& p = prepared.at(target);
         const SelectById& q = p.for_caller(p.view, auth);
         auto row = exists(conn, q.sql, q.params, auth, std::get<std::string>(*v));
@@ -365,8 +365,8 @@ struct SqliteStorage::Impl {
   // would tell the caller that a hidden record exists. Batched per relation field; nothing to do for the admin or
   // when the target's view rule is `true`.
   Status mask_relations(Connection& conn, const model::Collection& c, std::span<Record> records,
-                        const AuthContext& auth) {
-    if (auth.admin || records.empty()) return {};
+                        const Principal& auth) {
+    if (auth.admin() || records.empty()) return {};
     for (std::size_t i = 0; i < c.fields.size(); ++i) {
       const model::Field& f = c.fields[i];
       if (f.type != model::FieldType::kRelation) continue;
@@ -392,7 +392,7 @@ struct SqliteStorage::Impl {
     return {};
   }
   Result<Record> visible_copy(Connection& conn, const model::Collection& c, const Record& cached,
-                              const AuthContext& auth) {
+                              const Principal& auth) {
     Record r(cached);
     if (Status st = mask_relations(conn, c, std::span<Record>(&r, 1), auth); !st) return std::move(st).error();
     return r;
@@ -400,7 +400,7 @@ struct SqliteStorage::Impl {
 
   // Runs a one-row statement on the writer connection; returns whether a row came back.
   Result<bool> exists(Connection& conn, const std::string& sql, const std::vector<sql::ParamSource>& params,
-                      const AuthContext& auth, const std::string& id) {
+                      const Principal& auth, const std::string& id) {
     auto lease = conn.prepare(sql);
     if (!lease) return std::move(lease).error();
     bind_all(**lease, params, auth, clock.now_ms());
@@ -472,7 +472,7 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
   return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(impl)));
 }
 
-Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth) {
+Result<ListPage> SqliteStorage::list(const ListQuery& q, const Principal& auth) {
   const model::Collection& c = *q.collection;
   auto rule = rule_or_forbidden(c.rules.list, auth, "list records");
   if (!rule) return std::move(rule).error();
@@ -484,7 +484,7 @@ Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth
     after = std::move(*decoded);
   }
   sql::ListSql built = sql::build_list_sql(*impl_->dialect, c, *rule, q.filter.get(), q.sort,
-                                           after ? &*after : nullptr, q.limit, q.count, auth.admin);
+                                           after ? &*after : nullptr, q.limit, q.count, auth.admin());
   auto conn = impl_->reader();
   if (!conn) return std::move(conn).error();
   auto rows = impl_->query(**conn, c, built.select.sql(), built.select.params(), auth);
@@ -514,7 +514,7 @@ Result<ListPage> SqliteStorage::list(const ListQuery& q, const AuthContext& auth
   return page;
 }
 
-Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view id, const AuthContext& auth,
+Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view id, const Principal& auth,
                                   const std::vector<std::string>& expand) {
   auto rule = rule_or_forbidden(c.rules.view, auth, "view records");
   if (!rule) return std::move(rule).error();
@@ -523,26 +523,24 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
   if (!conn) return std::move(conn).error();
   const std::string sid(id);
   const std::size_t idx = impl_->index_of.at(&c);
-  if (expand.empty() && (auth.admin || impl_->view_row_only[idx])) {
+  if (expand.empty() && (auth.admin() || impl_->view_row_only[idx])) {
     if (auto hit = impl_->cache.find(idx, sid)) {
-      if (!auth.admin && !hit->visible) return not_found();
+      if (!auth.admin() && !hit->visible) return not_found();
       return impl_->visible_copy(**conn, c, *hit->record, auth);
     }
     const std::uint64_t epoch = impl_->cache.epoch(idx);  // before the read: see record_cache.h
-    AuthContext admin;
-    admin.admin = true;
-    auto rows = impl_->query(**conn, c, p.admin.sql, p.admin.params, admin, &sid);
+    auto rows = impl_->query(**conn, c, p.admin.sql, p.admin.params, Principal::bootstrap_admin(), &sid);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
     bool visible = false;
     if (c.rules.view) {  // the verdict depends on the row only, so any caller's context gives the same answer
-      auto seen = impl_->query(**conn, c, p.view->sql, p.view->params, AuthContext{}, &sid);
+      auto seen = impl_->query(**conn, c, p.view->sql, p.view->params, Principal{}, &sid);
       if (!seen) return std::move(seen).error();
       visible = !seen->empty();
     }
     auto record = std::make_shared<const Record>(std::move(rows->front()));
     impl_->cache.insert(idx, epoch, RecordCache::Entry{record, visible});
-    if (!auth.admin && !visible) return not_found();
+    if (!auth.admin() && !visible) return not_found();
     return impl_->visible_copy(**conn, c, *record, auth);
   }
   const Impl::SelectById& q = p.for_caller(p.view, auth);
@@ -556,15 +554,15 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
   return std::move(rows->front());
 }
 
-void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<void(Result<CreateResult>)> done) {
+void SqliteStorage::create(CreateCommand cmd, Principal auth, std::function<void(Result<CreateResult>)> done) {
   const model::Collection& c = *cmd.collection;
-  if (!auth.admin && !c.rules.create) return done(forbidden("create records"));
+  if (!auth.admin() && !c.rules.create) return done(forbidden("create records"));
   auto result = std::make_shared<std::optional<CreateResult>>();
   auto* impl = impl_.get();
   auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
     const std::int64_t now = impl->clock.now_ms();
-    const std::string scope = c.name + "|" + (auth.admin ? std::string("admin") : auth.id.value_or("anonymous"));
+    const std::string scope = c.name + "|" + rule_key(auth);
     if (!cmd.idempotency_key.empty()) {
       auto lease = conn.prepare(
           "SELECT fingerprint, record_id FROM _slipway_idempotency WHERE scope = ?1 AND key = ?2 AND created_ms > ?3");
@@ -583,10 +581,10 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
         // The replay shows the record as the caller may see it now: through the view rule for everyone but the
         // admin, so a guessed key and body can never reveal a row the caller may not view.
         const Impl::Prepared& p = impl->prepared.at(&c);
-        const Impl::SelectById& q = auth.admin || !p.view ? p.admin : *p.view;
+        const Impl::SelectById& q = auth.admin() || !p.view ? p.admin : *p.view;
         auto rows = impl->query(conn, c, q.sql, q.params, auth, &record_id);
         if (!rows) return std::move(rows).error();
-        if (!auth.admin && (!c.rules.view || rows->empty()))
+        if (!auth.admin() && (!c.rules.view || rows->empty()))
           return Problem::make(ProblemCode::kConflict,
                                "This Idempotency-Key was already used; the record it created is not visible to you.");
         if (rows->empty()) return not_found();
@@ -623,7 +621,7 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
         return p;
       }
     }
-    if (!auth.admin) {  // the create rule, checked against the new row inside this savepoint
+    if (!auth.admin()) {  // the create rule, checked against the new row inside this savepoint
       const Impl::SelectById& q = *impl->prepared.at(&c).create;
       auto ok = impl->exists(conn, q.sql, q.params, auth, r.id);
       if (!ok) return std::move(ok).error();
@@ -652,9 +650,9 @@ void SqliteStorage::create(CreateCommand cmd, AuthContext auth, std::function<vo
                                 }});
 }
 
-void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<void(Result<Record>)> done) {
+void SqliteStorage::update(UpdateCommand cmd, Principal auth, std::function<void(Result<Record>)> done) {
   const model::Collection& c = *cmd.collection;
-  if (!auth.admin && !c.rules.update) return done(forbidden("update records"));
+  if (!auth.admin() && !c.rules.update) return done(forbidden("update records"));
   auto result = std::make_shared<std::optional<Record>>();
   auto* impl = impl_.get();
   const std::size_t idx = impl->index_of.at(&c);
@@ -710,9 +708,9 @@ void SqliteStorage::update(UpdateCommand cmd, AuthContext auth, std::function<vo
                                 }});
 }
 
-void SqliteStorage::remove(RemoveCommand cmd, AuthContext auth, std::function<void(Status)> done) {
+void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void(Status)> done) {
   const model::Collection& c = *cmd.collection;
-  if (!auth.admin && !c.rules.remove) return done(forbidden("delete records"));
+  if (!auth.admin() && !c.rules.remove) return done(forbidden("delete records"));
   auto* impl = impl_.get();
   const std::string cmd_id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth](Connection& conn) -> Status {

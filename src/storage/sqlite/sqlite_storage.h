@@ -43,12 +43,12 @@ class SqliteStorage final : public Storage, public SchemaManager {
                                                      const Clock& clock);
   ~SqliteStorage() override;
 
-  Result<ListPage> list(const ListQuery& query, const AuthContext& auth) override;
-  Result<Record> get(const model::Collection& collection, std::string_view id, const AuthContext& auth,
+  Result<ListPage> list(const ListQuery& query, const Principal& auth) override;
+  Result<Record> get(const model::Collection& collection, std::string_view id, const Principal& auth,
                      const std::vector<std::string>& expand) override;
-  void create(CreateCommand command, AuthContext auth, std::function<void(Result<CreateResult>)> done) override;
-  void update(UpdateCommand command, AuthContext auth, std::function<void(Result<Record>)> done) override;
-  void remove(RemoveCommand command, AuthContext auth, std::function<void(Status)> done) override;
+  void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) override;
+  void update(UpdateCommand command, Principal auth, std::function<void(Result<Record>)> done) override;
+  void remove(RemoveCommand command, Principal auth, std::function<void(Status)> done) override;
   std::uint64_t write_epoch() const override;
   Status ping() override;
   void close() override;

@@ -7,17 +7,22 @@ namespace {
 
 TEST(ListCache, HitsOnlyAtTheSameEpochAndCaller) {
   ListCache cache;
-  AuthContext anon, admin;
-  admin.admin = true;
+  Principal anon, admin;
+  admin = Principal::bootstrap_admin();
   const std::string k = ListCache::key("posts", "limit=5", anon);
   cache.insert(k, 7, std::make_shared<const std::string>("body"));
   ASSERT_TRUE(cache.find(k, 7).has_value());
   EXPECT_EQ(**cache.find(k, 7), "body");
   EXPECT_FALSE(cache.find(k, 8).has_value());  // a write committed since
   EXPECT_FALSE(cache.find(ListCache::key("posts", "limit=5", admin), 7).has_value());
-  AuthContext user;
+  Principal user;
+  user.kind = PrincipalKind::kUser;
   user.id = "u1";
   EXPECT_NE(ListCache::key("posts", "limit=5", user), k);
+  // Two users whose rules tell them apart by role never share an entry (rule_key covers every property rules see).
+  Principal editor = user;
+  editor.set_roles({"editor"});
+  EXPECT_NE(ListCache::key("posts", "limit=5", editor), ListCache::key("posts", "limit=5", user));
 }
 
 TEST(ListCache, OversizedBodiesAreNotCached) {

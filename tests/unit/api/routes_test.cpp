@@ -7,8 +7,8 @@
 namespace slipway::api {
 namespace {
 
-void noop(App&, http::Request&, const RouteMatch&, const AuthContext&, http::Responder) {}
-void other(App&, http::Request&, const RouteMatch&, const AuthContext&, http::Responder) {}
+void noop(App&, http::Request&, const RouteMatch&, const Principal&, http::Responder) {}
+void other(App&, http::Request&, const RouteMatch&, const Principal&, http::Responder) {}
 
 using M = http::Method;
 constexpr std::string_view kParams[] = {"filter", "limit"};

@@ -39,7 +39,7 @@ class ExprOnSqlite : public ::testing::Test {
     ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   }
 
-  Rows rows(std::string_view filter, const AuthContext& auth = {}, bool admin = false) {
+  Rows rows(std::string_view filter, const Principal& auth = {}, bool admin = false) {
     expr::BindOptions o;
     o.admin = admin;
     auto b = expr::parse_and_bind(filter, slipway::testing::posts(), slipway::testing::blog_concept(), o);
@@ -90,7 +90,7 @@ TEST_F(ExprOnSqlite, LikeIsCaseInsensitiveContainsWithLiteralUnderscore) {
 }
 
 TEST_F(ExprOnSqlite, NegationIsTheExactComplement) {
-  AuthContext user;
+  Principal user;
   user.id = "u1";
   const char* filters[] = {
       "title = 'a'", "title != 'a'", "views < 5", "views >= 5", "views = score", "views < score",
@@ -100,7 +100,7 @@ TEST_F(ExprOnSqlite, NegationIsTheExactComplement) {
       "@auth.role = 'admin'", "version <= 1 || !(score > 2 && status != 'live')",
   };
   for (const char* f : filters) {
-    for (const AuthContext& auth : {AuthContext{}, user}) {
+    for (const Principal& auth : {Principal{}, user}) {
       SCOPED_TRACE(std::string(f) + (auth.id ? " as u1" : " anonymous"));
       const Rows yes = rows(f, auth);
       const Rows no = rows("!(" + std::string(f) + ")", auth);
@@ -117,7 +117,7 @@ TEST_F(ExprOnSqlite, NegationIsTheExactComplement) {
 }
 
 TEST_F(ExprOnSqlite, RelationPathsMatchOnlyVisibleRelatedRecords) {
-  AuthContext user;
+  Principal user;
   user.id = "u4";
   // users view rule: id = @auth.id || verified. u1 is verified; u4 only sees itself too.
   EXPECT_EQ(rows("author.name = 'ann'"), (Rows{"p1"}));

@@ -6,10 +6,10 @@ namespace slipway::sql {
 namespace {
 
 TEST(SqlBuilderParams, ResolvesRuntimeParameters) {
-  AuthContext anon;
-  AuthContext user;
+  Principal anon;
+  Principal user;
   user.id = "u1";
-  user.role = "editor";
+  user.roles = {"editor"};
   EXPECT_EQ(resolve_param(Value(std::int64_t{5}), anon, 0), Value(std::int64_t{5}));
   EXPECT_EQ(resolve_param(AuthIdParam{}, user, 0), Value(std::string("u1")));
   EXPECT_EQ(resolve_param(AuthIdParam{}, anon, 0), Value(Null{}));

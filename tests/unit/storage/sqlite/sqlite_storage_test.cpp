@@ -50,12 +50,12 @@ class SqliteStorageTest : public ::testing::Test {
     auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
     ASSERT_TRUE(plan.has_value());
     ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
-    admin_.admin = true;
+    admin_ = Principal::bootstrap_admin();
     posts_ = concept_->find_collection("posts");
     authors_ = concept_->find_collection("authors");
   }
 
-  Result<CreateResult> create(const model::Collection* c, std::vector<Value> values, const AuthContext& auth,
+  Result<CreateResult> create(const model::Collection* c, std::vector<Value> values, const Principal& auth,
                               std::string key = {}, std::string fp = {}) {
     std::promise<Result<CreateResult>> p;
     CreateCommand cmd{c, std::move(values), std::move(key), std::move(fp)};
@@ -79,8 +79,8 @@ class SqliteStorageTest : public ::testing::Test {
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
   std::unique_ptr<SqliteStorage> storage_;
-  AuthContext admin_;
-  AuthContext anon_;
+  Principal admin_;
+  Principal anon_;
   const model::Collection* posts_ = nullptr;
   const model::Collection* authors_ = nullptr;
 };
@@ -270,7 +270,7 @@ TEST_F(SqliteStorageTest, DeletingAnAuthorCascadesToPosts) {
 }
 
 Result<Record> patch(SqliteStorage& storage, const model::Collection* c, const std::string& id,
-                     std::vector<std::pair<int, Value>> changes, const AuthContext& auth) {
+                     std::vector<std::pair<int, Value>> changes, const Principal& auth) {
   std::promise<Result<Record>> p;
   UpdateCommand cmd;
   cmd.collection = c;

@@ -1,0 +1,20 @@
+#include "core/principal.h"
+
+namespace slipway {
+
+std::string rule_key(const Principal& p) {
+  // kind | admin bypass | id | roles. The separator (0x1f) cannot occur in ids (UUIDs, "admin") or role names
+  // (identifiers), so distinct principals cannot spell the same key.
+  std::string k;
+  k.reserve(48 + 16 * p.roles.size());
+  k.push_back(static_cast<char>('0' + static_cast<int>(p.kind)));
+  k.push_back(p.admin() ? 'A' : '-');
+  if (p.id) k.append(*p.id);
+  for (const auto& r : p.roles) {
+    k.push_back('\x1f');
+    k.append(r);
+  }
+  return k;
+}
+
+}  // namespace slipway

@@ -92,9 +92,22 @@ void add_migrate(CLI::App& root, Run& run) {
         print_error("cannot read the migration history: " + history.error().cause);
         return kExitRuntime;
       }
-      if (history->empty()) std::cout << "no migrations applied yet\n";
+      auto system = l.storage->system_history();
+      if (!system) {
+        print_error("cannot read the system migration history: " + system.error().detail);
+        return kExitRuntime;
+      }
+      std::cout << "system schema (slipway's own tables):\n";
+      for (const auto& h : *system) {
+        std::cout << "  system " << h.version << "  "
+                  << (h.applied_at.empty() ? std::string("pending (applied when slipway next opens the database for writing)")
+                                           : h.applied_at + "  by " + h.applied_by)
+                  << "  " << h.name << "\n";
+      }
+      std::cout << "concept schema (" << opts->config << "):\n";
+      if (history->empty()) std::cout << "  no migrations applied yet\n";
       for (const auto& h : *history) {
-        std::cout << "version " << h.version << "  " << h.applied_at << "  by " << h.applied_by << "  checksum "
+        std::cout << "  version " << h.version << "  " << h.applied_at << "  by " << h.applied_by << "  checksum "
                   << h.checksum.substr(0, 12) << "\n";
       }
       if (l.plan.empty()) {

@@ -19,12 +19,23 @@ struct MigrationRecord {
   std::string plan;        // the plan text that was applied
 };
 
+// One of slipway's own schema versions (storage/sqlite/system_migrations.h): the tables slipway keeps for itself.
+struct SystemMigrationRecord {
+  int version = 0;
+  std::string name;        // what it adds
+  std::string checksum;    // SHA-256 of its SQL
+  std::string applied_at;  // RFC 3339; empty: pending (applied when `serve` or `migrate apply` next opens it)
+  std::string applied_by;
+};
+
 class SchemaManager {
  public:
   virtual ~SchemaManager() = default;
   // The snapshot of the last applied migration; nullopt for a database with no history.
   virtual Result<std::optional<std::string>> current_snapshot() = 0;
   virtual Result<std::vector<MigrationRecord>> history() = 0;
+  // slipway's own tables: applied versions, then pending ones. Opening for writing applies what is pending.
+  virtual Result<std::vector<SystemMigrationRecord>> system_history() = 0;
   // Settles every step that carries a DataCheck against the live rows (sql::settle_step): how many records it
   // affects, and so whether it is safe, destructive or blocked. Read-only; call it before showing or applying a
   // plan.

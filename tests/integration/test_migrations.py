@@ -57,7 +57,7 @@ class Migrations(unittest.TestCase):
                        env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, timeout=30)
 
     def versions(self, status_stdout):
-        return [int(v) for v in re.findall(r"^version (\d+)", status_stdout, re.M)]
+        return [int(v) for v in re.findall(r"^\s+version (\d+)", status_stdout, re.M)]
 
     def test_1_new_data_dir_gets_the_schema_and_version_1(self):
         self.write(V1)
@@ -272,6 +272,90 @@ class DataDependentSteps(unittest.TestCase):
                 for i in items:
                     r = s.request("PATCH", f"/api/v1/notes/{i['id']}", body={"title": i["title"] + "!"})
                     self.assertEqual(r.status, 200, r)
+
+
+FIXTURE = os.path.join(harness.SOURCE_DIR, "tests", "fixtures", "data-before-identity")
+
+
+class UpgradeInPlace(unittest.TestCase):
+    """A data directory written by the release before slipway kept versioned system tables (made with the blog
+    example: one author, one published post) is upgraded in place: its records stay, the system versions are
+    applied once and recorded, and `migrate status` shows them."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-upgrade-")
+        self.data = os.path.join(self.tmp.name, "data")
+        os.makedirs(self.data)
+        shutil.copy(os.path.join(FIXTURE, "slipway.db"), self.data)
+        self.config = os.path.join(FIXTURE, "slipway.yaml")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def status(self):
+        return run_cli("migrate", "status", "--config", self.config, "--data", self.data)
+
+    def system_lines(self, stdout):
+        return re.findall(r"^\s+system (\d+)\s+(.*)$", stdout, re.M)
+
+    def test_an_old_data_directory_is_upgraded_in_place_and_keeps_its_records(self):
+        before = self.status()
+        self.assertEqual(before.returncode, 0, before.stderr)
+        lines = self.system_lines(before.stdout)
+        self.assertEqual([v for v, _ in lines], ["1", "2"])
+        self.assertTrue(all(rest.startswith("pending") for _, rest in lines), before.stdout)
+        self.assertIn("version 1", before.stdout)  # the concept's own history is untouched
+        with harness.Server(config=self.config, data_dir=self.data) as server:
+            posts = server.request("GET", "/api/v1/posts", token=None).json()["items"]
+            self.assertEqual([p["title"] for p in posts], ["Before identity"])
+            authors = server.request("GET", "/api/v1/authors").json()["items"]
+            self.assertEqual([a["email"] for a in authors], ["ada@example.com"])
+            # Writes work on the upgraded file.
+            r = server.request("POST", "/api/v1/posts", body={"title": "After identity", "author": authors[0]["id"]})
+            self.assertEqual(r.status, 201, r)
+        after = self.status()
+        self.assertEqual(after.returncode, 0, after.stderr)
+        lines = self.system_lines(after.stdout)
+        self.assertEqual([v for v, _ in lines], ["1", "2"])
+        for _, rest in lines:
+            self.assertRegex(rest, r"^\d{4}-\d\d-\d\dT.* by slipway ")
+        applied = after.stdout
+        # A second start applies nothing again: the same history, the same times.
+        with harness.Server(config=self.config, data_dir=self.data):
+            pass
+        self.assertEqual(self.status().stdout, applied)
+
+    def test_a_database_from_a_newer_slipway_is_refused_and_left_alone(self):
+        with harness.Server(config=self.config, data_dir=self.data):
+            pass
+        db = os.path.join(self.data, "slipway.db")
+        import sqlite3
+        with sqlite3.connect(db) as c:
+            c.execute("INSERT INTO _slipway_system_migrations VALUES (99, 'from the future', 'x', 'now', 'someone')")
+        def dump():
+            with sqlite3.connect(db) as c:
+                return list(c.iterdump())
+        image = dump()
+        r = run_cli("serve", "--config", self.config, "--data", self.data, "--listen", f"127.0.0.1:{harness.free_port()}",
+                    env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("newer slipway", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertEqual(dump(), image)
+
+    def test_a_changed_system_definition_stops_start_up(self):
+        with harness.Server(config=self.config, data_dir=self.data):
+            pass
+        import sqlite3
+        with sqlite3.connect(os.path.join(self.data, "slipway.db")) as c:
+            c.execute("UPDATE _slipway_system_migrations SET checksum = 'edited' WHERE version = 2")
+        r = run_cli("serve", "--config", self.config, "--data", self.data, "--listen", f"127.0.0.1:{harness.free_port()}",
+                    env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("System schema version 2", r.stderr)
+        s = self.status()
+        self.assertNotEqual(s.returncode, 0)
+        self.assertIn("System schema version 2", s.stderr)
 
 
 if __name__ == "__main__":

@@ -25,20 +25,12 @@
 #include "storage/sql/select_builder.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/group_commit_writer.h"
+#include "storage/sqlite/system_migrations.h"
 
 namespace slipway::storage::sqlite {
 namespace {
 
 constexpr std::int64_t kIdempotencyTtlMs = 24LL * 3600 * 1000;
-
-const char* kSystemTables =
-    "CREATE TABLE IF NOT EXISTS _slipway_migrations ("
-    " version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL,"
-    " applied_by TEXT NOT NULL, plan TEXT NOT NULL, snapshot TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS _slipway_idempotency ("
-    " scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, record_id TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS _slipway_secrets (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;";
 
 // The key that seals list cursors (sql/cursor.h): made once per database and kept in it, so cursors stay valid
 // across restarts (and, on PostgreSQL later, across instances) and a copied database keeps its cursors.
@@ -432,7 +424,8 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
     oo.synchronous_full = impl->options.synchronous_full;
     auto conn = Connection::open(impl->options.path, oo);
     if (!conn) return std::move(conn).error();
-    if (Status st = (*conn)->exec(kSystemTables); !st) return std::move(st).error();
+    if (Status st = apply_system_migrations(**conn, "slipway " SLIPWAY_VERSION, format_rfc3339_ms(clock.now_ms())); !st)
+      return std::move(st).error();
     auto key = load_cursor_key(**conn);
     if (!key) return std::move(key).error();
     impl->cursor_key = *key;
@@ -820,6 +813,13 @@ Result<std::vector<MigrationRecord>> SqliteStorage::history() {
                    std::string((*lease)->column_text(3)), std::string((*lease)->column_text(4))});
   }
   return out;
+}
+
+Result<std::vector<SystemMigrationRecord>> SqliteStorage::system_history() {
+  if (impl_->missing) return system_migration_status_of_nothing();
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  return system_migration_status(**conn);
 }
 
 Status SqliteStorage::assess(sql::MigrationPlan& plan, const model::Concept& target) {

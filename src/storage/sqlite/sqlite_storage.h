@@ -55,6 +55,7 @@ class SqliteStorage final : public Storage, public SchemaManager {
 
   Result<std::optional<std::string>> current_snapshot() override;
   Result<std::vector<MigrationRecord>> history() override;
+  Result<std::vector<SystemMigrationRecord>> system_history() override;
   Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) override;
   Status assess(sql::MigrationPlan& plan, const model::Concept& target) override;
 

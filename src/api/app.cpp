@@ -74,11 +74,33 @@ Result<Principal> App::authenticate(const http::Request& request) const {
   return Principal::bootstrap_admin();
 }
 
+storage::AuditEntry App::audit_entry(std::string_view request_id, std::string_view address, const Principal& caller,
+                                     std::string action) {
+  storage::AuditEntry e;
+  e.action = std::move(action);
+  e.actor_kind = kind_name(caller.kind);
+  e.actor_id = caller.id.value_or("");
+  e.address = address;
+  e.request_id = request_id;
+  return e;
+}
+
 void App::fail(std::string_view request_id, const Principal& caller, const Problem& problem,
                http::Responder& respond, std::string_view route) const {
   if (problem.code == ProblemCode::kInternal || problem.code == ProblemCode::kUnavailable) {
     logger_.log(obs::Level::kError, "request failed",
                 {{"request_id", request_id}, {"route", route}, {"cause", problem.cause}});
+  }
+  if (problem.code == ProblemCode::kForbidden) {
+    // Every denial is audited (docs/security.md). Not awaited: the answer does not depend on it, and a failed
+    // append is logged. The client's address is on the access-log line of the same request id.
+    storage::AuditEntry e = audit_entry(request_id, "", caller, "access.denied");
+    e.reason = std::string(route);
+    e.detail.clear();
+    JsonWriter(e.detail).begin_object().key("detail").string(problem.detail).end_object();
+    storage_.append_audit({std::move(e)}, [this, id = std::string(request_id)](Status st) {
+      if (!st) logger_.log(obs::Level::kError, "audit append failed", {{"request_id", id}, {"cause", st.error().cause}});
+    });
   }
   http::Response r = problem_response(problem, request_id);
   r.route = route;

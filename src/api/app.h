@@ -64,6 +64,9 @@ class App final : public http::Handler {
                                              http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<Principal> authenticate(const http::Request& request) const;
+  // An audit entry naming the caller, the request and `action` (api/app.cpp); the rest is the caller's to fill.
+  static storage::AuditEntry audit_entry(std::string_view request_id, std::string_view address, const Principal& caller,
+                                         std::string action);
   // Answers with the problem. `caller` names who asked in the access log: every response after authentication
   // carries it (docs/operations.md), errors included, so it is a parameter here rather than left to each caller.
   void fail(std::string_view request_id, const Principal& caller, const Problem& problem, http::Responder& respond,

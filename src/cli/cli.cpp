@@ -59,6 +59,7 @@ int run(int argc, char** argv) {
   add_serve(root, run);
   add_migrate(root, run);
   add_version(root, run);
+  add_audit(root, run);
   if (auto error = command_word_error(root, argc, argv)) {
     print_error(*error);
     return kExitUsage;

@@ -12,6 +12,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConcept = 3;
 inline constexpr int kExitSchemaDiffers = 4;
 inline constexpr int kExitDestructive = 5;
+inline constexpr int kExitAuditBroken = 6;  // `audit verify`: the chain is broken
 
 int run(int argc, char** argv);
 

@@ -16,5 +16,6 @@ void add_check(CLI::App& root, Run& run);
 void add_serve(CLI::App& root, Run& run);
 void add_migrate(CLI::App& root, Run& run);
 void add_version(CLI::App& root, Run& run);
+void add_audit(CLI::App& root, Run& run);
 
 }  // namespace slipway::cli

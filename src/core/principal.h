@@ -56,6 +56,17 @@ struct Principal {
   }
 };
 
+// "anonymous", "user", "api_key", "admin": how logs and the audit log name a kind.
+inline std::string_view kind_name(PrincipalKind k) {
+  switch (k) {
+    case PrincipalKind::kUser: return "user";
+    case PrincipalKind::kApiKey: return "api_key";
+    case PrincipalKind::kAdmin: return "admin";
+    case PrincipalKind::kAnonymous: break;
+  }
+  return "anonymous";
+}
+
 // Everything rules can observe of `p`, as one string: two principals with the same key get the same answer from
 // every rule, so caches and idempotency scopes may be shared between them, and only then.
 std::string rule_key(const Principal& p);

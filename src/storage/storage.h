@@ -25,6 +25,7 @@
 #include "core/expr/expr.h"
 #include "core/result.h"
 #include "core/value.h"
+#include "storage/audit.h"
 
 namespace slipway::storage {
 
@@ -60,6 +61,9 @@ struct CreateCommand {
   std::vector<Value> values;
   std::string idempotency_key;          // empty: none
   std::string idempotency_fingerprint;  // hash of the request (method, path, body) for the key
+  // Committed in the same transaction as the record, or not at all; an entry's empty record_id gets the new id.
+  // A replay (same Idempotency-Key) writes no entry.
+  std::vector<AuditEntry> audit;
 };
 
 struct CreateResult {
@@ -75,12 +79,23 @@ struct UpdateCommand {
   std::vector<std::pair<int, Value>> changes;  // (field index, new value)
   std::optional<std::int64_t> if_match;       // expected version, from If-Match
   std::function<Status(const Record& merged)> validate;  // may be empty
+  std::vector<AuditEntry> audit;  // committed with the change, or not at all
 };
 
 struct RemoveCommand {
   const model::Collection* collection = nullptr;
   std::string id;
   std::optional<std::int64_t> if_match;
+  std::vector<AuditEntry> audit;  // committed with the deletion, or not at all
+};
+
+// What `slipway audit verify` reports.
+struct AuditReport {
+  std::int64_t entries = 0;              // entries verified (up to the first bad one)
+  std::int64_t head_seq = 0;             // the last good entry's sequence number (0: none)
+  std::string head_hash{kAuditGenesis};  // and its hash: keep it elsewhere to detect truncation later
+  std::optional<std::int64_t> first_bad;  // the first entry that breaks the chain
+  std::string why;                        // what is wrong with it
 };
 
 class Storage {
@@ -94,6 +109,12 @@ class Storage {
   virtual void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) = 0;
   virtual void update(UpdateCommand command, Principal auth, std::function<void(Result<Record>)> done) = 0;
   virtual void remove(RemoveCommand command, Principal auth, std::function<void(Status)> done) = 0;
+
+  // Appends entries that describe no record change (a failed login, a denied request) through the writer, in
+  // commit order with every other entry. `done` (may be empty) is called once they are durable or failed.
+  virtual void append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) = 0;
+  // Reads the whole chain; read-only, works beside a running server.
+  virtual Result<AuditReport> verify_audit() = 0;
 
   // A counter bumped after every committed write and before that write is answered. A read that noted the
   // epoch before it started is current as long as the epoch has not moved (response caches key on it).

@@ -24,6 +24,7 @@
 #include "storage/sql/schema_sql.h"
 #include "storage/sql/select_builder.h"
 #include "storage/sqlite/connection.h"
+#include "storage/sqlite/audit_log.h"
 #include "storage/sqlite/group_commit_writer.h"
 #include "storage/sqlite/system_migrations.h"
 
@@ -633,6 +634,12 @@ void SqliteStorage::create(CreateCommand cmd, Principal auth, std::function<void
       auto st = (*lease)->step();
       if (!st) return std::move(st).error();
     }
+    if (!cmd.audit.empty()) {
+      std::vector<AuditEntry> entries = cmd.audit;
+      for (auto& e : entries)
+        if (e.record_id.empty()) e.record_id = r.id;
+      if (Status st = append_audit_rows(conn, entries, r.created); !st) return st;
+    }
     *result = CreateResult{std::move(r), false};
     return {};
   };
@@ -689,6 +696,7 @@ void SqliteStorage::update(UpdateCommand cmd, Principal auth, std::function<void
     (*lease)->bind(n + 3, Value(r.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
+    if (Status audited = append_audit_rows(conn, cmd.audit, r.updated); !audited) return audited;
     if (Status masked = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !masked) return masked;
     *result = std::move(r);
     return {};
@@ -719,7 +727,7 @@ void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void
     (*lease)->bind(1, Value(cmd.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
-    return {};
+    return append_audit_rows(conn, cmd.audit, format_rfc3339_ms(impl->clock.now_ms()));
   };
   const std::size_t idx = impl->index_of.at(&c);
   impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
@@ -728,6 +736,23 @@ void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void
                                   impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   done(std::move(st));
                                 }});
+}
+
+void SqliteStorage::append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) {
+  auto* impl = impl_.get();
+  auto apply = [impl, entries = std::move(entries)](Connection& conn) -> Status {
+    return sqlite::append_audit_rows(conn, entries, format_rfc3339_ms(impl->clock.now_ms()));
+  };
+  impl_->submit(WriteOp{std::move(apply), [done = std::move(done)](Status st) {
+                          if (done) done(std::move(st));
+                        }});
+}
+
+Result<AuditReport> SqliteStorage::verify_audit() {
+  if (impl_->missing) return AuditReport{};
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  return verify_audit_chain(**conn);
 }
 
 std::uint64_t SqliteStorage::write_epoch() const { return impl_->write_epoch.load(std::memory_order_seq_cst); }
@@ -913,6 +938,13 @@ Status SqliteStorage::apply(const sql::MigrationPlan& plan, const std::string& a
     (*ins)->bind(5, Value(plan.snapshot));
     if (auto st = (*ins)->step(); !st) return fail(std::move(st).error());
     ins->reset();
+    AuditEntry applied;
+    applied.action = "migration.apply";
+    applied.actor_kind = "system";
+    applied.actor_id = applied_by;
+    applied.detail = "{\"checksum\":\"" + plan.checksum + "\",\"steps\":" + std::to_string(plan.steps.size()) + "}";
+    if (Status st = append_audit_rows(conn, std::span<const AuditEntry>(&applied, 1), applied_at); !st)
+      return fail(std::move(st).error());
     if (Status st = conn.exec("COMMIT"); !st) return fail(std::move(st).error());
     return conn.exec("PRAGMA foreign_keys=ON");
   });

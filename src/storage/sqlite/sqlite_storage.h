@@ -49,6 +49,8 @@ class SqliteStorage final : public Storage, public SchemaManager {
   void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) override;
   void update(UpdateCommand command, Principal auth, std::function<void(Result<Record>)> done) override;
   void remove(RemoveCommand command, Principal auth, std::function<void(Status)> done) override;
+  void append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) override;
+  Result<AuditReport> verify_audit() override;
   std::uint64_t write_epoch() const override;
   Status ping() override;
   void close() override;

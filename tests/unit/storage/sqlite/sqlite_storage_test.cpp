@@ -58,7 +58,7 @@ class SqliteStorageTest : public ::testing::Test {
   Result<CreateResult> create(const model::Collection* c, std::vector<Value> values, const Principal& auth,
                               std::string key = {}, std::string fp = {}) {
     std::promise<Result<CreateResult>> p;
-    CreateCommand cmd{c, std::move(values), std::move(key), std::move(fp)};
+    CreateCommand cmd{c, std::move(values), std::move(key), std::move(fp), {}};
     storage_->create(std::move(cmd), auth, [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
@@ -262,7 +262,7 @@ TEST_F(SqliteStorageTest, DeletingAnAuthorCascadesToPosts) {
   const std::string a = author("Ada", "ada@example.com");
   const std::string p = post("a", true, Value(a));
   std::promise<Status> done;
-  storage_->remove(RemoveCommand{authors_, a, std::nullopt}, admin_, [&](Status st) { done.set_value(std::move(st)); });
+  storage_->remove(RemoveCommand{authors_, a, std::nullopt, {}}, admin_, [&](Status st) { done.set_value(std::move(st)); });
   ASSERT_TRUE(done.get_future().get().has_value());
   auto gone = storage_->get(*posts_, p, admin_, {});
   ASSERT_FALSE(gone.has_value());
@@ -305,7 +305,7 @@ TEST_F(SqliteStorageTest, CascadeDeleteEvictsCachedDependents) {
   const std::string p = post("a", true, Value(a));
   ASSERT_TRUE(storage_->get(*posts_, p, anon_, {}).has_value());  // cached
   std::promise<Status> done;
-  storage_->remove(RemoveCommand{authors_, a, std::nullopt}, admin_, [&](Status st) { done.set_value(std::move(st)); });
+  storage_->remove(RemoveCommand{authors_, a, std::nullopt, {}}, admin_, [&](Status st) { done.set_value(std::move(st)); });
   ASSERT_TRUE(done.get_future().get().has_value());
   auto gone = storage_->get(*posts_, p, anon_, {});
   ASSERT_FALSE(gone.has_value());
@@ -346,6 +346,81 @@ TEST_F(SqliteStorageTest, MigrationHistoryRecordsTheAppliedPlan) {
   ASSERT_TRUE(snap.has_value() && snap->has_value());
   auto plan = sql::plan_migration(*snap, *concept_, *sql::make_sqlite_dialect());
   EXPECT_TRUE(plan->empty());
+}
+
+// --- the audit chain rides the write's transaction --------------------------------------------------------------
+
+AuditEntry entry(std::string action) {
+  AuditEntry e;
+  e.action = std::move(action);
+  e.actor_kind = "admin";
+  e.actor_id = "admin";
+  return e;
+}
+
+TEST_F(SqliteStorageTest, AuditEntriesCommitWithTheirRecordOrNotAtAll) {
+  // SetUp applied the schema: one migration.apply entry so far.
+  ASSERT_EQ(storage_->verify_audit()->entries, 1);
+  std::promise<Result<CreateResult>> ok;
+  CreateCommand cmd{authors_, {Value(std::string("Ada")), Value(std::string("ada@example.com")), Value(Null{})}, {}, {},
+                    {entry("record.create")}};
+  storage_->create(std::move(cmd), admin_, [&](Result<CreateResult> r) { ok.set_value(std::move(r)); });
+  auto created = ok.get_future().get();
+  ASSERT_TRUE(created.has_value());
+  auto report = storage_->verify_audit();
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->entries, 2);
+  EXPECT_EQ(report->head_seq, 2);
+  EXPECT_FALSE(report->first_bad);
+
+  // The same e-mail again: the unique constraint fails the op, and its audit entry goes with it.
+  std::promise<Result<CreateResult>> dup;
+  CreateCommand again{authors_, {Value(std::string("Eve")), Value(std::string("ada@example.com")), Value(Null{})}, {},
+                      {}, {entry("record.create")}};
+  storage_->create(std::move(again), admin_, [&](Result<CreateResult> r) { dup.set_value(std::move(r)); });
+  ASSERT_FALSE(dup.get_future().get().has_value());
+  EXPECT_EQ(storage_->verify_audit()->entries, 2);
+
+  // A failing update (If-Match of a version the record does not have) writes no entry either.
+  std::promise<Result<Record>> stale;
+  UpdateCommand upd;
+  upd.collection = authors_;
+  upd.id = created->record.id;
+  upd.changes = {{0, Value(std::string("Ada L."))}};
+  upd.if_match = 7;
+  upd.audit = {entry("record.update")};
+  storage_->update(std::move(upd), admin_, [&](Result<Record> r) { stale.set_value(std::move(r)); });
+  ASSERT_FALSE(stale.get_future().get().has_value());
+  EXPECT_EQ(storage_->verify_audit()->entries, 2);
+}
+
+TEST_F(SqliteStorageTest, ConcurrentWritesBuildOneGaplessChain) {
+  // Many writers at once: their ops share group-commit batches, some fail (duplicate e-mails), and the chain stays
+  // gapless and linked in commit order.
+  constexpr int kWriters = 8, kEach = 25;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::promise<Result<CreateResult>> p;
+        const std::string email = "w" + std::to_string(t) + "-" + std::to_string(i % 20) + "@example.com";
+        CreateCommand cmd{authors_, {Value(std::string("W")), Value(email), Value(Null{})}, {}, {}, {entry("record.create")}};
+        storage_->create(std::move(cmd), admin_, [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
+        if (p.get_future().get().has_value()) ++created;
+      }
+    });
+  }
+  std::promise<Status> appended;
+  storage_->append_audit({entry("access.denied"), entry("access.denied")}, [&](Status st) { appended.set_value(st); });
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(appended.get_future().get().has_value());
+  EXPECT_EQ(created.load(), kWriters * 20);  // 5 duplicates per writer failed
+  auto report = storage_->verify_audit();
+  ASSERT_TRUE(report.has_value());
+  EXPECT_FALSE(report->first_bad) << report->why;
+  EXPECT_EQ(report->entries, 1 + kWriters * 20 + 2);
+  EXPECT_EQ(report->head_seq, report->entries);
 }
 
 }  // namespace

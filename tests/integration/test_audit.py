@@ -1,0 +1,135 @@
+"""The audit log: admin writes, denials and migrations are recorded in a hash chain; `slipway audit verify` checks
+it and, after the SQLite file is edited with the `sqlite3` tool (a row edited, removed, or two reordered), names the
+first bad entry and exits 6."""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+import harness
+from harness import run_cli
+
+
+class AuditLog(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-audit-")
+        self.data = os.path.join(self.tmp.name, "data")
+        with harness.Server(data_dir=self.data) as s:
+            a = s.request("POST", "/api/v1/authors", body={"name": "Ada", "email": "ada@example.com"})
+            self.assertEqual(a.status, 201, a)
+            self.author = a.json()["id"]
+            p = s.request("POST", "/api/v1/posts", body={"title": "Audited", "author": self.author})
+            self.assertEqual(p.status, 201, p)
+            self.post = p.json()["id"]
+            self.assertEqual(s.request("PATCH", f"/api/v1/posts/{self.post}", body={"views": 2}).status, 200)
+            # An anonymous create where only the admin may create: a 403 denial, recorded.
+            denied = s.request("POST", "/api/v1/posts", body={"title": "nope"}, token=None)
+            self.assertEqual(denied.status, 403, denied)
+            self.denied_request_id = denied.header("X-Request-Id")
+            self.assertEqual(s.request("DELETE", f"/api/v1/posts/{self.post}").status, 204)
+        self.db = os.path.join(self.data, "slipway.db")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def verify(self):
+        return run_cli("audit", "verify", "--config", harness.EXAMPLE, "--data", self.data)
+
+    def sql(self, statement):
+        subprocess.run(["sqlite3", self.db, statement], check=True, capture_output=True, text=True)
+
+    def rows(self):
+        out = subprocess.run(["sqlite3", "-separator", "|", self.db,
+                              "SELECT seq, actor_kind, actor_id, action, collection, record_id, request_id "
+                              "FROM _slipway_audit ORDER BY seq"], check=True, capture_output=True, text=True)
+        return [line.split("|") for line in out.stdout.splitlines()]
+
+    def test_admin_writes_denials_and_migrations_are_recorded_in_order(self):
+        rows = self.rows()
+        actions = [(r[3], r[4]) for r in rows]
+        self.assertEqual(actions, [("migration.apply", ""), ("record.create", "authors"), ("record.create", "posts"),
+                                   ("record.update", "posts"), ("access.denied", ""), ("record.delete", "posts")])
+        self.assertEqual([r[0] for r in rows], [str(i) for i in range(1, 7)])
+        create_post, update_post, denied, delete_post = rows[2], rows[3], rows[4], rows[5]
+        self.assertEqual((create_post[1], create_post[2], create_post[5]), ("admin", "admin", self.post))
+        self.assertEqual(update_post[5], self.post)
+        self.assertEqual(delete_post[5], self.post)
+        self.assertEqual((denied[1], denied[2], denied[6]), ("anonymous", "", self.denied_request_id))
+
+    def test_an_intact_log_verifies_and_prints_its_head(self):
+        r = self.verify()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"^ok: 6 entries verify; head 6 [0-9a-f]{64}\n$")
+
+    def assert_broken_at(self, seq, why):
+        r = self.verify()
+        self.assertEqual(r.returncode, 6, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        self.assertIn(f"audit log broken at entry {seq}:", r.stderr)
+        self.assertIn(why, r.stderr)
+
+    def test_an_edited_row_is_named(self):
+        self.sql("UPDATE _slipway_audit SET actor_id = 'someone else' WHERE seq = 3")
+        self.assert_broken_at(3, "edited")
+
+    def test_an_edited_and_rehashed_row_breaks_the_next_link(self):
+        # The attacker edits entry 3 and recomputes its hash (the format is public: docs/formats.md#audit-chain);
+        # entry 4 still holds the old hash, so the chain breaks there.
+        cols = ("seq, at, action, actor_kind, actor_id, reason, collection, record_id, address, request_id, detail, "
+                "prev_hash")
+        out = subprocess.run(["sqlite3", "-json", self.db, f"SELECT {cols} FROM _slipway_audit WHERE seq = 3"],
+                             check=True, capture_output=True, text=True)
+        row = json.loads(out.stdout)[0]
+        row["actor_id"] = "someone else"
+        text = "slipway-audit-1;"
+        for name in [c.strip() for c in cols.split(",")]:
+            v = str(row[name]).encode()
+            text += f"{len(v)}:" + v.decode()
+        forged = hashlib.sha256(text.encode()).hexdigest()
+        self.sql(f"UPDATE _slipway_audit SET actor_id = 'someone else', hash = '{forged}' WHERE seq = 3")
+        self.assert_broken_at(4, "does not link")
+
+    def test_a_removed_row_is_named(self):
+        self.sql("DELETE FROM _slipway_audit WHERE seq = 4")
+        self.assert_broken_at(5, "missing")
+
+    def test_reordered_rows_are_named(self):
+        # Swap the contents of entries 2 and 4 (each keeps its own hash fields): 2 no longer links to 1.
+        self.sql("UPDATE _slipway_audit SET seq = -1 WHERE seq = 2;"
+                 "UPDATE _slipway_audit SET seq = 2 WHERE seq = 4;"
+                 "UPDATE _slipway_audit SET seq = 4 WHERE seq = -1")
+        self.assert_broken_at(2, "does not link")
+
+    def test_verify_runs_beside_a_running_server(self):
+        with harness.Server(data_dir=self.data) as s:
+            self.assertEqual(s.request("POST", "/api/v1/authors", body={"name": "Bo"}).status, 201)
+            r = self.verify()
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("ok: 7 entries", r.stdout)
+
+    def test_verify_without_a_database_says_so_and_creates_nothing(self):
+        empty = os.path.join(self.tmp.name, "nothing")
+        r = run_cli("audit", "verify", "--config", harness.EXAMPLE, "--data", empty)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("ok: 0 entries", r.stdout)
+        self.assertFalse(os.path.exists(empty))
+
+    def test_audit_needs_a_subcommand_and_knows_its_flags(self):
+        r = run_cli("audit")
+        self.assertEqual(r.returncode, 2)
+        r = run_cli("audit", "verify", "--mode", "dev")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        h = run_cli("audit", "verify", "--help")
+        self.assertEqual(h.returncode, 0)
+        self.assertIn("--data", h.stdout)
+
+
+if __name__ == "__main__":
+    harness.main()

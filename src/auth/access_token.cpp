@@ -15,8 +15,9 @@ namespace {
 
 namespace json = boost::json;
 
-Problem refuse(std::string cause) {
-  return Problem::make(ProblemCode::kUnauthorized, std::string(kInvalidTokenDetail), "access token: " + cause);
+Problem refuse(std::string_view cause) {
+  return Problem::make(ProblemCode::kUnauthorized, std::string(kInvalidTokenDetail),
+                       "access token: " + std::string(cause));
 }
 
 // A token's text as it may appear in a log line: at most 40 characters, printable ASCII only.

@@ -14,10 +14,12 @@ namespace json = boost::json;
 // still open, so a repeated name is found when its object closes.
 class StrictHandler {
  public:
+  // NOLINTBEGIN(readability-identifier-naming): the names basic_parser requires of a handler
   static constexpr std::size_t max_object_size = json::object::max_size();
   static constexpr std::size_t max_array_size = json::array::max_size();
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
+  // NOLINTEND(readability-identifier-naming)
 
   json::value_stack st;
   bool duplicate = false;

@@ -10,8 +10,10 @@ namespace {
 
 using namespace std::string_literals;
 
+constexpr std::size_t kKiB = 1024;
+
 // Small parameters where a test is not about the parameters: argon2id at 64 KiB and one pass takes well under 1 ms.
-constexpr PasswordParams kFast{1, 64 * 1024};
+constexpr PasswordParams kFast{1, 64 * kKiB};
 
 std::string hash_or_die(std::string_view password, const PasswordParams& params = kFast) {
   Result<std::string> h = hash_password(password, params);
@@ -22,7 +24,7 @@ std::string hash_or_die(std::string_view password, const PasswordParams& params 
 TEST(Password, DefaultParametersAreOwaspArgon2idMinimumAndTheHashCarriesThem) {
   const PasswordParams defaults;
   EXPECT_EQ(defaults.ops, 2u);
-  EXPECT_EQ(defaults.mem_bytes, 19u * 1024 * 1024);
+  EXPECT_EQ(defaults.mem_bytes, 19 * kKiB * kKiB);
   const std::string h = hash_or_die("correct horse battery staple", defaults);
   EXPECT_EQ(h.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << h;
   EXPECT_EQ(verify_password("correct horse battery staple", h, defaults), Verify::kMatch);
@@ -40,21 +42,21 @@ TEST(Password, EachHashHasItsOwnSalt) { EXPECT_NE(hash_or_die("same password"), 
 
 TEST(Password, NeedsRehashWhenTheStoredParametersAreWeakerThanCurrent) {
   const std::string h = hash_or_die("correct horse battery staple", kFast);
-  EXPECT_EQ(verify_password("correct horse battery staple", h, {2, 64 * 1024}), Verify::kMatchNeedsRehash);
-  EXPECT_EQ(verify_password("correct horse battery staple", h, {1, 128 * 1024}), Verify::kMatchNeedsRehash);
+  EXPECT_EQ(verify_password("correct horse battery staple", h, {2, 64 * kKiB}), Verify::kMatchNeedsRehash);
+  EXPECT_EQ(verify_password("correct horse battery staple", h, {1, 128 * kKiB}), Verify::kMatchNeedsRehash);
   // Stronger than current in every respect: kept, so lowering the parameters never downgrades stored hashes.
-  EXPECT_EQ(verify_password("correct horse battery staple", h, {1, 32 * 1024}), Verify::kMatch);
+  EXPECT_EQ(verify_password("correct horse battery staple", h, {1, 32 * kKiB}), Verify::kMatch);
   // A wrong password never says "rehash".
-  EXPECT_EQ(verify_password("wrong", h, {2, 64 * 1024}), Verify::kMismatch);
+  EXPECT_EQ(verify_password("wrong", h, {2, 64 * kKiB}), Verify::kMismatch);
 }
 
 TEST(Password, NeedsRehashWhenOneParameterIsWeakerEvenIfTheOtherIsStronger) {
-  const std::string h = hash_or_die("pw", {3, 32 * 1024});
-  EXPECT_EQ(verify_password("pw", h, {2, 64 * 1024}), Verify::kMatchNeedsRehash);
+  const std::string h = hash_or_die("pw", {3, 32 * kKiB});
+  EXPECT_EQ(verify_password("pw", h, {2, 64 * kKiB}), Verify::kMatchNeedsRehash);
 }
 
 TEST(Password, A10KilobytePasswordIsHashedWholeNotTruncated) {
-  std::string a(10 * 1024, 'x');
+  std::string a(10 * kKiB, 'x');
   std::string b = a;
   b.back() = 'y';
   const std::string h = hash_or_die(a);
@@ -90,7 +92,7 @@ TEST(Password, AMalformedStoredStringIsAMismatch) {
 }
 
 TEST(Password, ParametersOutsideArgon2idLimitsAreAnInternalProblemWithoutThePassword) {
-  Result<std::string> h = hash_password("secret-password", {0, 64 * 1024});
+  Result<std::string> h = hash_password("secret-password", {0, 64 * kKiB});
   ASSERT_FALSE(h);
   EXPECT_EQ(h.error().code, ProblemCode::kInternal);
   EXPECT_EQ(h.error().cause.find("secret-password"), std::string::npos);
@@ -104,9 +106,9 @@ TEST(Password, DummyHashIsAValidHashWithTheGivenParametersComputedOnce) {
   // Same parameters as real hashes, so verifying against it does the same work as a wrong password.
   EXPECT_EQ(crypto_pwhash_str_needs_rehash(d.c_str(), kFast.ops, kFast.mem_bytes), 0);
   EXPECT_EQ(verify_password("", d, kFast), Verify::kMismatch);
-  const std::string& other = dummy_hash({2, 64 * 1024});
+  const std::string& other = dummy_hash({2, 64 * kKiB});
   EXPECT_NE(&other, &d);
-  EXPECT_EQ(crypto_pwhash_str_needs_rehash(other.c_str(), 2, 64 * 1024), 0);
+  EXPECT_EQ(crypto_pwhash_str_needs_rehash(other.c_str(), 2, 64 * kKiB), 0);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ class SigningKey {
   static constexpr std::size_t kSignatureBytes = 64;
 
   // The key pair derived from a 32-byte seed (crypto_sign_seed_keypair). The caller wipes its copy of the seed.
+  // Throws std::bad_alloc when sodium_malloc fails (keys are made at start-up, where exceptions are caught once).
   static SigningKey from_seed(std::span<const unsigned char, kSeedBytes> seed);
   // A key pair from a fresh random seed.
   static SigningKey generate();

@@ -110,38 +110,50 @@ void parse_server(ParseContext& ctx, const Entry& e, Concept& out) {
   }
 }
 
-void parse_collections(ParseContext& ctx, const Entry& e, Concept& out) {
+// The entries under `collections:` when it is a non-empty map; more than kMaxCollections are reported and cut.
+std::vector<Entry> collection_entries(ParseContext& ctx, const Entry& e) {
   auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "collections");
-  if (!entries) return;
+  if (!entries) return {};
   if (entries->empty()) {
     ctx.error(ParseContext::value_loc(e), "'collections' must declare at least one collection");
-    return;
+    return {};
   }
   if (entries->size() > kMaxCollections) {
     ctx.error(ParseContext::loc_of((*entries)[kMaxCollections].key_node),
               "the concept file has more than " + std::to_string(kMaxCollections) + " collections");
     entries->resize(kMaxCollections);
   }
+  return std::move(*entries);
+}
+
+// Reads every collection before binding any rule: a relation may point at a collection declared later, and a rule
+// may follow a relation into it.
+void parse_collections(ParseContext& ctx, const Entry* collections, Concept& out) {
+  const std::vector<Entry> entries =
+      collections != nullptr ? collection_entries(ctx, *collections) : std::vector<Entry>{};
   CollectionNames names;
   std::vector<const Entry*> valid;
-  for (const Entry& ce : *entries) {
+  for (const Entry& ce : entries) {
     names.all.push_back(ce.key);
     if (check_collection_name(ctx, ce)) {
       names.valid.insert(ce.key);
       valid.push_back(&ce);
     }
   }
+  std::vector<ParsedCollection> parsed;
+  parsed.reserve(valid.size());
+  for (const Entry* ce : valid) parsed.push_back(parse_collection(ctx, *ce, names));
+
   std::vector<PendingRule> rules;
   std::vector<std::set<std::string, std::less<>>> broken;
-  out.collections.reserve(valid.size());
-  for (const Entry* ce : valid) {
-    ParsedCollection parsed = parse_collection(ctx, *ce, names);
-    for (PendingRule& r : parsed.rules) {
+  out.collections.reserve(parsed.size());
+  for (ParsedCollection& p : parsed) {
+    for (PendingRule& r : p.rules) {
       r.collection = out.collections.size();
       rules.push_back(std::move(r));
     }
-    broken.push_back(std::move(parsed.broken));
-    out.collections.push_back(std::move(parsed.collection));
+    broken.push_back(std::move(p.broken));
+    out.collections.push_back(std::move(p.collection));
   }
   // From here on the collections stay where they are: rules bind to them.
   bind_rules(ctx, out, rules, broken);
@@ -192,22 +204,23 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
   auto concept_file = std::make_unique<Concept>();
   concept_file->source_path = path_for_messages;
   bool has_app = false;
-  bool has_collections = false;
-  for (const Entry& e : ctx.known_entries(*top, kTopLevelKeys, "at top level")) {
+  const Entry* collections = nullptr;
+  const std::vector<Entry> known = ctx.known_entries(*top, kTopLevelKeys, "at top level");
+  for (const Entry& e : known) {
     if (e.key == "app") {
       has_app = true;
       parse_app(ctx, e, *concept_file);
     } else if (e.key == "collections") {
-      has_collections = true;
-      parse_collections(ctx, e, *concept_file);
+      collections = &e;  // read after the loop, once every section it depends on is known
     } else if (e.key == "server") {
       parse_server(ctx, e, *concept_file);
     } else if (e.key == "cors") {
       parse_cors(ctx, e, concept_file->cors);
     }
   }
+  parse_collections(ctx, collections, *concept_file);
   for (std::string_view key : {std::string_view("app"), std::string_view("collections")}) {
-    const bool present = key == "app" ? has_app : has_collections;
+    const bool present = key == "app" ? has_app : collections != nullptr;
     if (!present && !ParseContext::misspelled(*top, kTopLevelKeys, key)) {
       ctx.error(ParseContext::loc_of(root), "missing required key '" + std::string(key) + "' at top level");
     }

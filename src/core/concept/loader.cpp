@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/concept/auth_parser.h"
 #include "core/concept/collection_parser.h"
 #include "core/concept/cors_parser.h"
 #include "core/concept/parse_context.h"
@@ -16,11 +17,11 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors"};
+const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors", "auth"};
 const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
-// `users` collection comes with identity; it will be extended, not declared).
+// `users` collection comes with `auth:` and is extended there, not declared).
 const std::vector<std::string_view> kReservedCollections = {
     "api",      "admin",   "auth",     "me",      "events", "users",   "collections", "batch",
     "realtime", "files",   "health",   "livez",   "readyz", "metrics", "docs",        "openapi",
@@ -60,6 +61,10 @@ bool check_collection_name(ParseContext& ctx, const Entry& e) {
   }
   if (e.key.starts_with("sqlite_")) {
     ctx.error(loc, "collection name '" + e.key + "' is reserved (the prefix 'sqlite_' belongs to SQLite)");
+    return false;
+  }
+  if (e.key == kUsersCollection) {
+    ctx.error(loc, "collection name 'users' is reserved: extend the built-in users collection under `auth: users:`");
     return false;
   }
   if (std::find(kReservedCollections.begin(), kReservedCollections.end(), e.key) != kReservedCollections.end()) {
@@ -126,9 +131,9 @@ std::vector<Entry> collection_entries(ParseContext& ctx, const Entry& e) {
   return std::move(*entries);
 }
 
-// Reads every collection before binding any rule: a relation may point at a collection declared later, and a rule
-// may follow a relation into it.
-void parse_collections(ParseContext& ctx, const Entry* collections, Concept& out) {
+// Reads every collection before binding any rule: a relation may point at a collection declared later or at the
+// built-in users collection (which `auth` brings, after the declared ones), and a rule may follow it there.
+void parse_collections(ParseContext& ctx, const Entry* collections, const Entry* auth, Concept& out) {
   const std::vector<Entry> entries =
       collections != nullptr ? collection_entries(ctx, *collections) : std::vector<Entry>{};
   CollectionNames names;
@@ -140,9 +145,15 @@ void parse_collections(ParseContext& ctx, const Entry* collections, Concept& out
       valid.push_back(&ce);
     }
   }
+  if (auth != nullptr) names.valid.insert(std::string(kUsersCollection));
   std::vector<ParsedCollection> parsed;
-  parsed.reserve(valid.size());
+  parsed.reserve(valid.size() + 1);
   for (const Entry* ce : valid) parsed.push_back(parse_collection(ctx, *ce, names));
+  if (auth != nullptr) {
+    ParsedAuth a = parse_auth(ctx, *auth, names, out.app);
+    out.auth = std::move(a.settings);
+    parsed.push_back(std::move(a.users));
+  }
 
   std::vector<PendingRule> rules;
   std::vector<std::set<std::string, std::less<>>> broken;
@@ -205,20 +216,23 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
   concept_file->source_path = path_for_messages;
   bool has_app = false;
   const Entry* collections = nullptr;
+  const Entry* auth = nullptr;
   const std::vector<Entry> known = ctx.known_entries(*top, kTopLevelKeys, "at top level");
   for (const Entry& e : known) {
     if (e.key == "app") {
       has_app = true;
       parse_app(ctx, e, *concept_file);
     } else if (e.key == "collections") {
-      collections = &e;  // read after the loop, once every section it depends on is known
+      collections = &e;  // read after the loop, with auth, once `app` is known
+    } else if (e.key == "auth") {
+      auth = &e;
     } else if (e.key == "server") {
       parse_server(ctx, e, *concept_file);
     } else if (e.key == "cors") {
       parse_cors(ctx, e, concept_file->cors);
     }
   }
-  parse_collections(ctx, collections, *concept_file);
+  parse_collections(ctx, collections, auth, *concept_file);
   for (std::string_view key : {std::string_view("app"), std::string_view("collections")}) {
     const bool present = key == "app" ? has_app : collections != nullptr;
     if (!present && !ParseContext::misspelled(*top, kTopLevelKeys, key)) {

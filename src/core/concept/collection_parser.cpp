@@ -17,7 +17,8 @@ std::string index_text(const std::vector<std::string>& fields) {
   return s + "]";
 }
 
-void parse_fields(ParseContext& ctx, const Entry& e, const CollectionNames& names, ParsedCollection& out) {
+void parse_fields(ParseContext& ctx, const Entry& e, const CollectionNames& names, const BuiltinCollection* builtin,
+                  ParsedCollection& out) {
   Collection& c = out.collection;
   auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "fields");
   if (!entries) return;
@@ -27,6 +28,14 @@ void parse_fields(ParseContext& ctx, const Entry& e, const CollectionNames& name
       ctx.error(ParseContext::loc_of(fe.key_node),
                 "collection '" + c.name + "' has more than " + std::to_string(kMaxFields) + " fields");
       break;
+    }
+    if (builtin != nullptr && builtin->reserved != nullptr) {
+      if (std::string message = builtin->reserved(fe.key); !message.empty()) {
+        ctx.error(ParseContext::loc_of(fe.key_node), std::move(message));
+        // A built-in field still exists for rules and indexes; any other reserved name does not.
+        if (c.find_field(fe.key) == nullptr) out.broken.insert(fe.key);
+        continue;
+      }
     }
     if (auto f = parse_field(ctx, fe, names)) {
       c.fields.push_back(std::move(*f));
@@ -104,7 +113,7 @@ void parse_rules(ParseContext& ctx, const Entry& e, ParsedCollection& out) {
                                                  "' is empty: omit it (admins only) or write \"true\" (everyone)");
       continue;
     }
-    out.rules.push_back(PendingRule{0, action, *source, re.value});
+    out.rules.push_back(PendingRule{0, action, *source, re.value, SourceLoc{}});
   }
 }
 
@@ -151,14 +160,17 @@ const char* rule_action_name(RuleAction a) {
   return "?";
 }
 
-ParsedCollection parse_collection(ParseContext& ctx, const Entry& entry, const CollectionNames& names) {
+ParsedCollection parse_collection(ParseContext& ctx, const Entry& entry, const CollectionNames& names,
+                                  const BuiltinCollection* builtin) {
   ParsedCollection out;
   Collection& c = out.collection;
   c.name = entry.key;
   c.loc = ParseContext::loc_of(entry.key_node);
-  auto all = ctx.map_entries(entry.value, ParseContext::value_loc(entry), entry.key);
+  if (builtin != nullptr) c.fields = builtin->fields;
+  auto all = ctx.map_entries(entry.value, ParseContext::value_loc(entry), builtin ? builtin->section : entry.key);
   if (!all) return out;
-  const std::vector<Entry> entries = ctx.known_entries(*all, kCollectionKeys, "in collection '" + c.name + "'");
+  const std::vector<Entry> entries = ctx.known_entries(
+      *all, kCollectionKeys, builtin ? "in '" + builtin->section + "'" : "in collection '" + c.name + "'");
   auto find = [&](std::string_view key) -> const Entry* {
     for (const Entry& e : entries) {
       if (e.key == key) return &e;
@@ -167,8 +179,8 @@ ParsedCollection parse_collection(ParseContext& ctx, const Entry& entry, const C
   };
   // Fields first: indexes and rules refer to them.
   if (const Entry* e = find("fields")) {
-    parse_fields(ctx, *e, names, out);
-  } else if (!ParseContext::misspelled(*all, kCollectionKeys, "fields")) {
+    parse_fields(ctx, *e, names, builtin, out);
+  } else if (builtin == nullptr && !ParseContext::misspelled(*all, kCollectionKeys, "fields")) {
     ctx.error(c.loc, "missing required key 'fields' in collection '" + c.name + "'");
   }
   if (const Entry* e = find("indexes")) parse_indexes(ctx, *e, out);

@@ -18,7 +18,7 @@ namespace slipway::model {
 // Names known before any collection is read, so a relation may point at a collection declared later.
 struct CollectionNames {
   std::vector<std::string> all;              // every key under `collections:`, in file order
-  std::set<std::string, std::less<>> valid;  // those with a valid name (the ones that will exist)
+  std::set<std::string, std::less<>> valid;  // the ones that will exist: valid names, and users with `auth:`
 };
 
 enum class RuleAction : std::uint8_t { kList, kView, kCreate, kUpdate, kDelete };
@@ -27,7 +27,8 @@ struct PendingRule {
   std::size_t collection = 0;  // index into Concept::collections
   RuleAction action = RuleAction::kList;
   std::string source;
-  YAML::Node node;  // the scalar, to map an error offset to a file column
+  YAML::Node node;  // the scalar, to map an error offset to a file column; none for a built-in default rule
+  SourceLoc loc;    // a built-in default rule's position (its section), used when there is no node
 };
 
 struct ParsedCollection {
@@ -36,11 +37,23 @@ struct ParsedCollection {
   std::set<std::string, std::less<>> broken;  // fields skipped because of an error (silences follow-on errors)
 };
 
+// What a built-in collection that the file extends rather than declares (auth.users) brings to parse_collection:
+// fields that come before the file's own, names the file may not declare, and where it is written (for messages).
+// `fields:` is optional for it.
+struct BuiltinCollection {
+  std::string section;        // "auth.users"
+  std::vector<Field> fields;  // the built-in fields, in this order
+  // The message for a field name the file may not declare, or "" when it may.
+  std::string (*reserved)(std::string_view field) = nullptr;
+};
+
 // [a-z][a-z0-9_]{0,62}: collection and field names (they become SQL identifiers and URL segments).
 bool is_valid_identifier(std::string_view name);
 const char* rule_action_name(RuleAction a);
 
-ParsedCollection parse_collection(ParseContext& ctx, const Entry& entry, const CollectionNames& names);
+// `builtin`: the collection is a built-in one extended by the file (its name is entry.key all the same).
+ParsedCollection parse_collection(ParseContext& ctx, const Entry& entry, const CollectionNames& names,
+                                  const BuiltinCollection* builtin = nullptr);
 
 // Returns nullopt when the field cannot be kept (bad name, missing or unknown type, enum without values,
 // relation without a valid target); option errors are reported and the option ignored.

@@ -143,7 +143,8 @@ bool read_target(ParseContext& ctx, const Entry& e, Field& f, const CollectionNa
   }
   if (std::find(names.all.begin(), names.all.end(), *to) == names.all.end()) {
     std::vector<std::string_view> candidates(names.valid.begin(), names.valid.end());
-    std::string hint = did_you_mean(*to, candidates);
+    std::string hint = *to == kUsersCollection ? " (add an `auth:` section to get the built-in users collection)"
+                                               : did_you_mean(*to, candidates);
     ctx.error(ParseContext::value_loc(e),
               "relation field '" + f.name + "' refers to unknown collection '" + *to + "'" + hint);
   }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/concept/auth_parser.h"
 #include "core/concept/collection_parser.h"
 #include "core/concept/cors_parser.h"
 #include "core/concept/parse_context.h"
@@ -16,11 +17,11 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors"};
+const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors", "auth"};
 const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
-// `users` collection comes with identity; it will be extended, not declared).
+// `users` collection comes with `auth:` and is extended there, not declared).
 const std::vector<std::string_view> kReservedCollections = {
     "api",      "admin",   "auth",     "me",      "events", "users",   "collections", "batch",
     "realtime", "files",   "health",   "livez",   "readyz", "metrics", "docs",        "openapi",
@@ -60,6 +61,10 @@ bool check_collection_name(ParseContext& ctx, const Entry& e) {
   }
   if (e.key.starts_with("sqlite_")) {
     ctx.error(loc, "collection name '" + e.key + "' is reserved (the prefix 'sqlite_' belongs to SQLite)");
+    return false;
+  }
+  if (e.key == kUsersCollection) {
+    ctx.error(loc, "collection name 'users' is reserved: extend the built-in users collection under `auth: users:`");
     return false;
   }
   if (std::find(kReservedCollections.begin(), kReservedCollections.end(), e.key) != kReservedCollections.end()) {
@@ -110,38 +115,56 @@ void parse_server(ParseContext& ctx, const Entry& e, Concept& out) {
   }
 }
 
-void parse_collections(ParseContext& ctx, const Entry& e, Concept& out) {
+// The entries under `collections:` when it is a non-empty map; more than kMaxCollections are reported and cut.
+std::vector<Entry> collection_entries(ParseContext& ctx, const Entry& e) {
   auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "collections");
-  if (!entries) return;
+  if (!entries) return {};
   if (entries->empty()) {
     ctx.error(ParseContext::value_loc(e), "'collections' must declare at least one collection");
-    return;
+    return {};
   }
   if (entries->size() > kMaxCollections) {
     ctx.error(ParseContext::loc_of((*entries)[kMaxCollections].key_node),
               "the concept file has more than " + std::to_string(kMaxCollections) + " collections");
     entries->resize(kMaxCollections);
   }
+  return std::move(*entries);
+}
+
+// Reads every collection before binding any rule: a relation may point at a collection declared later or at the
+// built-in users collection (which `auth` brings, after the declared ones), and a rule may follow it there.
+void parse_collections(ParseContext& ctx, const Entry* collections, const Entry* auth, Concept& out) {
+  const std::vector<Entry> entries =
+      collections != nullptr ? collection_entries(ctx, *collections) : std::vector<Entry>{};
   CollectionNames names;
   std::vector<const Entry*> valid;
-  for (const Entry& ce : *entries) {
+  for (const Entry& ce : entries) {
     names.all.push_back(ce.key);
     if (check_collection_name(ctx, ce)) {
       names.valid.insert(ce.key);
       valid.push_back(&ce);
     }
   }
+  if (auth != nullptr) names.valid.insert(std::string(kUsersCollection));
+  std::vector<ParsedCollection> parsed;
+  parsed.reserve(valid.size() + 1);
+  for (const Entry* ce : valid) parsed.push_back(parse_collection(ctx, *ce, names));
+  if (auth != nullptr) {
+    ParsedAuth a = parse_auth(ctx, *auth, names, out.app);
+    out.auth = std::move(a.settings);
+    parsed.push_back(std::move(a.users));
+  }
+
   std::vector<PendingRule> rules;
   std::vector<std::set<std::string, std::less<>>> broken;
-  out.collections.reserve(valid.size());
-  for (const Entry* ce : valid) {
-    ParsedCollection parsed = parse_collection(ctx, *ce, names);
-    for (PendingRule& r : parsed.rules) {
+  out.collections.reserve(parsed.size());
+  for (ParsedCollection& p : parsed) {
+    for (PendingRule& r : p.rules) {
       r.collection = out.collections.size();
       rules.push_back(std::move(r));
     }
-    broken.push_back(std::move(parsed.broken));
-    out.collections.push_back(std::move(parsed.collection));
+    broken.push_back(std::move(p.broken));
+    out.collections.push_back(std::move(p.collection));
   }
   // From here on the collections stay where they are: rules bind to them.
   bind_rules(ctx, out, rules, broken);
@@ -192,22 +215,26 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
   auto concept_file = std::make_unique<Concept>();
   concept_file->source_path = path_for_messages;
   bool has_app = false;
-  bool has_collections = false;
-  for (const Entry& e : ctx.known_entries(*top, kTopLevelKeys, "at top level")) {
+  const Entry* collections = nullptr;
+  const Entry* auth = nullptr;
+  const std::vector<Entry> known = ctx.known_entries(*top, kTopLevelKeys, "at top level");
+  for (const Entry& e : known) {
     if (e.key == "app") {
       has_app = true;
       parse_app(ctx, e, *concept_file);
     } else if (e.key == "collections") {
-      has_collections = true;
-      parse_collections(ctx, e, *concept_file);
+      collections = &e;  // read after the loop, with auth, once `app` is known
+    } else if (e.key == "auth") {
+      auth = &e;
     } else if (e.key == "server") {
       parse_server(ctx, e, *concept_file);
     } else if (e.key == "cors") {
       parse_cors(ctx, e, concept_file->cors);
     }
   }
+  parse_collections(ctx, collections, auth, *concept_file);
   for (std::string_view key : {std::string_view("app"), std::string_view("collections")}) {
-    const bool present = key == "app" ? has_app : has_collections;
+    const bool present = key == "app" ? has_app : collections != nullptr;
     if (!present && !ParseContext::misspelled(*top, kTopLevelKeys, key)) {
       ctx.error(ParseContext::loc_of(root), "missing required key '" + std::string(key) + "' at top level");
     }

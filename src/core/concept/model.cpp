@@ -107,6 +107,18 @@ const Collection* Concept::find_collection(std::string_view name) const {
   return nullptr;
 }
 
+const Collection* Concept::users() const {
+  if (!auth) return nullptr;
+  for (const Collection& c : collections) {
+    if (c.auth) return &c;
+  }
+  return nullptr;
+}
+
+bool AuthSettings::has_role(std::string_view r) const {
+  return std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
 const char* constraint_violation(const Field& f, const Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) {
     if (f.type == FieldType::kEnum)

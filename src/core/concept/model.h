@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/source_span.h"
@@ -90,6 +91,7 @@ struct Collection {
   Rules rules;
   std::size_t body_limit = 1 << 20;  // max request body bytes for this collection (`body_limit:` in the file)
   SourceLoc loc;
+  bool auth = false;  // the built-in users collection (Concept::users()), extended under `auth: users:`
 
   // nullptr when absent. Linear scan: collections have tens of fields, and names are short.
   const Field* find_field(std::string_view name) const;
@@ -121,14 +123,40 @@ struct CorsSettings {
   bool any_origin() const { return origins.size() == 1 && origins.front() == "*"; }
 };
 
+// `auth:` — identity for the app's own users. Opt-in: only a file with the section gets the built-in users
+// collection and the auth API; without it nothing changes (no users table, no schema change). Durations are in
+// seconds, and the loader has checked every value against its bounds.
+struct AuthSettings {
+  enum class Signup : std::uint8_t { kOpen, kInviteOnly };
+  std::vector<std::string> roles;           // declared roles, always containing "admin" (put first when not declared)
+  std::optional<std::string> default_role;  // given to every new user; one of `roles`, never "admin"
+  Signup signup = Signup::kOpen;
+  int password_min_length = 12;  // code points
+  std::int64_t access_ttl_s = 15 * 60;
+  std::int64_t refresh_ttl_s = 30 * 86400;  // >= access_ttl_s
+  std::int64_t session_idle_s = 7 * 86400;
+  std::int64_t session_absolute_s = 30 * 86400;  // >= session_idle_s
+  std::string issuer;    // the tokens' `iss`; the loader fills in "slipway:<app>" when not given
+  std::string audience;  // the tokens' `aud`; the loader fills in the app name when not given
+  SourceLoc loc;         // where `auth:` is
+
+  bool has_role(std::string_view r) const;
+};
+
+// The built-in collection's name, and its one built-in field (the identity: required, unique).
+inline constexpr std::string_view kUsersCollection = "users";
+inline constexpr std::string_view kUsersEmailField = "email";
+
 struct Concept {
   std::string app;
   ServerSettings server;
   CorsSettings cors;
-  std::vector<Collection> collections;  // in file order
+  std::optional<AuthSettings> auth;     // nullopt: no `auth:` section — no users collection, no auth API
+  std::vector<Collection> collections;  // in file order; with `auth`, the built-in users collection last
   std::string source_path;              // the file it was loaded from, for diagnostics
 
   const Collection* find_collection(std::string_view name) const;
+  const Collection* users() const;  // the built-in users collection; nullptr without `auth`
 };
 
 }  // namespace slipway::model

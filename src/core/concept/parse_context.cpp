@@ -4,11 +4,18 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <system_error>
 
 namespace slipway::model {
 namespace {
 constexpr std::size_t kMaxEcho = 40;  // longest scalar echoed back in a message
+
+struct DurationUnit {
+  char suffix;
+  std::int64_t seconds;
+};
+constexpr std::array<DurationUnit, 4> kDurationUnits = {{{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}}};
 }  // namespace
 
 ParseContext::ParseContext(std::string_view text) : text_(text) {
@@ -143,6 +150,36 @@ std::optional<std::int64_t> ParseContext::read_integer(const Entry& e) {
   std::optional<std::int64_t> i = e.value.IsScalar() ? parse_int64(e.value.Scalar()) : std::nullopt;
   if (!i) expected(e, "an integer");
   return i;
+}
+
+std::optional<std::int64_t> ParseContext::read_duration(const Entry& e) {
+  std::optional<std::int64_t> d = e.value.IsScalar() ? parse_duration(e.value.Scalar()) : std::nullopt;
+  if (!d) expected(e, "a duration (a whole number and s, m, h or d: 90s, 15m, 12h, 30d; or seconds: 900)");
+  return d;
+}
+
+std::optional<std::int64_t> parse_duration(std::string_view s) {
+  std::int64_t unit = 1;
+  if (!s.empty()) {
+    for (const DurationUnit& u : kDurationUnits) {
+      if (s.back() == u.suffix) {
+        unit = u.seconds;
+        s.remove_suffix(1);
+        break;
+      }
+    }
+  }
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  const std::optional<std::int64_t> n = parse_int64(s);
+  if (!n || *n <= 0 || *n > std::numeric_limits<std::int64_t>::max() / unit) return std::nullopt;
+  return *n * unit;
+}
+
+std::string format_duration(std::int64_t seconds) {
+  for (const DurationUnit& u : kDurationUnits) {
+    if (seconds != 0 && seconds % u.seconds == 0) return std::to_string(seconds / u.seconds) + u.suffix;
+  }
+  return std::to_string(seconds) + "s";
 }
 
 std::optional<std::int64_t> parse_int64(std::string_view s) {

@@ -60,6 +60,7 @@ class ParseContext {
   std::optional<bool> read_bool(const Entry& e);
   std::optional<double> read_number(const Entry& e);
   std::optional<std::int64_t> read_integer(const Entry& e);
+  std::optional<std::int64_t> read_duration(const Entry& e);  // seconds; see parse_duration
   void expected(const Entry& e, std::string_view kind);
 
  private:
@@ -72,6 +73,11 @@ class ParseContext {
 std::optional<std::int64_t> parse_int64(std::string_view s);
 std::optional<double> parse_finite_double(std::string_view s);
 std::optional<bool> parse_yaml_bool(std::string_view s);
+// A duration in seconds: digits and a unit s, m, h or d ("90s", "15m", "12h", "30d"), or digits alone (seconds).
+// Positive; no sign, space, fraction or other unit ("M" could be months); nullopt too when it overflows int64.
+std::optional<std::int64_t> parse_duration(std::string_view s);
+// The largest unit that divides `seconds` exactly: 900 → "15m", 86400 → "1d", 90 → "90s". For messages.
+std::string format_duration(std::int64_t seconds);
 // Shortest round-trip text of a number ("200", "0.5"), for messages.
 std::string format_number(double d);
 

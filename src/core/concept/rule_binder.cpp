@@ -24,6 +24,15 @@ SourceLoc expression_loc(const ParseContext& ctx, const YAML::Node& scalar, std:
   return verbatim ? SourceLoc{start.line, start.column + shift} : start;
 }
 
+namespace {
+
+// Where byte `offset` of a pending rule is: in its scalar, or its section for a built-in default rule.
+SourceLoc pending_loc(const ParseContext& ctx, const PendingRule& pending, std::size_t offset) {
+  return pending.node.IsScalar() ? expression_loc(ctx, pending.node, offset) : pending.loc;
+}
+
+}  // namespace
+
 void bind_rules(ParseContext& ctx, Concept& concept_file, const std::vector<PendingRule>& rules,
                 const std::vector<std::set<std::string, std::less<>>>& broken) {
   for (const PendingRule& pending : rules) {
@@ -37,12 +46,12 @@ void bind_rules(ParseContext& ctx, Concept& concept_file, const std::vector<Pend
                       [&](const std::string& f) { return p.detail.find("'" + f + "'") != std::string::npos; });
       if (!about_broken_field) {
         const std::size_t offset = p.position < 0 ? 0 : static_cast<std::size_t>(p.position);
-        ctx.error(expression_loc(ctx, pending.node, offset),
+        ctx.error(pending_loc(ctx, pending, offset),
                   "rule '" + action + "' of collection '" + c.name + "': " + p.detail);
       }
       continue;
     }
-    Rule rule{pending.source, std::move(bound).value(), expression_loc(ctx, pending.node, 0)};
+    Rule rule{pending.source, std::move(bound).value(), pending_loc(ctx, pending, 0)};
     switch (pending.action) {
       case RuleAction::kList:
         c.rules.list = std::move(rule);

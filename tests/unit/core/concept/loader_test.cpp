@@ -125,6 +125,157 @@ TEST(Loader, BlogExampleLoadsWithoutDiagnostics) {
   EXPECT_FALSE(posts->rules.create.has_value());
   EXPECT_FALSE(posts->rules.update.has_value());
   EXPECT_FALSE(posts->rules.remove.has_value());
+  // No `auth:`: no identity, and no users collection (existing data directories see no new table).
+  EXPECT_FALSE(c.auth.has_value());
+  EXPECT_EQ(c.users(), nullptr);
+  EXPECT_EQ(c.find_collection("users"), nullptr);
+  EXPECT_EQ(c.collections.size(), 2U);
+}
+
+TEST(LoaderAuth, BuildsSettingsAndTheUsersCollectionFromAFullSection) {
+  const fs::path path = fs::path(SLIPWAY_CASES_DIR) / "concept" / "auth_valid.yaml";
+  LoadResult r = load_concept_file(path.string());
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const Concept& c = *r.concept_file;
+  ASSERT_TRUE(c.auth.has_value());
+  const AuthSettings& a = *c.auth;
+  EXPECT_EQ(a.roles, (std::vector<std::string>{"admin", "editor", "member"}));  // admin added, first
+  EXPECT_TRUE(a.has_role("admin"));
+  EXPECT_EQ(a.default_role, "member");
+  EXPECT_EQ(a.signup, AuthSettings::Signup::kInviteOnly);
+  EXPECT_EQ(a.password_min_length, 16);
+  EXPECT_EQ(a.access_ttl_s, 900);  // a plain number is seconds
+  EXPECT_EQ(a.refresh_ttl_s, 14 * 86400);
+  EXPECT_EQ(a.session_idle_s, 12 * 3600);
+  EXPECT_EQ(a.session_absolute_s, 90 * 86400);
+  EXPECT_EQ(a.issuer, "https://api.example.com");
+  EXPECT_EQ(a.audience, "blog");  // not given: the app name
+  EXPECT_EQ(a.loc.line, 14);
+  EXPECT_EQ(a.loc.column, 1);
+
+  // The built-in collection comes after the declared ones.
+  ASSERT_EQ(c.collections.size(), 2U);
+  EXPECT_EQ(c.collections[0].name, "posts");
+  EXPECT_FALSE(c.collections[0].auth);
+  const Collection& users = c.collections[1];
+  EXPECT_EQ(c.users(), &users);
+  EXPECT_EQ(c.find_collection("users"), &users);
+  EXPECT_EQ(users.name, "users");
+  EXPECT_TRUE(users.auth);
+  EXPECT_EQ(users.loc.line, 27);  // `users:` under auth
+
+  ASSERT_EQ(users.fields.size(), 4U);
+  const Field& email = users.fields[0];
+  EXPECT_EQ(email.name, "email");
+  EXPECT_EQ(email.type, FieldType::kEmail);
+  EXPECT_TRUE(email.required);
+  EXPECT_TRUE(email.unique);
+  EXPECT_EQ(email.max, 254.0);
+  EXPECT_FALSE(email.hidden);
+  EXPECT_EQ(users.fields[1].name, "name");
+  EXPECT_EQ(users.fields[1].max, 100.0);
+  EXPECT_EQ(users.find_field("favourite")->to, "posts");
+  EXPECT_EQ(users.find_field("mentor")->to, "users");
+  ASSERT_EQ(users.indexes.size(), 2U);
+  EXPECT_EQ(users.indexes[1].fields, (std::vector<std::string>{"email", "created"}));
+  EXPECT_EQ(users.body_limit, std::size_t{64} << 10);
+
+  // Given rules replace the defaults; view keeps its default; create and delete stay admin-only.
+  ASSERT_TRUE(users.rules.list.has_value());
+  EXPECT_EQ(users.rules.list->source, "id = @auth.id || @auth.role = 'editor'");
+  EXPECT_EQ(users.rules.list->loc.line, 34);
+  ASSERT_TRUE(users.rules.view.has_value());
+  EXPECT_EQ(users.rules.view->source, "id = @auth.id");
+  EXPECT_NE(users.rules.view->bound, nullptr);
+  ASSERT_TRUE(users.rules.update.has_value());
+  EXPECT_EQ(users.rules.update->source, "id = @auth.id && name != 'root'");
+  EXPECT_FALSE(users.rules.create.has_value());
+  EXPECT_FALSE(users.rules.remove.has_value());
+
+  // A declared collection relates to users, and its rules follow the relation into it.
+  const Collection& posts = c.collections[0];
+  EXPECT_EQ(posts.find_field("owner")->to, "users");
+  EXPECT_EQ(posts.find_field("owner")->on_delete, OnDelete::kCascade);
+  EXPECT_EQ(posts.find_field("editor")->to, "users");
+  ASSERT_TRUE(posts.rules.remove.has_value());
+  EXPECT_NE(posts.rules.remove->bound, nullptr);
+}
+
+TEST(LoaderAuth, AnEmptySectionGivesEveryDefault) {
+  LoadResult r = load_concept_file((fs::path(SLIPWAY_CASES_DIR) / "concept" / "auth_defaults.yaml").string());
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const Concept& c = *r.concept_file;
+  ASSERT_TRUE(c.auth.has_value());
+  const AuthSettings& a = *c.auth;
+  EXPECT_EQ(a.roles, std::vector<std::string>{"admin"});
+  EXPECT_FALSE(a.default_role.has_value());
+  EXPECT_EQ(a.signup, AuthSettings::Signup::kOpen);
+  EXPECT_EQ(a.password_min_length, 12);
+  EXPECT_EQ(a.access_ttl_s, 15 * 60);
+  EXPECT_EQ(a.refresh_ttl_s, 30 * 86400);
+  EXPECT_EQ(a.session_idle_s, 7 * 86400);
+  EXPECT_EQ(a.session_absolute_s, 30 * 86400);
+  EXPECT_EQ(a.issuer, "slipway:notes");
+  EXPECT_EQ(a.audience, "notes");
+
+  ASSERT_EQ(c.collections.size(), 2U);  // `auth:` comes first in the file; users still comes last
+  EXPECT_EQ(c.collections[0].name, "notes");
+  const Collection* users = c.users();
+  ASSERT_EQ(users, &c.collections[1]);
+  ASSERT_EQ(users->fields.size(), 1U);
+  EXPECT_EQ(users->fields[0].name, "email");
+  EXPECT_TRUE(users->indexes.empty());
+  EXPECT_EQ(users->body_limit, std::size_t{1} << 20);
+  for (const auto* rule : {&users->rules.view, &users->rules.update}) {
+    ASSERT_TRUE(rule->has_value());
+    EXPECT_EQ((*rule)->source, "id = @auth.id");
+    EXPECT_NE((*rule)->bound, nullptr);
+    EXPECT_EQ((*rule)->loc.line, 3);  // a default rule points at `auth:`
+  }
+  EXPECT_FALSE(users->rules.list.has_value());
+  EXPECT_FALSE(users->rules.create.has_value());
+  EXPECT_FALSE(users->rules.remove.has_value());
+  EXPECT_EQ(c.collections[0].find_field("owner")->to, "users");
+}
+
+TEST(LoaderAuth, IssuerAndAudienceDefaultsFollowTheAppWhereverItIsWritten) {
+  LoadResult r = load_concept_string(
+      "auth: { tokens: { audience: web } }\ncollections: { a: { fields: {} } }\napp: shop\n", "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.concept_file->auth->issuer, "slipway:shop");
+  EXPECT_EQ(r.concept_file->auth->audience, "web");
+}
+
+TEST(LoaderAuth, DurationsAcceptEveryFormAndTheBoundsThemselves) {
+  LoadResult r = load_concept_string(
+      "app: a\ncollections: { a: { fields: {} } }\n"
+      "auth:\n  tokens: { access_ttl: 1m, refresh_ttl: 365d }\n"
+      "  sessions: { idle_timeout: 60, absolute_timeout: \"60s\" }\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.concept_file->auth->access_ttl_s, 60);
+  EXPECT_EQ(r.concept_file->auth->refresh_ttl_s, 365 * 86400);
+  EXPECT_EQ(r.concept_file->auth->session_idle_s, 60);
+  EXPECT_EQ(r.concept_file->auth->session_absolute_s, 60);
+  LoadResult top = load_concept_string(
+      "app: a\ncollections: { a: { fields: {} } }\nauth: { tokens: { access_ttl: 24h, refresh_ttl: 1h } }\n", "f.yaml");
+  EXPECT_EQ(only_diagnostic(top), "3:49: refresh_ttl (1h) must not be shorter than access_ttl (1d)");
+}
+
+TEST(LoaderAuth, PasswordMinLengthAcceptsEightToSixtyFour) {
+  for (int n : {8, 64}) {
+    LoadResult r = load_concept_string(
+        "app: a\ncollections: { a: { fields: {} } }\nauth: { password: { min_length: " + std::to_string(n) + " } }\n",
+        "f.yaml");
+    ASSERT_TRUE(r.ok()) << messages(r);
+    EXPECT_EQ(r.concept_file->auth->password_min_length, n);
+  }
+}
+
+TEST(LoaderAuth, ABrokenUsersRuleIsReportedAgainstUsers) {
+  LoadResult r = load_concept_string(
+      "app: a\ncollections: { a: { fields: {} } }\nauth:\n  users:\n    rules: { delete: \"nope = 1\" }\n", "f.yaml");
+  EXPECT_EQ(only_diagnostic(r), "5:23: rule 'delete' of collection 'users': unknown field 'nope'");
 }
 
 TEST(Loader, ReportsAnUnreadableFileAtLineZero) {

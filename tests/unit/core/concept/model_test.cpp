@@ -78,5 +78,46 @@ TEST(Concept, FindsCollectionsByName) {
   EXPECT_EQ(c.find_collection("users"), nullptr);
 }
 
+TEST(Concept, HasNoUsersCollectionWithoutAuth) {
+  Concept c;
+  c.collections.resize(1);
+  c.collections[0].name = "users";
+  c.collections[0].auth = true;
+  EXPECT_EQ(c.users(), nullptr);  // identity is off: whatever the collections say
+  c.auth.emplace();
+  EXPECT_EQ(c.users(), &c.collections[0]);
+}
+
+TEST(Concept, FindsTheUsersCollectionByItsFlagNotItsPosition) {
+  Concept c;
+  c.auth.emplace();
+  c.collections.resize(2);
+  c.collections[0].name = "posts";
+  c.collections[1].name = "users";
+  EXPECT_EQ(c.users(), nullptr);
+  c.collections[1].auth = true;
+  EXPECT_EQ(c.users(), &c.collections[1]);
+}
+
+TEST(AuthSettings, DefaultsAreTheDocumentedOnes) {
+  const AuthSettings a;
+  EXPECT_EQ(a.signup, AuthSettings::Signup::kOpen);
+  EXPECT_EQ(a.password_min_length, 12);
+  EXPECT_EQ(a.access_ttl_s, 15 * 60);
+  EXPECT_EQ(a.refresh_ttl_s, 30 * 86400);
+  EXPECT_EQ(a.session_idle_s, 7 * 86400);
+  EXPECT_EQ(a.session_absolute_s, 30 * 86400);
+  EXPECT_FALSE(a.default_role.has_value());
+}
+
+TEST(AuthSettings, HasRoleComparesExactly) {
+  AuthSettings a;
+  a.roles = {"admin", "editor"};
+  EXPECT_TRUE(a.has_role("admin"));
+  EXPECT_TRUE(a.has_role("editor"));
+  EXPECT_FALSE(a.has_role("Editor"));
+  EXPECT_FALSE(a.has_role("edit"));
+}
+
 }  // namespace
 }  // namespace slipway::model

@@ -26,6 +26,7 @@
 #include "core/result.h"
 #include "core/value.h"
 #include "storage/audit.h"
+#include "storage/identity.h"
 
 namespace slipway::storage {
 
@@ -64,6 +65,10 @@ struct CreateCommand {
   // Committed in the same transaction as the record, or not at all; an entry's empty record_id gets the new id.
   // A replay (same Idempotency-Key) writes no entry.
   std::vector<AuditEntry> audit;
+  // A sign-up (users collection only): the account and first session, inserted with the record (their user id is
+  // the new record's id), or not at all.
+  std::optional<NewAccount> account;
+  std::optional<NewSession> session;
 };
 
 struct CreateResult {
@@ -115,6 +120,24 @@ class Storage {
   virtual void append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) = 0;
   // Reads the whole chain; read-only, works beside a running server.
   virtual Result<AuditReport> verify_audit() = 0;
+
+  // --- identity (storage/identity.h); only with the built-in users collection (`auth:` in the file) ---
+  virtual Result<std::optional<Account>> find_account_by_email(std::string_view email) = 0;
+  virtual Result<std::optional<Account>> find_account(std::string_view user_id) = 0;
+  // A login: the new session, and the re-made password hash when the stored one used weaker parameters.
+  virtual void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
+                            std::function<void(Status)> done) = 0;
+  virtual void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) = 0;
+  // The ids of the sessions it revoked; a named session that is not the user's live session is kNotFound.
+  virtual void revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,
+                               std::function<void(Result<std::vector<std::string>>)> done) = 0;
+  virtual Result<std::vector<SessionInfo>> list_sessions(std::string_view user_id) = 0;
+  // Sets the new hash and revokes every other session of the user (their ids are the result).
+  virtual void change_password(std::string user_id, std::string new_hash, std::string keep_session,
+                               std::vector<AuditEntry> audit,
+                               std::function<void(Result<std::vector<std::string>>)> done) = 0;
+  // Sessions revoked at or after `since_ms` (start-up fills the in-memory revocation list from it).
+  virtual Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) = 0;
 
   // A counter bumped after every committed write and before that write is answered. A read that noted the
   // epoch before it started is current as long as the epoch has not moved (response caches key on it).

@@ -26,6 +26,7 @@
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/audit_log.h"
 #include "storage/sqlite/group_commit_writer.h"
+#include "storage/sqlite/identity_store.h"
 #include "storage/sqlite/system_migrations.h"
 
 namespace slipway::storage::sqlite {
@@ -152,6 +153,8 @@ struct SqliteStorage::Impl {
   int lock_fd = -1;       // <path>.lock, flock()ed exclusively while open (not in read-only mode)
   bool missing = false;   // read-only mode: the database file does not exist (reads as an empty database)
   sql::CursorKey cursor_key{};  // seals list cursors; loaded from the database at open (not in read-only mode)
+  const model::Collection* users = nullptr;   // the built-in users collection (`auth:` in the file), or nullptr
+  std::unique_ptr<IdentityStore> identity;    // accounts and sessions; null without the users collection
 
   // Every reader connection this storage opened, so close() can close them before the writer (the writer closes
   // last). Each thread finds its own through a thread_local map keyed by instance_id.
@@ -463,6 +466,13 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
     stats.on_commit = impl->options.on_commit;
     impl->writer = std::make_unique<GroupCommitWriter>(std::move(writer_conn), std::move(stats));
   }
+  impl->users = concept_file.users();
+  if (impl->users) {
+    Impl* raw = impl.get();
+    impl->identity = std::make_unique<IdentityStore>(
+        d.quote_ident(impl->users->name), [raw] { return raw->reader(); },
+        [raw](WriteOp op) { raw->submit(std::move(op)); });
+  }
   return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(impl)));
 }
 
@@ -615,6 +625,14 @@ void SqliteStorage::create(CreateCommand cmd, Principal auth, std::function<void
         return p;
       }
     }
+    if (cmd.account) {  // a sign-up: the account and first session ride the users record's savepoint
+      if (Status st = insert_account(conn, r.id, *cmd.account, now); !st) return st;
+    }
+    if (cmd.session) {
+      NewSession s = *cmd.session;
+      s.user_id = r.id;
+      if (Status st = insert_session(conn, s, now); !st) return st;
+    }
     if (!auth.admin()) {  // the create rule, checked against the new row inside this savepoint
       const Impl::SelectById& q = *impl->prepared.at(&c).create;
       auto ok = impl->exists(conn, q.sql, q.params, auth, r.id);
@@ -727,6 +745,9 @@ void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void
     (*lease)->bind(1, Value(cmd.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
+    if (&c == impl->users) {  // a deleted user's account and sessions go with the record
+      if (Status gone = delete_identity_rows(conn, cmd.id); !gone) return gone;
+    }
     return append_audit_rows(conn, cmd.audit, format_rfc3339_ms(impl->clock.now_ms()));
   };
   const std::size_t idx = impl->index_of.at(&c);
@@ -753,6 +774,58 @@ Result<AuditReport> SqliteStorage::verify_audit() {
   auto conn = impl_->reader();
   if (!conn) return std::move(conn).error();
   return verify_audit_chain(**conn);
+}
+
+namespace {
+Problem no_identity() {
+  return Problem::make(ProblemCode::kNotFound, "Identity is not enabled: the concept file has no `auth:` section.");
+}
+}  // namespace
+
+Result<std::optional<Account>> SqliteStorage::find_account_by_email(std::string_view email) {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->find_account_by_email(email);
+}
+
+Result<std::optional<Account>> SqliteStorage::find_account(std::string_view user_id) {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->find_account(user_id);
+}
+
+void SqliteStorage::open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
+                                 std::function<void(Status)> done) {
+  if (!impl_->identity) return done(no_identity());
+  impl_->identity->open_session(std::move(session), std::move(rehash), std::move(audit), impl_->clock.now_ms(),
+                                std::move(done));
+}
+
+void SqliteStorage::refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) {
+  if (!impl_->identity) return done(no_identity());
+  impl_->identity->refresh_session(std::move(command), std::move(done));
+}
+
+void SqliteStorage::revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,
+                                    std::function<void(Result<std::vector<std::string>>)> done) {
+  if (!impl_->identity) return done(no_identity());
+  impl_->identity->revoke_sessions(std::move(command), std::move(audit), std::move(done));
+}
+
+Result<std::vector<SessionInfo>> SqliteStorage::list_sessions(std::string_view user_id) {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->list_sessions(user_id, impl_->clock.now_ms());
+}
+
+void SqliteStorage::change_password(std::string user_id, std::string new_hash, std::string keep_session,
+                                    std::vector<AuditEntry> audit,
+                                    std::function<void(Result<std::vector<std::string>>)> done) {
+  if (!impl_->identity) return done(no_identity());
+  impl_->identity->change_password(std::move(user_id), std::move(new_hash), std::move(keep_session),
+                                   impl_->clock.now_ms(), std::move(audit), std::move(done));
+}
+
+Result<std::vector<std::string>> SqliteStorage::sessions_revoked_since(std::int64_t since_ms) {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->sessions_revoked_since(since_ms);
 }
 
 std::uint64_t SqliteStorage::write_epoch() const { return impl_->write_epoch.load(std::memory_order_seq_cst); }

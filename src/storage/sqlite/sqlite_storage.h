@@ -51,6 +51,17 @@ class SqliteStorage final : public Storage, public SchemaManager {
   void remove(RemoveCommand command, Principal auth, std::function<void(Status)> done) override;
   void append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) override;
   Result<AuditReport> verify_audit() override;
+  Result<std::optional<Account>> find_account_by_email(std::string_view email) override;
+  Result<std::optional<Account>> find_account(std::string_view user_id) override;
+  void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
+                    std::function<void(Status)> done) override;
+  void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) override;
+  void revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,
+                       std::function<void(Result<std::vector<std::string>>)> done) override;
+  Result<std::vector<SessionInfo>> list_sessions(std::string_view user_id) override;
+  void change_password(std::string user_id, std::string new_hash, std::string keep_session,
+                       std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done) override;
+  Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) override;
   std::uint64_t write_epoch() const override;
   Status ping() override;
   void close() override;

@@ -58,7 +58,11 @@ class SqliteStorageTest : public ::testing::Test {
   Result<CreateResult> create(const model::Collection* c, std::vector<Value> values, const Principal& auth,
                               std::string key = {}, std::string fp = {}) {
     std::promise<Result<CreateResult>> p;
-    CreateCommand cmd{c, std::move(values), std::move(key), std::move(fp), {}};
+    CreateCommand cmd;
+    cmd.collection = c;
+    cmd.values = std::move(values);
+    cmd.idempotency_key = std::move(key);
+    cmd.idempotency_fingerprint = std::move(fp);
     storage_->create(std::move(cmd), auth, [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
   }
@@ -350,6 +354,14 @@ TEST_F(SqliteStorageTest, MigrationHistoryRecordsTheAppliedPlan) {
 
 // --- the audit chain rides the write's transaction --------------------------------------------------------------
 
+CreateCommand audited_create(const model::Collection* c, std::vector<Value> values, AuditEntry e) {
+  CreateCommand cmd;
+  cmd.collection = c;
+  cmd.values = std::move(values);
+  cmd.audit = {std::move(e)};
+  return cmd;
+}
+
 AuditEntry entry(std::string action) {
   AuditEntry e;
   e.action = std::move(action);
@@ -362,8 +374,8 @@ TEST_F(SqliteStorageTest, AuditEntriesCommitWithTheirRecordOrNotAtAll) {
   // SetUp applied the schema: one migration.apply entry so far.
   ASSERT_EQ(storage_->verify_audit()->entries, 1);
   std::promise<Result<CreateResult>> ok;
-  CreateCommand cmd{authors_, {Value(std::string("Ada")), Value(std::string("ada@example.com")), Value(Null{})}, {}, {},
-                    {entry("record.create")}};
+  CreateCommand cmd = audited_create(
+      authors_, {Value(std::string("Ada")), Value(std::string("ada@example.com")), Value(Null{})}, entry("record.create"));
   storage_->create(std::move(cmd), admin_, [&](Result<CreateResult> r) { ok.set_value(std::move(r)); });
   auto created = ok.get_future().get();
   ASSERT_TRUE(created.has_value());
@@ -375,8 +387,8 @@ TEST_F(SqliteStorageTest, AuditEntriesCommitWithTheirRecordOrNotAtAll) {
 
   // The same e-mail again: the unique constraint fails the op, and its audit entry goes with it.
   std::promise<Result<CreateResult>> dup;
-  CreateCommand again{authors_, {Value(std::string("Eve")), Value(std::string("ada@example.com")), Value(Null{})}, {},
-                      {}, {entry("record.create")}};
+  CreateCommand again = audited_create(
+      authors_, {Value(std::string("Eve")), Value(std::string("ada@example.com")), Value(Null{})}, entry("record.create"));
   storage_->create(std::move(again), admin_, [&](Result<CreateResult> r) { dup.set_value(std::move(r)); });
   ASSERT_FALSE(dup.get_future().get().has_value());
   EXPECT_EQ(storage_->verify_audit()->entries, 2);
@@ -405,7 +417,8 @@ TEST_F(SqliteStorageTest, ConcurrentWritesBuildOneGaplessChain) {
       for (int i = 0; i < kEach; ++i) {
         std::promise<Result<CreateResult>> p;
         const std::string email = "w" + std::to_string(t) + "-" + std::to_string(i % 20) + "@example.com";
-        CreateCommand cmd{authors_, {Value(std::string("W")), Value(email), Value(Null{})}, {}, {}, {entry("record.create")}};
+        CreateCommand cmd = audited_create(authors_, {Value(std::string("W")), Value(email), Value(Null{})},
+                                           entry("record.create"));
         storage_->create(std::move(cmd), admin_, [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
         if (p.get_future().get().has_value()) ++created;
       }

@@ -1,0 +1,352 @@
+#include "storage/sqlite/identity_store.h"
+
+#include "core/json_writer.h"
+#include "storage/sqlite/audit_log.h"
+#include "storage/sqlite/connection.h"
+
+namespace slipway::storage::sqlite {
+namespace {
+
+std::string roles_json(const std::vector<std::string>& roles) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_array();
+  for (const auto& r : roles) w.string(r);
+  w.end_array();
+  return out;
+}
+
+// Roles are identifiers (the concept file says so), stored as a JSON array of strings: the quoted parts in order.
+std::vector<std::string> parse_roles(std::string_view json) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while ((pos = json.find('"', pos)) != std::string_view::npos) {
+    const std::size_t end = json.find('"', pos + 1);
+    if (end == std::string_view::npos) break;
+    out.emplace_back(json.substr(pos + 1, end - pos - 1));
+    pos = end + 1;
+  }
+  return out;
+}
+
+Account read_account(Statement& st) {
+  Account a;
+  a.user_id = st.column_text(0);
+  a.email = st.column_text(1);
+  a.password_hash = st.column_text(2);
+  a.roles = parse_roles(st.column_text(3));
+  a.disabled = st.column_int(4) != 0;
+  a.password_changed_ms = st.column_int(5);
+  return a;
+}
+
+constexpr std::string_view kSessionColumns =
+    "s.id, s.user_id, s.created_ms, s.last_used_ms, s.expires_ms, s.auth_time_ms, s.aal, s.user_agent, s.address, "
+    "s.revoked_ms";
+
+// Reads kSessionColumns starting at column `at`.
+SessionInfo read_session(Statement& st, int at) {
+  SessionInfo s;
+  s.id = st.column_text(at);
+  s.user_id = st.column_text(at + 1);
+  s.created_ms = st.column_int(at + 2);
+  s.last_used_ms = st.column_int(at + 3);
+  s.expires_ms = st.column_int(at + 4);
+  s.auth_time_ms = st.column_int(at + 5);
+  s.aal = static_cast<int>(st.column_int(at + 6));
+  s.user_agent = st.column_text(at + 7);
+  s.address = st.column_text(at + 8);
+  if (!st.column_is_null(at + 9)) s.revoked_ms = st.column_int(at + 9);
+  return s;
+}
+
+Result<std::optional<Account>> one_account(Connection& conn, const std::string& sql, std::string_view key) {
+  auto lease = conn.prepare(sql);
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(std::string(key)));
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<Account>();
+  return std::optional<Account>(read_account(**lease));
+}
+
+// Revokes the live sessions `cmd` names and forgets their refresh tokens; returns their ids.
+Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand& cmd) {
+  std::vector<std::string> ids;
+  {
+    auto sel = conn.prepare(
+        "SELECT id FROM _slipway_sessions WHERE user_id = ?1 AND revoked_ms IS NULL AND (?2 IS NULL OR id = ?2) "
+        "AND id != ?3");
+    if (!sel) return std::move(sel).error();
+    (*sel)->bind(1, Value(cmd.user_id));
+    (*sel)->bind(2, cmd.session_id ? Value(*cmd.session_id) : Value(Null{}));
+    (*sel)->bind(3, Value(cmd.keep));
+    for (;;) {
+      auto row = (*sel)->step();
+      if (!row) return std::move(row).error();
+      if (!*row) break;
+      ids.emplace_back((*sel)->column_text(0));
+    }
+  }
+  auto upd = conn.prepare("UPDATE _slipway_sessions SET revoked_ms = ?2, revoked_reason = ?3, successor = NULL WHERE id = ?1");
+  if (!upd) return std::move(upd).error();
+  auto forget = conn.prepare("DELETE FROM _slipway_refresh_tokens WHERE session_id = ?1");
+  if (!forget) return std::move(forget).error();
+  for (const auto& id : ids) {
+    (*upd)->bind(1, Value(id));
+    (*upd)->bind(2, Value(cmd.now_ms));
+    (*upd)->bind(3, Value(cmd.reason));
+    if (auto st = (*upd)->step(); !st) return std::move(st).error();
+    (*upd)->reset();
+    (*forget)->bind(1, Value(id));
+    if (auto st = (*forget)->step(); !st) return std::move(st).error();
+    (*forget)->reset();
+  }
+  return ids;
+}
+
+}  // namespace
+
+Status insert_account(Connection& conn, const std::string& user_id, const NewAccount& account, std::int64_t now_ms) {
+  auto lease = conn.prepare(
+      "INSERT INTO _slipway_accounts (user_id, password_hash, roles, disabled, password_changed_ms) "
+      "VALUES (?1, ?2, ?3, 0, ?4)");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(user_id));
+  (*lease)->bind(2, Value(account.password_hash));
+  (*lease)->bind(3, Value(roles_json(account.roles)));
+  (*lease)->bind(4, Value(now_ms));
+  if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  return {};
+}
+
+Status insert_session(Connection& conn, const NewSession& s, std::int64_t now_ms) {
+  {
+    auto lease = conn.prepare(
+        "INSERT INTO _slipway_sessions (id, user_id, created_ms, last_used_ms, expires_ms, auth_time_ms, aal, "
+        "generation, rotated_ms, successor, user_agent, address) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0, ?3, NULL, ?7, ?8)");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(s.id));
+    (*lease)->bind(2, Value(s.user_id));
+    (*lease)->bind(3, Value(now_ms));
+    (*lease)->bind(4, Value(s.expires_ms));
+    (*lease)->bind(5, Value(s.auth_time_ms));
+    (*lease)->bind(6, Value(std::int64_t{s.aal}));
+    (*lease)->bind(7, Value(s.user_agent));
+    (*lease)->bind(8, Value(s.address));
+    if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  }
+  auto lease = conn.prepare("INSERT INTO _slipway_refresh_tokens (hash, session_id, generation) VALUES (?1, ?2, 0)");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(s.refresh_hash));
+  (*lease)->bind(2, Value(s.id));
+  if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  return {};
+}
+
+Status delete_identity_rows(Connection& conn, const std::string& user_id) {
+  for (const char* sql :
+       {"DELETE FROM _slipway_refresh_tokens WHERE session_id IN (SELECT id FROM _slipway_sessions WHERE user_id = ?1)",
+        "DELETE FROM _slipway_sessions WHERE user_id = ?1", "DELETE FROM _slipway_accounts WHERE user_id = ?1"}) {
+    auto lease = conn.prepare(sql);
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(user_id));
+    if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  }
+  return {};
+}
+
+IdentityStore::IdentityStore(std::string users_table, Reader reader, Submit submit)
+    : account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms FROM " +
+                      users_table + " AS u JOIN _slipway_accounts AS a ON a.user_id = u.id WHERE "),
+      reader_(std::move(reader)),
+      submit_(std::move(submit)) {}
+
+Result<std::optional<Account>> IdentityStore::find_account_by_email(std::string_view email) {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  return one_account(**conn, account_select_ + "u.email = ?1", email);
+}
+
+Result<std::optional<Account>> IdentityStore::find_account(std::string_view user_id) {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  return one_account(**conn, account_select_ + "u.id = ?1", user_id);
+}
+
+void IdentityStore::open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
+                                 std::int64_t now_ms, std::function<void(Status)> done) {
+  auto apply = [session = std::move(session), rehash = std::move(rehash), audit = std::move(audit),
+                now_ms](Connection& conn) -> Status {
+    if (rehash) {  // the stored hash was made with weaker parameters than today's: replaced at this login
+      auto lease = conn.prepare("UPDATE _slipway_accounts SET password_hash = ?2 WHERE user_id = ?1");
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(session.user_id));
+      (*lease)->bind(2, Value(*rehash));
+      if (auto st = (*lease)->step(); !st) return std::move(st).error();
+    }
+    if (Status st = insert_session(conn, session, now_ms); !st) return st;
+    return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
+  };
+  submit_(WriteOp{std::move(apply), std::move(done)});
+}
+
+void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done) {
+  auto out = std::make_shared<RefreshOutcome>();
+  const std::string select = "SELECT t.generation, s.generation, s.rotated_ms, s.successor, " +
+                             std::string(kSessionColumns) +
+                             " FROM _slipway_refresh_tokens AS t JOIN _slipway_sessions AS s ON s.id = t.session_id"
+                             " WHERE t.hash = ?1";
+  auto apply = [this, cmd = std::move(cmd), out, select](Connection& conn) -> Status {
+    std::int64_t presented_gen = 0, current_gen = 0, rotated_ms = 0;
+    std::string successor;
+    {
+      auto lease = conn.prepare(select);
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(cmd.presented_hash));
+      auto row = (*lease)->step();
+      if (!row) return std::move(row).error();
+      if (!*row) return {};  // kInvalid: a token this database never issued (or forgot with its session)
+      presented_gen = (*lease)->column_int(0);
+      current_gen = (*lease)->column_int(1);
+      rotated_ms = (*lease)->column_int(2);
+      successor = (*lease)->column_text(3);
+      out->session = read_session(**lease, 4);
+    }
+    const SessionInfo& s = out->session;
+    if (s.revoked_ms) return {};
+    auto account = one_account(conn, account_select_ + "u.id = ?1", s.user_id);
+    if (!account) return std::move(account).error();
+    const bool over = cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms;
+    if (over || !*account || (*account)->disabled) {
+      auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", over ? "expired" : "disabled", cmd.now_ms});
+      return revoked ? Status{} : Status(std::move(revoked).error());
+    }
+    out->account = std::move(**account);
+    if (presented_gen == current_gen) {
+      auto upd = conn.prepare(
+          "UPDATE _slipway_sessions SET generation = ?2, rotated_ms = ?3, last_used_ms = ?3, successor = ?4, "
+          "address = ?5 WHERE id = ?1");
+      if (!upd) return std::move(upd).error();
+      (*upd)->bind(1, Value(s.id));
+      (*upd)->bind(2, Value(current_gen + 1));
+      (*upd)->bind(3, Value(cmd.now_ms));
+      (*upd)->bind(4, Value(cmd.next_sealed));
+      (*upd)->bind(5, Value(cmd.address));
+      if (auto st = (*upd)->step(); !st) return std::move(st).error();
+      auto ins = conn.prepare("INSERT INTO _slipway_refresh_tokens (hash, session_id, generation) VALUES (?1, ?2, ?3)");
+      if (!ins) return std::move(ins).error();
+      (*ins)->bind(1, Value(cmd.next_hash));
+      (*ins)->bind(2, Value(s.id));
+      (*ins)->bind(3, Value(current_gen + 1));
+      if (auto st = (*ins)->step(); !st) return std::move(st).error();
+      out->session.last_used_ms = cmd.now_ms;
+      out->kind = RefreshOutcome::Kind::kRotated;
+      return {};
+    }
+    if (presented_gen == current_gen - 1 && cmd.now_ms - rotated_ms <= cmd.reuse_window_ms && !successor.empty()) {
+      out->sealed = std::move(successor);
+      out->kind = RefreshOutcome::Kind::kRepeated;
+      return {};
+    }
+    // A token that rotated away long ago is back: one of its holders is not the user. End the session for both.
+    auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "refresh_token_reuse", cmd.now_ms});
+    if (!revoked) return std::move(revoked).error();
+    AuditEntry e;
+    e.action = "auth.refresh.reuse";
+    e.actor_kind = "user";
+    e.actor_id = s.user_id;
+    e.reason = "refresh_token_reuse";
+    e.address = cmd.address;
+    e.request_id = cmd.request_id;
+    e.detail = "{\"session\":\"" + s.id + "\",\"generation\":" + std::to_string(presented_gen) +
+               ",\"current\":" + std::to_string(current_gen) + "}";
+    if (Status st = append_audit_rows(conn, std::span<const AuditEntry>(&e, 1), format_rfc3339_ms(cmd.now_ms)); !st)
+      return st;
+    out->kind = RefreshOutcome::Kind::kReused;
+    return {};
+  };
+  submit_(WriteOp{std::move(apply), [out, done = std::move(done)](Status st) {
+                    if (!st) return done(std::move(st).error());
+                    done(std::move(*out));
+                  }});
+}
+
+void IdentityStore::revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> audit,
+                                    std::function<void(Result<std::vector<std::string>>)> done) {
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto apply = [cmd = std::move(cmd), audit = std::move(audit), ids](Connection& conn) -> Status {
+    auto revoked = revoke_in(conn, cmd);
+    if (!revoked) return std::move(revoked).error();
+    if (cmd.session_id && revoked->empty())
+      return Problem::make(ProblemCode::kNotFound, "The session does not exist or has ended.");
+    *ids = std::move(*revoked);
+    return append_audit_rows(conn, audit, format_rfc3339_ms(cmd.now_ms));
+  };
+  submit_(WriteOp{std::move(apply), [ids, done = std::move(done)](Status st) {
+                    if (!st) return done(std::move(st).error());
+                    done(std::move(*ids));
+                  }});
+}
+
+Result<std::vector<SessionInfo>> IdentityStore::list_sessions(std::string_view user_id, std::int64_t now_ms) {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT " + std::string(kSessionColumns) +
+                                " FROM _slipway_sessions AS s WHERE s.user_id = ?1 AND s.revoked_ms IS NULL"
+                                " AND s.expires_ms > ?2 ORDER BY s.created_ms DESC, s.id DESC");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(std::string(user_id)));
+  (*lease)->bind(2, Value(now_ms));
+  std::vector<SessionInfo> out;
+  for (;;) {
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back(read_session(**lease, 0));
+  }
+  return out;
+}
+
+void IdentityStore::change_password(std::string user_id, std::string new_hash, std::string keep_session,
+                                    std::int64_t now_ms, std::vector<AuditEntry> audit,
+                                    std::function<void(Result<std::vector<std::string>>)> done) {
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto apply = [user_id = std::move(user_id), new_hash = std::move(new_hash), keep = std::move(keep_session), now_ms,
+                audit = std::move(audit), ids](Connection& conn) -> Status {
+    auto lease = conn.prepare(
+        "UPDATE _slipway_accounts SET password_hash = ?2, password_changed_ms = ?3 WHERE user_id = ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(user_id));
+    (*lease)->bind(2, Value(new_hash));
+    (*lease)->bind(3, Value(now_ms));
+    if (auto st = (*lease)->step(); !st) return std::move(st).error();
+    if (conn.changes() == 0) return Problem::make(ProblemCode::kNotFound, "The account does not exist.");
+    auto revoked = revoke_in(conn, RevokeCommand{user_id, std::nullopt, keep, "password_changed", now_ms});
+    if (!revoked) return std::move(revoked).error();
+    *ids = std::move(*revoked);
+    return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
+  };
+  submit_(WriteOp{std::move(apply), [ids, done = std::move(done)](Status st) {
+                    if (!st) return done(std::move(st).error());
+                    done(std::move(*ids));
+                  }});
+}
+
+Result<std::vector<std::string>> IdentityStore::sessions_revoked_since(std::int64_t since_ms) {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT id FROM _slipway_sessions WHERE revoked_ms >= ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(since_ms));
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.emplace_back((*lease)->column_text(0));
+  }
+  return out;
+}
+
+}  // namespace slipway::storage::sqlite

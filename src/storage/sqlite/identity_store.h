@@ -1,0 +1,60 @@
+// IdentityStore: accounts, sessions and refresh-token rotation on SQLite (tables of system version 2). Its reads run
+// on the caller's read connection, its writes as ops of the group-commit writer, each with its audit entries in the
+// same transaction. SqliteStorage owns one and forwards the identity part of Storage to it.
+//
+// Refresh rotation (docs/security.md#refresh-tokens), decided in one write transaction:
+//   presented hash ─► _slipway_refresh_tokens (session, generation)
+//     unknown, or session revoked/expired/idle, or user disabled ─► kInvalid
+//     generation = current                                      ─► kRotated: next_hash becomes current (gen + 1)
+//     generation = current - 1, rotated within the reuse window  ─► kRepeated: the sealed successor, unchanged
+//     older, or outside the window                              ─► kReused: session revoked, audited
+// Thread safety: as SqliteStorage.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "storage/audit.h"
+#include "storage/identity.h"
+#include "storage/sqlite/group_commit_writer.h"
+
+namespace slipway::storage::sqlite {
+
+class Connection;
+
+// Row writes shared with the records path (a sign-up inserts its account and first session with the users record).
+Status insert_account(Connection& conn, const std::string& user_id, const NewAccount& account, std::int64_t now_ms);
+Status insert_session(Connection& conn, const NewSession& session, std::int64_t now_ms);
+// Deletes every identity row of a user (account, sessions, refresh tokens), in the transaction deleting the record.
+Status delete_identity_rows(Connection& conn, const std::string& user_id);
+
+class IdentityStore {
+ public:
+  using Reader = std::function<Result<Connection*>()>;
+  using Submit = std::function<void(WriteOp)>;
+  // `users_table` is the quoted name of the built-in users collection's table.
+  IdentityStore(std::string users_table, Reader reader, Submit submit);
+
+  Result<std::optional<Account>> find_account_by_email(std::string_view email);
+  Result<std::optional<Account>> find_account(std::string_view user_id);
+  void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
+                    std::int64_t now_ms, std::function<void(Status)> done);
+  void refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done);
+  void revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> audit,
+                       std::function<void(Result<std::vector<std::string>>)> done);
+  Result<std::vector<SessionInfo>> list_sessions(std::string_view user_id, std::int64_t now_ms);
+  void change_password(std::string user_id, std::string new_hash, std::string keep_session, std::int64_t now_ms,
+                       std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done);
+  Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms);
+
+ private:
+  std::string account_select_;  // SELECT ... FROM users JOIN _slipway_accounts
+  Reader reader_;
+  Submit submit_;
+};
+
+}  // namespace slipway::storage::sqlite

@@ -1,0 +1,212 @@
+// Accounts, sessions and refresh rotation on a real SQLite file: sign-up rows ride the users record, rotation
+// decides current / repeated-within-window / reused in one transaction, revocations and password changes end the
+// right sessions, and a deleted user takes its identity rows along.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "core/concept/loader.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/migration_planner.h"
+#include "storage/sqlite/sqlite_storage.h"
+#include "support/temp_dir.h"
+
+namespace slipway::storage::sqlite {
+namespace {
+
+constexpr const char* kConcept = R"(app: test
+auth:
+  roles: [editor]
+  users:
+    fields:
+      name: { type: text }
+collections:
+  notes:
+    fields:
+      title: { type: text }
+)";
+
+constexpr std::int64_t kMinute = 60'000;
+
+class IdentityStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = model::load_concept_string(kConcept, "test.yaml");
+    for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
+    ASSERT_TRUE(loaded.ok());
+    concept_ = std::move(loaded.concept_file);
+    SqliteOptions o;
+    o.path = dir_.file("db.sqlite");
+    auto opened = SqliteStorage::open(*concept_, o, clock_);
+    ASSERT_TRUE(opened.has_value()) << opened.error().cause;
+    storage_ = std::move(*opened);
+    auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
+    ASSERT_TRUE(plan.has_value());
+    ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
+    users_ = concept_->users();
+    ASSERT_NE(users_, nullptr);
+  }
+
+  // A sign-up: the users record, its account and first session in one create.
+  Result<CreateResult> sign_up(const std::string& email, const std::string& session_id, const std::string& refresh) {
+    CreateCommand cmd;
+    cmd.collection = users_;
+    cmd.values = {Value(email), Value(std::string("N"))};
+    cmd.account = NewAccount{"$argon2id$stand-in", {"editor"}};
+    NewSession s;
+    s.id = session_id;
+    s.refresh_hash = refresh;
+    s.expires_ms = clock_.now_ms() + 30 * 24 * 60 * kMinute;
+    s.user_agent = "test";
+    cmd.session = s;
+    std::promise<Result<CreateResult>> p;
+    storage_->create(std::move(cmd), Principal::bootstrap_admin(), [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  Result<RefreshOutcome> refresh(const std::string& presented, const std::string& next, std::int64_t at_ms) {
+    RefreshCommand c;
+    c.presented_hash = presented;
+    c.next_hash = next;
+    c.next_sealed = "sealed:" + next;
+    c.now_ms = at_ms;
+    c.idle_timeout_ms = 7 * 24 * 60 * kMinute;
+    c.reuse_window_ms = 10'000;
+    std::promise<Result<RefreshOutcome>> p;
+    storage_->refresh_session(std::move(c), [&](Result<RefreshOutcome> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  Result<std::vector<std::string>> revoke(RevokeCommand c) {
+    std::promise<Result<std::vector<std::string>>> p;
+    storage_->revoke_sessions(std::move(c), {}, [&](auto r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+  testing::TempDir dir_;
+  SystemClock clock_;
+  std::unique_ptr<model::Concept> concept_;
+  std::unique_ptr<SqliteStorage> storage_;
+  const model::Collection* users_ = nullptr;
+};
+
+TEST_F(IdentityStoreTest, ASignUpCreatesTheRecordAccountAndSessionTogether) {
+  auto user = sign_up("ada@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value()) << user.error().cause;
+  auto account = storage_->find_account_by_email("ada@example.com");
+  ASSERT_TRUE(account.has_value());
+  ASSERT_TRUE(account->has_value());
+  EXPECT_EQ((*account)->user_id, user->record.id);
+  EXPECT_EQ((*account)->password_hash, "$argon2id$stand-in");
+  EXPECT_EQ((*account)->roles, std::vector<std::string>{"editor"});
+  EXPECT_FALSE((*account)->disabled);
+  auto sessions = storage_->list_sessions(user->record.id);
+  ASSERT_TRUE(sessions.has_value());
+  ASSERT_EQ(sessions->size(), 1u);
+  EXPECT_EQ((*sessions)[0].id, "s1");
+  EXPECT_EQ((*sessions)[0].user_agent, "test");
+
+  // The same address again: the unique e-mail fails the create, and no second account or session appears.
+  auto again = sign_up("ada@example.com", "s2", "r9");
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ProblemCode::kConflict);
+  EXPECT_EQ(refresh("r9", "x", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);
+  EXPECT_FALSE(storage_->find_account_by_email("nobody@example.com")->has_value());
+}
+
+TEST_F(IdentityStoreTest, RotationRepeatsWithinTheWindowAndRevokesOnReuse) {
+  ASSERT_TRUE(sign_up("bo@example.com", "s1", "r0").has_value());
+  const std::int64_t t = clock_.now_ms();
+  auto first = refresh("r0", "r1", t);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->kind, RefreshOutcome::Kind::kRotated);
+  EXPECT_EQ(first->account.roles, std::vector<std::string>{"editor"});
+  // A second tab presents r0 five seconds later: the same successor, nothing rotates again.
+  auto tab = refresh("r0", "r1-other", t + 5'000);
+  ASSERT_TRUE(tab.has_value());
+  EXPECT_EQ(tab->kind, RefreshOutcome::Kind::kRepeated);
+  EXPECT_EQ(tab->sealed, "sealed:r1");
+  EXPECT_EQ(refresh("r1", "r2", t + 6'000)->kind, RefreshOutcome::Kind::kRotated);
+  // r0 again, long after it rotated away: someone else holds it. The session ends for everyone, audited.
+  const auto before = storage_->verify_audit()->entries;
+  auto reuse = refresh("r0", "r9", t + 60'000);
+  ASSERT_TRUE(reuse.has_value());
+  EXPECT_EQ(reuse->kind, RefreshOutcome::Kind::kReused);
+  EXPECT_EQ(storage_->verify_audit()->entries, before + 1);
+  EXPECT_EQ(refresh("r2", "r3", t + 61'000)->kind, RefreshOutcome::Kind::kInvalid);
+  EXPECT_TRUE(storage_->list_sessions(reuse->session.user_id)->empty());
+  auto revoked = storage_->sessions_revoked_since(t);
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_EQ(*revoked, std::vector<std::string>{"s1"});
+}
+
+TEST_F(IdentityStoreTest, AnIdleOrExpiredSessionDoesNotRefresh) {
+  ASSERT_TRUE(sign_up("cy@example.com", "s1", "r0").has_value());
+  EXPECT_EQ(refresh("r0", "r1", clock_.now_ms() + 8 * 24 * 60 * kMinute)->kind, RefreshOutcome::Kind::kInvalid);
+  EXPECT_EQ(refresh("r0", "r1", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);  // ended for good
+}
+
+TEST_F(IdentityStoreTest, RevokeOneOrAllButTheCurrentAndChangePassword) {
+  auto user = sign_up("di@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  for (const char* sid : {"s2", "s3", "s4"}) {
+    NewSession s;
+    s.id = sid;
+    s.user_id = uid;
+    s.refresh_hash = std::string("h-") + sid;
+    s.expires_ms = clock_.now_ms() + 60 * kMinute;
+    std::promise<Status> p;
+    storage_->open_session(s, std::nullopt, {}, [&](Status st) { p.set_value(st); });
+    ASSERT_TRUE(p.get_future().get().has_value());
+  }
+  EXPECT_EQ(storage_->list_sessions(uid)->size(), 4u);
+  // Another user's session id, or one already ended, is not found.
+  auto other = revoke(RevokeCommand{"someone-else", std::string("s2"), "", "revoked", clock_.now_ms()});
+  ASSERT_FALSE(other.has_value());
+  EXPECT_EQ(other.error().code, ProblemCode::kNotFound);
+  EXPECT_EQ(*revoke(RevokeCommand{uid, std::string("s2"), "", "revoked", clock_.now_ms()}),
+            std::vector<std::string>{"s2"});
+  EXPECT_FALSE(revoke(RevokeCommand{uid, std::string("s2"), "", "revoked", clock_.now_ms()}).has_value());
+  auto rest = revoke(RevokeCommand{uid, std::nullopt, "s1", "revoked", clock_.now_ms()});
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_EQ(rest->size(), 2u);  // s3, s4
+  EXPECT_EQ(storage_->list_sessions(uid)->size(), 1u);
+
+  std::promise<Result<std::vector<std::string>>> changed;
+  storage_->change_password(uid, "$argon2id$new", "s1", {}, [&](auto r) { changed.set_value(std::move(r)); });
+  ASSERT_TRUE(changed.get_future().get().has_value());
+  EXPECT_EQ((*storage_->find_account(uid))->password_hash, "$argon2id$new");
+  EXPECT_EQ(storage_->list_sessions(uid)->size(), 1u);  // the current one stays
+}
+
+TEST_F(IdentityStoreTest, DeletingTheUserRecordDeletesItsIdentityRows) {
+  auto user = sign_up("ed@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  RemoveCommand rm;
+  rm.collection = users_;
+  rm.id = user->record.id;
+  std::promise<Status> p;
+  storage_->remove(std::move(rm), Principal::bootstrap_admin(), [&](Status st) { p.set_value(st); });
+  ASSERT_TRUE(p.get_future().get().has_value());
+  EXPECT_FALSE(storage_->find_account(user->record.id)->has_value());
+  EXPECT_TRUE(storage_->list_sessions(user->record.id)->empty());
+  EXPECT_EQ(refresh("r0", "r1", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);
+}
+
+TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {
+  testing::TempDir dir;
+  auto loaded = model::load_concept_string("app: t\ncollections:\n  notes:\n    fields:\n      a: { type: text }\n", "t.yaml");
+  ASSERT_TRUE(loaded.ok());
+  SystemClock clock;
+  SqliteOptions o;
+  o.path = dir.file("db.sqlite");
+  auto storage = SqliteStorage::open(*loaded.concept_file, o, clock);
+  ASSERT_TRUE(storage.has_value());
+  auto r = (*storage)->find_account_by_email("a@example.com");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ProblemCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace slipway::storage::sqlite

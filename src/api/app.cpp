@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "api/auth_routes.h"
 #include "api/problem_json.h"
 #include "api/records.h"
 #include "api/routes.h"
@@ -30,12 +31,32 @@ http::Response text(int status, std::string content_type, std::string body, std:
 
 }  // namespace
 
+namespace {
+std::int64_t access_ttl_ms(const model::Concept& c) { return c.auth ? c.auth->access_ttl_s * 1000 + 60'000 : 60'000; }
+}  // namespace
+
 App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Logger& logger, obs::Metrics& metrics,
          AppOptions options)
-    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics), cors_(concept_file.cors),
-      records_(std::make_unique<Records>(Records{*this})), routes_(route_rows()) {
-  if (!options.admin_token.empty()) admin_digest_ = sha256_raw(options.admin_token);
+    : concept_(concept_file), storage_(storage), logger_(logger), metrics_(metrics),
+      revocations_(access_ttl_ms(concept_file)),
+      authenticator_(auth::AuthenticatorOptions{options.admin_token, concept_file.auth ? options.keys : nullptr,
+                                                concept_file.auth ? concept_file.auth->issuer : "",
+                                                concept_file.auth ? concept_file.auth->audience : ""},
+                     revocations_, clock_),
+      cors_(concept_file.cors), records_(std::make_unique<Records>(Records{*this})),
+      routes_(route_rows(concept_file.auth.has_value())) {
+  if (concept_file.auth) {
+    if (!options.keys || !options.hash_pool)
+      throw std::invalid_argument("identity needs access-token keys and a hashing pool");
+    auth_ = std::make_unique<Auth>(*this, *concept_file.auth, options.keys, *options.hash_pool, options.password_params);
+    // Sessions revoked while an access token of theirs may still be alive stay refused after a restart.
+    auto revoked = storage_.sessions_revoked_since(clock_.now_ms() - access_ttl_ms(concept_file));
+    if (!revoked) throw std::runtime_error("cannot read revoked sessions: " + revoked.error().cause);
+    for (const auto& sid : *revoked) revocations_.revoke_session(sid, clock_.now_ms());
+  }
 }
+
+void App::revoke_user_tokens(const std::string& user_id) { revocations_.revoke_user(user_id, clock_.now_ms()); }
 
 App::~App() = default;
 
@@ -55,23 +76,16 @@ std::size_t App::body_limit(http::Method method, std::string_view path) const {
 }
 
 Result<Principal> App::authenticate(const http::Request& request) const {
-  Principal auth;
   // Only a request without the header is anonymous. An empty one is a client that meant to authenticate and
   // failed (401); two are ambiguous — a proxy may check one while we would read the other — so 400.
   const std::size_t count = request.header_count("Authorization");
-  if (count == 0) return auth;
+  if (count == 0) return Principal{};
   if (count > 1) return Problem::make(ProblemCode::kBadRequest, "Give the Authorization header once.");
   const std::string_view header = request.header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  auto unauthorized = [] {
+  if (header.size() <= kBearer.size() || !ascii_istarts_with(header, kBearer))
     return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
-  };
-  if (header.size() <= kBearer.size() || header.size() > 4096) return unauthorized();
-  if (!ascii_istarts_with(header, kBearer) || admin_digest_.empty()) return unauthorized();
-  const std::string presented = sha256_raw(header.substr(kBearer.size()));
-  // Constant time: both sides are 32-byte digests, so neither the length nor the content of the secret leaks.
-  if (sodium_memcmp(presented.data(), admin_digest_.data(), presented.size()) != 0) return unauthorized();
-  return Principal::bootstrap_admin();
+  return authenticator_.resolve(header.substr(kBearer.size()));
 }
 
 storage::AuditEntry App::audit_entry(std::string_view request_id, std::string_view address, const Principal& caller,
@@ -109,14 +123,59 @@ void App::fail(std::string_view request_id, const Principal& caller, const Probl
 }
 
 // The rows of the one route table. Literal paths before patterns that would also match them.
-std::vector<RouteSpec> App::route_rows() {
+std::vector<RouteSpec> App::route_rows(bool identity) {
   static constexpr std::string_view kListParams[] = {"filter", "sort", "limit", "cursor", "fields", "expand", "count"};
   static constexpr std::string_view kGetParams[] = {"fields", "expand"};
   using M = http::Method;
-  return {
+  using R = http::Responder;
+  using Q = http::Request;
+  using P = Principal;
+  std::vector<RouteSpec> rows = {
       {"/livez", {{M::kGet, &App::livez, Access::kPublic, "health", {}}}},
       {"/readyz", {{M::kGet, &App::readyz, Access::kPublic, "health", {}}}},
       {"/metrics", {{M::kGet, &App::metrics, Access::kPublic, "health", {}}}},
+  };
+  if (identity) {
+    // Login, refresh and the key set read no credentials (a stale Authorization header must not break a login).
+    const std::vector<RouteSpec> auth_rows = {
+        {"/api/v1/auth/signup",
+         {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->sign_up(q, c, std::move(r)); },
+           Access::kAnyone, "auth", {}}}},
+        {"/api/v1/auth/login",
+         {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->login(q, std::move(r)); },
+           Access::kPublic, "login", {}}}},
+        {"/api/v1/auth/refresh",
+         {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->refresh(q, std::move(r)); },
+           Access::kPublic, "auth", {}}}},
+        {"/api/v1/auth/logout",
+         {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->logout(q, c, std::move(r)); },
+           Access::kUser, "auth", {}}}},
+        {"/api/v1/auth/me",
+         {{M::kGet, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->me(q, c, std::move(r)); },
+           Access::kUser, "read", {}}}},
+        {"/api/v1/auth/password",
+         {{M::kPost,
+           +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->change_password(q, c, std::move(r)); },
+           Access::kUser, "login", {}}}},
+        {"/api/v1/auth/sessions",
+         {{M::kGet, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->list_sessions(q, c, std::move(r)); },
+           Access::kUser, "read", {}},
+          {M::kDelete,
+           +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->revoke_other_sessions(q, c, std::move(r)); },
+           Access::kUser, "auth", {}}}},
+        {"/api/v1/auth/sessions/{id}",
+         {{M::kDelete,
+           +[](App& a, Q& q, const RouteMatch& m, const P& c, R r) {
+             a.auth_->revoke_session(q, m.param("id"), c, std::move(r));
+           },
+           Access::kUser, "auth", {}}}},
+        {"/api/v1/auth/jwks.json",
+         {{M::kGet, +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->jwks(q, std::move(r)); },
+           Access::kPublic, "health", {}}}},
+    };
+    rows.insert(rows.end(), auth_rows.begin(), auth_rows.end());
+  }
+  const std::vector<RouteSpec> record_rows = {
       {kRecordsRoute,
        {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams},
         {M::kPost, &App::create_record, Access::kAnyone, "write", {}}}},
@@ -125,6 +184,8 @@ std::vector<RouteSpec> App::route_rows() {
         {M::kPatch, &App::patch_record, Access::kAnyone, "write", {}},
         {M::kDelete, &App::delete_record, Access::kAnyone, "write", {}}}},
   };
+  rows.insert(rows.end(), record_rows.begin(), record_rows.end());
+  return rows;
 }
 
 void App::handle(http::Request& request, http::Responder respond) {
@@ -155,6 +216,12 @@ void App::handle(http::Request& request, http::Responder respond) {
   if (m.method->access == Access::kPublic) return m.method->handler(*this, request, m, kAnonymous, std::move(respond));
   auto caller = authenticate(request);
   if (!caller) return fail(request.request_id, kAnonymous, caller.error(), respond, route);
+  if (m.method->access == Access::kUser && (caller->kind != PrincipalKind::kUser || caller->session_id.empty())) {
+    return fail(request.request_id, *caller,
+                caller->anonymous() ? Problem::make(ProblemCode::kUnauthorized, "This route needs a signed-in user.")
+                                    : Problem::make(ProblemCode::kForbidden, "Only a signed-in user may call this route."),
+                respond, route);
+  }
   if (m.method->access == Access::kAdmin && !caller->admin()) {
     const bool anonymous = !caller->id;
     return fail(request.request_id, *caller,

@@ -12,10 +12,18 @@
 #include "api/cors.h"
 #include "api/list_cache.h"
 #include "api/routes.h"
+#include "auth/authenticator.h"
+#include "auth/key_ring.h"
+#include "auth/password.h"
+#include "auth/revocations.h"
 #include "core/principal.h"
 #include "core/concept/model.h"
 #include "http/handler.h"
 #include "storage/storage.h"
+
+namespace slipway::runtime {
+class WorkerPool;
+}
 
 namespace slipway::obs {
 class Logger;
@@ -26,6 +34,10 @@ namespace slipway::api {
 
 struct AppOptions {
   std::string admin_token;  // the secret; only its SHA-256 is kept after construction
+  // Identity (when the concept file has `auth:`): the access-token keys and the pool that hashes passwords.
+  std::shared_ptr<const auth::KeyRing> keys;
+  runtime::WorkerPool* hash_pool = nullptr;
+  auth::PasswordParams password_params;
 };
 
 class App final : public http::Handler {
@@ -44,8 +56,10 @@ class App final : public http::Handler {
 
  private:
   struct Records;
-  // The route table's rows (app.cpp): every route slipway serves, with its handlers below.
-  static std::vector<RouteSpec> route_rows();
+  struct Auth;
+  // The route table's rows (app.cpp): every route slipway serves, with its handlers below. The auth rows are there
+  // only with identity on (`auth:` in the file).
+  static std::vector<RouteSpec> route_rows(bool identity);
   static void livez(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void readyz(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void metrics(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
@@ -64,6 +78,12 @@ class App final : public http::Handler {
                                              http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<Principal> authenticate(const http::Request& request) const;
+ public:
+  // Makes the caller's access tokens stop working on this instance (a user disabled, deleted, or given other roles):
+  // tokens issued before now are refused, so the client refreshes (docs/security.md#revocation).
+  void revoke_user_tokens(const std::string& user_id);
+
+ private:
   // An audit entry naming the caller, the request and `action` (api/app.cpp); the rest is the caller's to fill.
   static storage::AuditEntry audit_entry(std::string_view request_id, std::string_view address, const Principal& caller,
                                          std::string action);
@@ -76,13 +96,17 @@ class App final : public http::Handler {
   storage::Storage& storage_;
   obs::Logger& logger_;
   obs::Metrics& metrics_;
-  std::string admin_digest_;  // SHA-256 of the admin token; empty: no admin token configured
   std::atomic<bool> draining_{false};
+  SystemClock clock_;
+  auth::RevocationList revocations_;
+  auth::Authenticator authenticator_;
+  std::unique_ptr<Auth> auth_;  // null without identity
   Cors cors_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;
   const RouteTable routes_;
   friend struct Records;
+  friend struct Auth;
 };
 
 }  // namespace slipway::api

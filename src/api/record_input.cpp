@@ -1,6 +1,8 @@
 #include "api/record_input.h"
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -235,10 +237,66 @@ void check_keys(const json::object& o, const model::Collection& c, std::vector<F
 
 }  // namespace
 
+namespace {
+Result<std::vector<Value>> create_values(const json::object* obj, const model::Collection& c,
+                                         std::vector<FieldError> errors);
+}  // namespace
+
 Result<std::vector<Value>> parse_create_body(std::string_view body, const model::Collection& c) {
   auto obj = parse_object(body);
   if (!obj) return std::move(obj).error();
+  return create_values(&*obj, c, {});
+}
+
+Result<SignUpBody> parse_sign_up_body(std::string_view body, const model::Collection& users) {
+  auto obj = parse_object(body);
+  if (!obj) return std::move(obj).error();
   std::vector<FieldError> errors;
+  SignUpBody out;
+  if (const json::value* p = obj->if_contains("password"); !p || p->is_null()) {
+    errors.push_back({"password", "required", "is required"});
+  } else if (!p->is_string()) {
+    errors.push_back({"password", "type", "must be a string"});
+  } else {
+    out.password = std::string(p->get_string());
+  }
+  obj->erase("password");
+  auto values = create_values(&*obj, users, std::move(errors));
+  if (!values) return std::move(values).error();
+  out.values = std::move(*values);
+  return out;
+}
+
+Result<std::vector<std::optional<std::string>>> parse_string_fields(std::string_view body,
+                                                                   std::span<const std::string_view> names,
+                                                                   std::size_t max_bytes) {
+  auto obj = parse_object(body);
+  if (!obj) return std::move(obj).error();
+  std::vector<FieldError> errors;
+  std::vector<std::optional<std::string>> out(names.size());
+  for (const auto& kv : *obj) {
+    const std::string_view key = kv.key();
+    const auto it = std::find(names.begin(), names.end(), key);
+    std::string name = key.size() <= 64 ? std::string(key) : std::string(key.substr(0, 64)) + "…";
+    if (it == names.end()) {
+      errors.push_back({std::move(name), "unknown", "is not accepted here"});
+    } else if (kv.value().is_null()) {
+      continue;
+    } else if (!kv.value().is_string()) {
+      errors.push_back({std::move(name), "type", "must be a string"});
+    } else if (kv.value().get_string().size() > max_bytes) {
+      errors.push_back({std::move(name), "max", "is longer than " + std::to_string(max_bytes) + " bytes"});
+    } else {
+      out[static_cast<std::size_t>(it - names.begin())] = std::string(kv.value().get_string());
+    }
+  }
+  if (!errors.empty()) return invalid(std::move(errors));
+  return out;
+}
+
+namespace {
+Result<std::vector<Value>> create_values(const json::object* obj, const model::Collection& c,
+                                         std::vector<FieldError> errors) {
   check_keys(*obj, c, errors);
   std::vector<Value> values(c.fields.size(), Value(Null{}));
   for (std::size_t i = 0; i < c.fields.size(); ++i) {
@@ -256,6 +314,7 @@ Result<std::vector<Value>> parse_create_body(std::string_view body, const model:
   if (!errors.empty()) return invalid(std::move(errors));
   return values;
 }
+}  // namespace
 
 Result<std::vector<std::pair<int, Value>>> parse_patch_body(std::string_view body, const model::Collection& c) {
   auto obj = parse_object(body);

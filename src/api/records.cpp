@@ -216,6 +216,15 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
 
 void App::Records::create(http::Request& req, const model::Collection& c, const Principal& auth, http::Responder respond) {
   if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kListRoute);
+  if (c.auth) {  // a user needs credentials with the record: sign-up makes both in one transaction
+    Problem p = Problem::make(ProblemCode::kMethodNotAllowed,
+                              "Users are created by POST /api/v1/auth/signup (or `slipway user create`), not here.");
+    http::Response r = problem_response(p, req.request_id);
+    r.route = kListRoute;
+    r.user_id = auth.id.value_or("");
+    r.set_header("Allow", "GET, HEAD, OPTIONS");
+    return respond(std::move(r));
+  }
   if (!is_json_content_type(req.header("Content-Type")))
     return app.fail(req.request_id, auth, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kListRoute);
   std::string key(req.header("Idempotency-Key"));
@@ -273,6 +282,15 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
   }
   auto changes = parse_patch_body(req.body, c);
   if (!changes) return app.fail(req.request_id, auth, changes.error(), respond, kRecordRoute);
+  if (c.auth) {  // the address is the login: it changes through its own flow (identity II), never by a PATCH
+    const int email = c.field_index(model::kUsersEmailField);
+    for (const auto& [idx, v] : *changes) {
+      if (idx != email) continue;
+      Problem p = Problem::make(ProblemCode::kUnprocessable, "The e-mail address cannot be changed here.");
+      p.errors.push_back({std::string(model::kUsersEmailField), "read_only", "is the login and cannot be changed here"});
+      return app.fail(req.request_id, auth, p, respond, kRecordRoute);
+    }
+  }
   const auto rid = record_id(id);
   if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;
@@ -316,12 +334,14 @@ void App::Records::remove(http::Request& req, const model::Collection& c, std::s
   }
   App* self = &app;
   std::string request_id = req.request_id;
+  const std::string removed_user = c.auth ? cmd.id : std::string();
   app.storage_.remove(std::move(cmd), auth,
-                      [self, auth, request_id = std::move(request_id), respond = std::move(respond)](
+                      [self, auth, removed_user, request_id = std::move(request_id), respond = std::move(respond)](
                           Status st) mutable {
                         if (!st) {
                           return self->fail(request_id, auth, st.error(), respond, kRecordRoute);
                         }
+                        if (!removed_user.empty()) self->revoke_user_tokens(removed_user);
                         http::Response r;
                         r.status = 204;
                         r.route = kRecordRoute;

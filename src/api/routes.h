@@ -31,6 +31,7 @@ inline constexpr std::string_view kRecordRoute = "/api/v1/{collection}/{id}";
 enum class Access : std::uint8_t {
   kPublic,  // no credentials are read at all (probes, metrics)
   kAnyone,  // the caller is resolved (anonymous, or a valid token; a bad one is 401) and the rules decide
+  kUser,    // a signed-in user (an access token of a session): 401 anonymous, 403 the admin token or an API key
   kAdmin,   // the admin only: 401 without credentials, 403 for any other caller
 };
 

@@ -9,6 +9,8 @@
 
 #include "api/app.h"
 #include "cli/admin_token.h"
+#include "cli/jwt_keys.h"
+#include "runtime/worker_pool.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -90,6 +92,15 @@ int serve(ServeOptions& o) {
                                       {}, {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
 
   std::string token, error;
+  // Identity's signing keys are checked before the database is touched: production without them stops here.
+  std::shared_ptr<const auth::KeyRing> jwt_keys;
+  if (concept_file->auth || jwt_keys_configured()) {
+    jwt_keys = resolve_jwt_keys(dev, o.common.data, /*create=*/false, error);
+    if (!jwt_keys && (!dev || jwt_keys_configured())) {
+      print_error(error);
+      return kExitUsage;
+    }
+  }
   if (!resolve_admin_token(dev, o.common.data, /*create=*/false, token, error)) {
     token.clear();  // never keep a rejected token
     if (!dev || admin_token_configured()) {
@@ -115,6 +126,25 @@ int serve(ServeOptions& o) {
     std::cerr << "slipway: dev mode: admin token written to " << o.common.data << "/dev-admin-token\n"
               << "slipway: dev mode: admin token: " << token << "\n";
   }
+  if (concept_file->auth && !jwt_keys) {  // dev mode: made once, kept in the data directory
+    jwt_keys = resolve_jwt_keys(true, o.common.data, /*create=*/true, error);
+    if (!jwt_keys) {
+      print_error(error);
+      return kExitRuntime;
+    }
+    std::cerr << "slipway: dev mode: access-token signing key written to " << o.common.data << "/dev-jwt-keys\n";
+  }
+  // Password hashing (argon2id, ~19 MiB and tens of milliseconds each) runs here, never on an event loop; at a
+  // lower CPU priority, so a login flood slows logins rather than every other request.
+  runtime::WorkerPoolOptions pool_options;
+  pool_options.threads = std::max(1u, std::thread::hardware_concurrency());
+  pool_options.queue_limit = 64;
+  pool_options.nice = 10;
+  runtime::WorkerPool hash_pool(pool_options);
+  metrics.gauge_callback("slipway_auth_hash_queue_length", "Password hashes waiting for a worker", {},
+                         [&hash_pool] { return static_cast<double>(hash_pool.queued()); });
+  metrics.gauge_callback("slipway_auth_hash_rejections", "Logins and sign-ups refused (503) because the hash queue was full",
+                         {}, [&hash_pool] { return static_cast<double>(hash_pool.rejected()); });
   {
     storage::sqlite::SqliteStorage* s = storage.get();
     metrics.gauge_callback("slipway_record_cache_hit_ratio", "Share of GET-by-id reads served from the hot-read cache",
@@ -142,6 +172,8 @@ int serve(ServeOptions& o) {
 
   api::AppOptions app_options;
   app_options.admin_token = token;
+  app_options.keys = jwt_keys;
+  app_options.hash_pool = &hash_pool;
   api::App app(*concept_file, *storage, logger, metrics, std::move(app_options));
 
   http::ServerOptions so;
@@ -163,6 +195,7 @@ int serve(ServeOptions& o) {
   });
   purger.request_stop();
   purger.join();
+  hash_pool.stop();  // finishes accepted logins (their writes reach the still-open storage)
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");
   logger.flush();

@@ -1,12 +1,17 @@
 #include "runtime/worker_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
 
 namespace slipway::runtime {
 
 WorkerPool::WorkerPool(WorkerPoolOptions options)
-    : options_{std::max<std::size_t>(1, options.threads), std::max<std::size_t>(1, options.queue_limit)} {
+    : options_{std::max<std::size_t>(1, options.threads), std::max<std::size_t>(1, options.queue_limit),
+               std::clamp(options.nice, 0, 19)} {
   workers_.reserve(options_.threads);
   for (std::size_t i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { run(); });
 }
@@ -52,6 +57,9 @@ std::uint64_t WorkerPool::failures() const {
 }
 
 void WorkerPool::run() {
+  // Linux applies a nice value per thread: this worker only, never the event loops. Best effort: a container that
+  // forbids it leaves the thread at normal priority.
+  if (options_.nice > 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), options_.nice);
   for (;;) {
     std::function<void()> task;
     {

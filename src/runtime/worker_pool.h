@@ -29,6 +29,7 @@ namespace slipway::runtime {
 struct WorkerPoolOptions {
   std::size_t threads = 2;        // at least 1
   std::size_t queue_limit = 256;  // tasks waiting beyond the running ones; at least 1
+  int nice = 0;                   // 0-19: the workers' CPU priority below the rest of the process (Linux, per thread)
 };
 
 class WorkerPool {

@@ -1,0 +1,455 @@
+#include "api/auth_routes.h"
+
+#include "api/problem_json.h"
+#include "api/record_input.h"
+#include "api/record_json.h"
+#include "auth/opaque_token.h"
+#include "auth/password_policy.h"
+#include "core/ascii.h"
+#include "core/json_writer.h"
+#include "obs/logger.h"
+#include "runtime/worker_pool.h"
+
+namespace slipway::api {
+namespace {
+
+constexpr std::int64_t kReuseWindowMs = 10'000;   // docs/security.md#refresh-tokens
+constexpr std::size_t kMaxSecretBytes = 4096;      // a password of 1024 code points is at most 4 KiB of UTF-8
+constexpr std::size_t kMaxRefreshTokenBytes = 256;
+constexpr std::size_t kMaxUserAgent = 256;
+
+std::string normalised_email(std::string email) {
+  ascii_to_lower(email);
+  return email;
+}
+
+Problem wrong_credentials() {
+  return Problem::make(ProblemCode::kUnauthorized, "The e-mail address or the password is wrong.");
+}
+
+Problem bad_refresh_token() {
+  return Problem::make(ProblemCode::kUnauthorized, "The refresh token is not valid: expired, revoked or already used.");
+}
+
+Problem required(std::vector<std::string> names) {
+  Problem p = Problem::make(ProblemCode::kUnprocessable, "Some fields are missing.");
+  for (auto& n : names) p.errors.push_back({std::move(n), "required", "is required"});
+  return p;
+}
+
+Problem password_rejected(std::string field, std::string message) {
+  Problem p = Problem::make(ProblemCode::kUnprocessable, "The password does not meet the password policy.");
+  p.errors.push_back({std::move(field), "password_policy", std::move(message)});
+  return p;
+}
+
+http::Response json_response(int status, std::string body, std::string_view route, const std::string& user_id) {
+  http::Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  r.route = route;
+  r.user_id = user_id;
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response no_content(std::string_view route, const std::string& user_id) {
+  http::Response r;
+  r.status = 204;
+  r.route = route;
+  r.user_id = user_id;
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
+std::string user_agent_of(const http::Request& req) {
+  std::string ua(req.header("User-Agent").substr(0, kMaxUserAgent));
+  for (char& c : ua)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return ua;
+}
+
+}  // namespace
+
+App::Auth::Auth(App& a, const model::AuthSettings& s, std::shared_ptr<const auth::KeyRing> k,
+                runtime::WorkerPool& p, auth::PasswordParams pp)
+    : app(a), settings(s), users(*a.concept_.users()), keys(std::move(k)), seal(*keys), pool(p), params(pp),
+      session_ids(clock) {
+  auto& m = a.metrics_;
+  const char* logins = "slipway_auth_logins_total";
+  const char* logins_help = "Logins by outcome (success, failure: wrong e-mail or password or disabled, rejected: "
+                            "throttled or pool full)";
+  logins_ok = m.counter(logins, logins_help, {{"outcome", "success"}});
+  logins_failed = m.counter(logins, logins_help, {{"outcome", "failure"}});
+  logins_rejected = m.counter(logins, logins_help, {{"outcome", "rejected"}});
+  const char* refreshes = "slipway_auth_token_refreshes_total";
+  const char* refreshes_help = "Refresh-token uses by outcome (rotated, repeated within the reuse window, reused: "
+                               "the session was revoked, invalid)";
+  refresh_rotated = m.counter(refreshes, refreshes_help, {{"outcome", "rotated"}});
+  refresh_repeated = m.counter(refreshes, refreshes_help, {{"outcome", "repeated"}});
+  refresh_reused = m.counter(refreshes, refreshes_help, {{"outcome", "reused"}});
+  refresh_invalid = m.counter(refreshes, refreshes_help, {{"outcome", "invalid"}});
+  password_hashes = m.counter("slipway_auth_password_hashes_total",
+                              "argon2id computations (hashing or verifying), on the worker pool");
+  signups = m.counter("slipway_auth_signups_total", "Users who signed up");
+}
+
+std::string App::Auth::access_token(const std::string& user_id, const std::string& session_id,
+                                    const std::vector<std::string>& roles, int aal) const {
+  auth::AccessClaims c;
+  c.sub = user_id;
+  c.sid = session_id;
+  c.roles = roles;
+  c.aal = aal;
+  c.iat = clock.now_ms() / 1000;
+  c.exp = c.iat + settings.access_ttl_s;
+  c.iss = settings.issuer;
+  c.aud = settings.audience;
+  return keys->sign(c);
+}
+
+void App::Auth::write_tokens(JsonWriter& w, const std::string& access, const std::string& refresh) const {
+  w.key("access_token").string(access);
+  w.key("token_type").string("Bearer");
+  w.key("expires_in").integer(settings.access_ttl_s);
+  w.key("refresh_token").string(refresh);
+}
+
+bool App::Auth::offload(std::string_view request_id, const Principal& caller, std::string_view route,
+                        http::Responder& respond, std::function<void()> task) {
+  if (pool.try_submit(std::move(task))) return true;
+  http::Response r = problem_response(
+      Problem::make(ProblemCode::kUnavailable, "The server is busy hashing passwords; try again in a moment."),
+      request_id);
+  r.route = route;
+  r.user_id = caller.id.value_or("");
+  r.set_header("Retry-After", "1");
+  respond(std::move(r));
+  return false;
+}
+
+void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/signup";
+  if (settings.signup == model::AuthSettings::Signup::kInviteOnly && !caller.admin())
+    return app.fail(req.request_id, caller,
+                    Problem::make(ProblemCode::kForbidden, "Sign-up is by invitation only: an admin creates accounts."),
+                    respond, route);
+  auto body = parse_sign_up_body(req.body, users);
+  if (!body) return app.fail(req.request_id, caller, body.error(), respond, route);
+  if (auto why = auth::check_password(body->password, {settings.password_min_length, 1024}))
+    return app.fail(req.request_id, caller, password_rejected("password", *why), respond, route);
+  const int email_index = users.field_index(model::kUsersEmailField);
+  auto& email = std::get<std::string>(body->values[static_cast<std::size_t>(email_index)]);
+  email = normalised_email(email);
+
+  storage::CreateCommand cmd;
+  cmd.collection = &users;
+  cmd.values = std::move(body->values);
+  storage::NewAccount account;
+  if (settings.default_role) account.roles = {*settings.default_role};
+  storage::NewSession session;
+  session.id = session_ids.generate();
+  session.auth_time_ms = clock.now_ms();
+  session.expires_ms = session.auth_time_ms + settings.session_absolute_s * 1000;
+  session.user_agent = user_agent_of(req);
+  session.address = req.remote_addr;
+  const std::string refresh = auth::random_token();
+  session.refresh_hash = auth::token_digest(refresh);
+  cmd.session = session;
+  storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.signup");
+  e.collection = users.name;
+  cmd.audit.push_back(std::move(e));
+
+  offload(req.request_id, caller, route, respond,
+          [this, cmd = std::move(cmd), account = std::move(account), password = std::move(body->password), refresh,
+           request_id = req.request_id, respond]() mutable {
+            password_hashes.inc();
+            auto hash = auth::hash_password(password, params);
+            if (!hash) return app.fail(request_id, {}, hash.error(), respond, route);
+            account.password_hash = std::move(*hash);
+            const std::vector<std::string> roles = account.roles;
+            const std::string sid = cmd.session->id;
+            cmd.account = std::move(account);
+            app.storage_.create(
+                std::move(cmd), Principal::bootstrap_admin(),
+                [this, roles, sid, refresh, request_id, respond](Result<storage::CreateResult> created) mutable {
+                  if (!created) return app.fail(request_id, {}, created.error(), respond, route);
+                  signups.inc();
+                  const std::string& uid = created->record.id;
+                  std::string body;
+                  JsonWriter w(body);
+                  w.begin_object().key("user");
+                  write_record(w, created->record, users, app.concept_, {});
+                  write_tokens(w, access_token(uid, sid, roles, 1), refresh);
+                  w.end_object();
+                  http::Response r = json_response(201, std::move(body), route, uid);
+                  r.set_header("Location", "/api/v1/auth/me");
+                  respond(std::move(r));
+                });
+          });
+}
+
+void App::Auth::login(http::Request& req, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/login";
+  static constexpr std::string_view kNames[] = {"email", "password"};
+  const Principal anonymous;
+  auto fields = parse_string_fields(req.body, kNames, kMaxSecretBytes);
+  if (!fields) return app.fail(req.request_id, anonymous, fields.error(), respond, route);
+  std::vector<std::string> missing;
+  for (std::size_t i = 0; i < 2; ++i)
+    if (!(*fields)[i]) missing.emplace_back(kNames[i]);
+  if (!missing.empty()) return app.fail(req.request_id, anonymous, required(std::move(missing)), respond, route);
+  const std::string email = normalised_email(*(*fields)[0]);
+  auto account = app.storage_.find_account_by_email(email);
+  if (!account) return app.fail(req.request_id, anonymous, account.error(), respond, route);
+  offload(req.request_id, anonymous, route, respond,
+          [this, account = std::move(*account), password = std::move(*(*fields)[1]), request_id = req.request_id,
+           address = req.remote_addr, user_agent = user_agent_of(req), respond]() mutable {
+            // The same argon2id work whether or not the address is known (no enumeration by timing).
+            password_hashes.inc();
+            const std::string& stored =
+                account && !account->password_hash.empty() ? account->password_hash : auth::dummy_hash(params);
+            const auth::Verify verdict = auth::verify_password(password, stored, params);
+            const bool match = account && !account->password_hash.empty() && verdict != auth::Verify::kMismatch;
+            if (!match || account->disabled) {
+              logins_failed.inc();
+              Principal who;
+              if (account) {
+                who.kind = PrincipalKind::kUser;
+                who.id = account->user_id;
+              }
+              storage::AuditEntry e = App::audit_entry(request_id, address, who, "auth.login.failure");
+              e.reason = !account ? "unknown_email" : !match ? "wrong_password" : "disabled";
+              app.storage_.append_audit({std::move(e)}, {});
+              return app.fail(request_id, Principal{}, wrong_credentials(), respond, route);
+            }
+            std::optional<std::string> rehash;
+            if (verdict == auth::Verify::kMatchNeedsRehash) {
+              password_hashes.inc();
+              if (auto h = auth::hash_password(password, params)) rehash = std::move(*h);
+            }
+            auto user = app.storage_.get(users, account->user_id, Principal::bootstrap_admin(), {});
+            if (!user) return app.fail(request_id, Principal{}, wrong_credentials(), respond, route);
+            storage::NewSession session;
+            session.id = session_ids.generate();
+            session.user_id = account->user_id;
+            session.auth_time_ms = clock.now_ms();
+            session.expires_ms = session.auth_time_ms + settings.session_absolute_s * 1000;
+            session.user_agent = std::move(user_agent);
+            session.address = address;
+            const std::string refresh = auth::random_token();
+            session.refresh_hash = auth::token_digest(refresh);
+            Principal who;
+            who.kind = PrincipalKind::kUser;
+            who.id = account->user_id;
+            storage::AuditEntry e = App::audit_entry(request_id, address, who, "auth.login.success");
+            e.detail = "{\"session\":\"" + session.id + "\"}";
+            const std::string sid = session.id;
+            app.storage_.open_session(
+                std::move(session), std::move(rehash), {std::move(e)},
+                [this, account = std::move(*account), user = std::move(*user), sid, refresh, request_id,
+                 respond](Status st) mutable {
+                  if (!st) return app.fail(request_id, Principal{}, st.error(), respond, route);
+                  logins_ok.inc();
+                  std::string body;
+                  JsonWriter w(body);
+                  w.begin_object();
+                  write_tokens(w, access_token(account.user_id, sid, account.roles, 1), refresh);
+                  w.key("user");
+                  write_record(w, user, users, app.concept_, {});
+                  w.end_object();
+                  respond(json_response(200, std::move(body), route, account.user_id));
+                });
+          });
+}
+
+void App::Auth::refresh(http::Request& req, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/refresh";
+  static constexpr std::string_view kNames[] = {"refresh_token"};
+  auto fields = parse_string_fields(req.body, kNames, kMaxRefreshTokenBytes);
+  if (!fields) return app.fail(req.request_id, {}, fields.error(), respond, route);
+  if (!(*fields)[0]) return app.fail(req.request_id, {}, required({"refresh_token"}), respond, route);
+  const std::string next = auth::random_token();
+  storage::RefreshCommand cmd;
+  cmd.presented_hash = auth::token_digest(*(*fields)[0]);
+  cmd.next_hash = auth::token_digest(next);
+  cmd.next_sealed = seal.seal(next);
+  cmd.now_ms = clock.now_ms();
+  cmd.idle_timeout_ms = settings.session_idle_s * 1000;
+  cmd.reuse_window_ms = kReuseWindowMs;
+  cmd.address = req.remote_addr;
+  cmd.request_id = req.request_id;
+  app.storage_.refresh_session(
+      std::move(cmd), [this, next, request_id = req.request_id, respond](Result<storage::RefreshOutcome> r) mutable {
+        if (!r) return app.fail(request_id, {}, r.error(), respond, route);
+        using Kind = storage::RefreshOutcome::Kind;
+        std::string refresh_token;
+        switch (r->kind) {
+          case Kind::kRotated:
+            refresh_rotated.inc();
+            refresh_token = next;
+            break;
+          case Kind::kRepeated: {
+            auto successor = seal.open(r->sealed);
+            if (!successor) {  // sealed under a key this process no longer has (rotated signing key)
+              refresh_invalid.inc();
+              return app.fail(request_id, {}, bad_refresh_token(), respond, route);
+            }
+            refresh_repeated.inc();
+            refresh_token = std::move(*successor);
+            break;
+          }
+          case Kind::kReused:
+            refresh_reused.inc();
+            app.revocations_.revoke_session(r->session.id, clock.now_ms());
+            return app.fail(request_id, {}, bad_refresh_token(), respond, route);
+          case Kind::kInvalid:
+            refresh_invalid.inc();
+            return app.fail(request_id, {}, bad_refresh_token(), respond, route);
+        }
+        const std::string& uid = r->session.user_id;
+        std::string body;
+        JsonWriter w(body);
+        w.begin_object();
+        write_tokens(w, access_token(uid, r->session.id, r->account.roles, r->session.aal), refresh_token);
+        w.end_object();
+        respond(json_response(200, std::move(body), route, uid));
+      });
+}
+
+void App::Auth::logout(http::Request& req, const Principal& caller, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/logout";
+  storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.logout");
+  e.detail = "{\"session\":\"" + caller.session_id + "\"}";
+  app.revocations_.revoke_session(caller.session_id, clock.now_ms());  // this instance refuses it from now on
+  app.storage_.revoke_sessions(
+      storage::RevokeCommand{*caller.id, caller.session_id, "", "logout", clock.now_ms()}, {std::move(e)},
+      [this, caller, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
+        if (!r && r.error().code != ProblemCode::kNotFound) return app.fail(request_id, caller, r.error(), respond, route);
+        respond(no_content(route, *caller.id));
+      });
+}
+
+void App::Auth::me(http::Request& req, const Principal& caller, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/me";
+  auto user = app.storage_.get(users, *caller.id, Principal::bootstrap_admin(), {});
+  if (!user) {
+    return app.fail(req.request_id, caller,
+                    user.error().code == ProblemCode::kNotFound
+                        ? Problem::make(ProblemCode::kUnauthorized, "The user of this token no longer exists.")
+                        : user.error(),
+                    respond, route);
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().key("user");
+  write_record(w, *user, users, app.concept_, {});
+  w.key("roles").begin_array();
+  for (const auto& r : caller.roles) w.string(r);
+  w.end_array();
+  w.key("session_id").string(caller.session_id);
+  w.key("aal").integer(caller.aal);
+  w.end_object();
+  http::Response r = json_response(200, std::move(body), route, *caller.id);
+  r.headers.back().second = "private, no-store";
+  respond(std::move(r));
+}
+
+void App::Auth::change_password(http::Request& req, const Principal& caller, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/password";
+  static constexpr std::string_view kNames[] = {"current_password", "new_password"};
+  auto fields = parse_string_fields(req.body, kNames, kMaxSecretBytes);
+  if (!fields) return app.fail(req.request_id, caller, fields.error(), respond, route);
+  std::vector<std::string> missing;
+  for (std::size_t i = 0; i < 2; ++i)
+    if (!(*fields)[i]) missing.emplace_back(kNames[i]);
+  if (!missing.empty()) return app.fail(req.request_id, caller, required(std::move(missing)), respond, route);
+  if (auto why = auth::check_password(*(*fields)[1], {settings.password_min_length, 1024}))
+    return app.fail(req.request_id, caller, password_rejected("new_password", *why), respond, route);
+  auto account = app.storage_.find_account(*caller.id);
+  if (!account) return app.fail(req.request_id, caller, account.error(), respond, route);
+  if (!*account)
+    return app.fail(req.request_id, caller,
+                    Problem::make(ProblemCode::kUnauthorized, "The user of this token no longer exists."), respond, route);
+  offload(req.request_id, caller, route, respond,
+          [this, caller, stored = (*account)->password_hash, current = std::move(*(*fields)[0]),
+           next = std::move(*(*fields)[1]), request_id = req.request_id, address = req.remote_addr,
+           respond]() mutable {
+            password_hashes.inc();
+            if (stored.empty() || auth::verify_password(current, stored, params) == auth::Verify::kMismatch) {
+              Problem p = Problem::make(ProblemCode::kForbidden, "The current password is wrong.");
+              p.errors.push_back({"current_password", "mismatch", "is not the current password"});
+              return app.fail(request_id, caller, p, respond, route);
+            }
+            password_hashes.inc();
+            auto hash = auth::hash_password(next, params);
+            if (!hash) return app.fail(request_id, caller, hash.error(), respond, route);
+            storage::AuditEntry e = App::audit_entry(request_id, address, caller, "auth.password.change");
+            app.storage_.change_password(
+                *caller.id, std::move(*hash), caller.session_id, {std::move(e)},
+                [this, caller, request_id, respond](Result<std::vector<std::string>> ended) mutable {
+                  if (!ended) return app.fail(request_id, caller, ended.error(), respond, route);
+                  for (const auto& sid : *ended) app.revocations_.revoke_session(sid, clock.now_ms());
+                  respond(no_content(route, *caller.id));
+                });
+          });
+}
+
+void App::Auth::list_sessions(http::Request& req, const Principal& caller, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/sessions";
+  auto sessions = app.storage_.list_sessions(*caller.id);
+  if (!sessions) return app.fail(req.request_id, caller, sessions.error(), respond, route);
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().key("items").begin_array();
+  for (const auto& s : *sessions) {
+    w.begin_object();
+    w.key("id").string(s.id);
+    w.key("created").string(format_rfc3339_ms(s.created_ms));
+    w.key("last_used").string(format_rfc3339_ms(s.last_used_ms));
+    w.key("expires").string(format_rfc3339_ms(s.expires_ms));
+    w.key("user_agent").string(s.user_agent);
+    w.key("address").string(s.address);
+    w.key("current").boolean(s.id == caller.session_id);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  respond(json_response(200, std::move(body), route, *caller.id));
+}
+
+void App::Auth::revoke_session(http::Request& req, std::string_view id, const Principal& caller,
+                               http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/sessions/{id}";
+  storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.session.revoke");
+  const std::string sid(id.substr(0, 64));
+  e.detail.clear();
+  JsonWriter(e.detail).begin_object().key("session").string(sid).end_object();
+  app.storage_.revoke_sessions(
+      storage::RevokeCommand{*caller.id, sid, "", "revoked", clock.now_ms()}, {std::move(e)},
+      [this, caller, sid, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
+        if (!r) return app.fail(request_id, caller, r.error(), respond, route);
+        app.revocations_.revoke_session(sid, clock.now_ms());
+        respond(no_content(route, *caller.id));
+      });
+}
+
+void App::Auth::revoke_other_sessions(http::Request& req, const Principal& caller, http::Responder respond) {
+  static constexpr std::string_view route = "/api/v1/auth/sessions";
+  storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.session.revoke_others");
+  app.storage_.revoke_sessions(
+      storage::RevokeCommand{*caller.id, std::nullopt, caller.session_id, "revoked", clock.now_ms()}, {std::move(e)},
+      [this, caller, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
+        if (!r) return app.fail(request_id, caller, r.error(), respond, route);
+        for (const auto& sid : *r) app.revocations_.revoke_session(sid, clock.now_ms());
+        respond(no_content(route, *caller.id));
+      });
+}
+
+void App::Auth::jwks(http::Request&, http::Responder respond) {
+  http::Response r = json_response(200, keys->jwks_json(), "/api/v1/auth/jwks.json", "");
+  r.headers.back().second = "public, max-age=300";
+  respond(std::move(r));
+}
+
+}  // namespace slipway::api

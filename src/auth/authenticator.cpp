@@ -1,0 +1,72 @@
+#include "auth/authenticator.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "auth/access_token.h"
+#include "core/sha256.h"
+
+namespace slipway::auth {
+namespace {
+
+Problem unauthorized(std::string cause = {}) {
+  return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.",
+                       std::move(cause));
+}
+
+}  // namespace
+
+Authenticator::Authenticator(AuthenticatorOptions options, const RevocationList& revocations, const Clock& clock)
+    : keys_(std::move(options.keys)),
+      issuer_(std::move(options.issuer)),
+      audience_(std::move(options.audience)),
+      revocations_(revocations),
+      clock_(clock) {
+  if (!options.admin_token.empty()) admin_digest_ = sha256_raw(options.admin_token);
+}
+
+Result<Principal> Authenticator::resolve(std::string_view token) const {
+  if (token.empty() || token.size() > kMaxAccessTokenBytes) return unauthorized("token empty or oversized");
+  if (std::count(token.begin(), token.end(), '.') == 2) return resolve_access_token(token);
+  if (admin_digest_.empty()) return unauthorized("no admin token configured");
+  const std::string presented = sha256_raw(token);
+  // Constant time: both sides are 32-byte digests, so neither the length nor the content of the secret leaks.
+  if (sodium_memcmp(presented.data(), admin_digest_.data(), presented.size()) != 0) return unauthorized();
+  return Principal::bootstrap_admin();
+}
+
+Result<Principal> Authenticator::resolve_access_token(std::string_view token) const {
+  if (!keys_) return unauthorized("identity is not enabled");
+  const std::int64_t now_s = clock_.now_ms() / 1000;
+  Shard& shard = shards_[std::hash<std::string_view>{}(token) % kShards];
+  {
+    std::lock_guard lock(shard.mu);
+    auto it = shard.map.find(std::string(token));
+    if (it != shard.map.end()) {
+      if (it->second.exp_s <= now_s) {
+        shard.map.erase(it);
+        return unauthorized("access token expired");
+      }
+      if (revocations_.is_revoked(it->second.principal.session_id, *it->second.principal.id, it->second.iat_s))
+        return unauthorized("session revoked");
+      return it->second.principal;
+    }
+  }
+  auto claims = keys_->verify(token, issuer_, audience_, now_s);
+  if (!claims) return std::move(claims).error();
+  if (revocations_.is_revoked(claims->sid, claims->sub, claims->iat)) return unauthorized("session revoked");
+  Principal p;
+  p.kind = PrincipalKind::kUser;
+  p.id = claims->sub;
+  p.set_roles(claims->roles);
+  p.session_id = claims->sid;
+  p.aal = claims->aal;
+  std::lock_guard lock(shard.mu);
+  if (shard.map.size() >= kShardCapacity) shard.map.clear();
+  shard.map.emplace(std::string(token), Cached{p, claims->exp, claims->iat});
+  return p;
+}
+
+}  // namespace slipway::auth

@@ -75,14 +75,21 @@ std::string user_agent_of(const http::Request& req) {
 App::Auth::Auth(App& a, const model::AuthSettings& s, std::shared_ptr<const auth::KeyRing> k,
                 runtime::WorkerPool& p, auth::PasswordParams pp)
     : app(a), settings(s), users(*a.concept_.users()), keys(std::move(k)), seal(*keys), pool(p), params(pp),
-      session_ids(clock) {
+      session_ids(clock),
+      throttle(auth::ThrottlePolicy{}, auth::ThrottlePolicy{.free_failures = 20}) {
+  auto throttles = a.storage_.load_throttles();
+  if (!throttles) throw std::runtime_error("cannot read login throttles: " + throttles.error().cause);
+  std::vector<auth::ThrottleState> states;
+  for (auto& t : *throttles) states.push_back({std::move(t.key), t.failures, t.window_start_ms, t.locked_until_ms});
+  throttle.load(states);
   auto& m = a.metrics_;
   const char* logins = "slipway_auth_logins_total";
-  const char* logins_help = "Logins by outcome (success, failure: wrong e-mail or password or disabled, rejected: "
-                            "throttled or pool full)";
+  const char* logins_help = "Logins by outcome (success; failure: wrong e-mail or password, or disabled; throttled: "
+                            "429 before any check; rejected: the hash pool was full)";
   logins_ok = m.counter(logins, logins_help, {{"outcome", "success"}});
   logins_failed = m.counter(logins, logins_help, {{"outcome", "failure"}});
   logins_rejected = m.counter(logins, logins_help, {{"outcome", "rejected"}});
+  logins_throttled = m.counter(logins, logins_help, {{"outcome", "throttled"}});
   const char* refreshes = "slipway_auth_token_refreshes_total";
   const char* refreshes_help = "Refresh-token uses by outcome (rotated, repeated within the reuse window, reused: "
                                "the session was revoked, invalid)";
@@ -201,11 +208,27 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
     if (!(*fields)[i]) missing.emplace_back(kNames[i]);
   if (!missing.empty()) return app.fail(req.request_id, anonymous, required(std::move(missing)), respond, route);
   const std::string email = normalised_email(*(*fields)[0]);
+  std::string account_key = auth::LoginThrottle::account_key(email);
+  std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
+  if (auto wait_ms = throttle.check(account_key, address_key, clock.now_ms())) {
+    // Before any lookup or hashing, and the same for every address: it never tells whether the account exists.
+    logins_throttled.inc();
+    const std::int64_t seconds = (*wait_ms + 999) / 1000;
+    http::Response r = problem_response(
+        Problem::make(ProblemCode::kTooManyRequests,
+                      "Too many failed logins; try again in " + std::to_string(seconds) +
+                          (seconds == 1 ? " second." : " seconds.")),
+        req.request_id);
+    r.route = route;
+    r.set_header("Retry-After", std::to_string(seconds));
+    return respond(std::move(r));
+  }
   auto account = app.storage_.find_account_by_email(email);
   if (!account) return app.fail(req.request_id, anonymous, account.error(), respond, route);
-  offload(req.request_id, anonymous, route, respond,
+  const bool queued = offload(req.request_id, anonymous, route, respond,
           [this, account = std::move(*account), password = std::move(*(*fields)[1]), request_id = req.request_id,
-           address = req.remote_addr, user_agent = user_agent_of(req), respond]() mutable {
+           address = req.remote_addr, user_agent = user_agent_of(req), account_key = std::move(account_key),
+           address_key = std::move(address_key), respond]() mutable {
             // The same argon2id work whether or not the address is known (no enumeration by timing).
             password_hashes.inc();
             const std::string& stored =
@@ -214,6 +237,10 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
             const bool match = account && !account->password_hash.empty() && verdict != auth::Verify::kMismatch;
             if (!match || account->disabled) {
               logins_failed.inc();
+              std::vector<storage::ThrottleRow> rows;
+              for (auto& t : throttle.record_failure(account_key, address_key, clock.now_ms()))
+                rows.push_back({std::move(t.key), t.failures, t.window_start_ms, t.locked_until_ms});
+              app.storage_.save_throttles(std::move(rows));
               Principal who;
               if (account) {
                 who.kind = PrincipalKind::kUser;
@@ -224,6 +251,8 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
               app.storage_.append_audit({std::move(e)}, {});
               return app.fail(request_id, Principal{}, wrong_credentials(), respond, route);
             }
+            throttle.record_success(account_key);
+            app.storage_.save_throttles({storage::ThrottleRow{account_key, 0, 0, 0}});
             std::optional<std::string> rehash;
             if (verdict == auth::Verify::kMatchNeedsRehash) {
               password_hashes.inc();
@@ -262,6 +291,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
                   respond(json_response(200, std::move(body), route, account.user_id));
                 });
           });
+  if (!queued) logins_rejected.inc();
 }
 
 void App::Auth::refresh(http::Request& req, http::Responder respond) {

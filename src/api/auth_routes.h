@@ -10,6 +10,7 @@
 
 #include "api/app.h"
 #include "auth/key_ring.h"
+#include "auth/login_throttle.h"
 #include "auth/password.h"
 #include "auth/revocations.h"
 #include "auth/successor_seal.h"
@@ -48,8 +49,9 @@ struct App::Auth {
   runtime::WorkerPool& pool;
   auth::PasswordParams params;
   Uuid7Generator session_ids;
+  auth::LoginThrottle throttle;
 
-  obs::Counter logins_ok, logins_failed, logins_rejected;
+  obs::Counter logins_ok, logins_failed, logins_rejected, logins_throttled;
   obs::Counter refresh_rotated, refresh_repeated, refresh_reused, refresh_invalid;
   obs::Counter password_hashes;
   obs::Counter signups;

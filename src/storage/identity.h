@@ -88,4 +88,12 @@ struct RevokeCommand {
   std::int64_t now_ms = 0;
 };
 
+// Login throttling state of one key (account digest or client address), kept so a restart does not reset it.
+struct ThrottleRow {
+  std::string key;
+  std::int64_t failures = 0;
+  std::int64_t window_start_ms = 0;
+  std::int64_t locked_until_ms = 0;
+};
+
 }  // namespace slipway::storage

@@ -136,6 +136,9 @@ class Storage {
   virtual void change_password(std::string user_id, std::string new_hash, std::string keep_session,
                                std::vector<AuditEntry> audit,
                                std::function<void(Result<std::vector<std::string>>)> done) = 0;
+  // Login throttling (auth/login_throttle.h): written through the writer without waiting; read once at start-up.
+  virtual void save_throttles(std::vector<ThrottleRow> rows) = 0;  // upsert; a row with failures 0 is deleted
+  virtual Result<std::vector<ThrottleRow>> load_throttles() = 0;
   // Sessions revoked at or after `since_ms` (start-up fills the in-memory revocation list from it).
   virtual Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) = 0;
 

@@ -270,6 +270,43 @@ class Sessions(AuthServer):
                 assert_problem(self, self.req("GET", "/api/v1/auth/me", token=token), 401)
 
 
+class BruteForce(unittest.TestCase):
+    def test_repeated_failures_get_429_alike_for_known_and_unknown_accounts_and_survive_a_restart(self):
+        with tempfile.TemporaryDirectory(prefix="slipway-it-auth-throttle-") as tmp:
+            env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
+            data = os.path.join(tmp, "data")
+            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+                def login(email, password="wrong password, surely"):
+                    return s.request("POST", "/api/v1/auth/login", token=None,
+                                     body={"email": email, "password": password})
+                self.assertEqual(s.request("POST", "/api/v1/auth/signup", token=None,
+                                           body={"email": "victim@example.com", "password": PASSWORD}).status, 201)
+                answers = {}
+                for email in ("victim@example.com", "nobody@example.com"):
+                    statuses = [login(email).status for _ in range(5)]
+                    self.assertEqual(statuses, [401] * 5, email)  # five free failures per account
+                    self.assertEqual(login(email).status, 401)  # the sixth: locks for a second
+                    # At once (no hashing happens while locked, so this is milliseconds later): even the right
+                    # password waits, and the answer is the same whether or not the account exists.
+                    locked = login(email, PASSWORD)
+                    body = assert_problem(self, locked, 429)
+                    self.assertEqual(locked.header("Retry-After"), "1")
+                    body.pop("request_id")
+                    answers[email] = body
+                self.assertEqual(answers["victim@example.com"], answers["nobody@example.com"])
+                self.assertGreaterEqual(metric(s, "slipway_auth_logins_total", '{outcome="throttled"}'), 2)
+                # Two more failures once each lock passes (the 8th failure locks for 4 s), then restart at once:
+                # the lock holds across it.
+                for _ in range(2):
+                    harness.wait_for(lambda: login("victim@example.com").status == 401, timeout=30,
+                                     what="the lock to pass")
+            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+                r = s.request("POST", "/api/v1/auth/login", token=None,
+                              body={"email": "victim@example.com", "password": PASSWORD})
+                assert_problem(self, r, 429)
+                self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+
+
 class RestartKeepsRevocations(unittest.TestCase):
     def test_a_logged_out_access_token_stays_refused_after_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-auth-restart-") as tmp:

@@ -349,4 +349,45 @@ Result<std::vector<std::string>> IdentityStore::sessions_revoked_since(std::int6
   return out;
 }
 
+void IdentityStore::save_throttles(std::vector<ThrottleRow> rows) {
+  auto apply = [rows = std::move(rows)](Connection& conn) -> Status {
+    auto upsert = conn.prepare(
+        "INSERT INTO _slipway_throttles (key, failures, window_start_ms, locked_until_ms) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start_ms = excluded.window_start_ms, "
+        "locked_until_ms = excluded.locked_until_ms");
+    if (!upsert) return std::move(upsert).error();
+    auto del = conn.prepare("DELETE FROM _slipway_throttles WHERE key = ?1");
+    if (!del) return std::move(del).error();
+    for (const auto& r : rows) {
+      Statement& st = r.failures > 0 ? **upsert : **del;
+      st.bind(1, Value(r.key));
+      if (r.failures > 0) {
+        st.bind(2, Value(r.failures));
+        st.bind(3, Value(r.window_start_ms));
+        st.bind(4, Value(r.locked_until_ms));
+      }
+      if (auto done = st.step(); !done) return std::move(done).error();
+      st.reset();
+    }
+    return {};
+  };
+  submit_(WriteOp{std::move(apply), [](Status) {}});  // best effort: the in-memory state already holds
+}
+
+Result<std::vector<ThrottleRow>> IdentityStore::load_throttles() {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT key, failures, window_start_ms, locked_until_ms FROM _slipway_throttles");
+  if (!lease) return std::move(lease).error();
+  std::vector<ThrottleRow> out;
+  for (;;) {
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.push_back({std::string((*lease)->column_text(0)), (*lease)->column_int(1), (*lease)->column_int(2),
+                   (*lease)->column_int(3)});
+  }
+  return out;
+}
+
 }  // namespace slipway::storage::sqlite

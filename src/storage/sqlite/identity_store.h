@@ -50,6 +50,8 @@ class IdentityStore {
   void change_password(std::string user_id, std::string new_hash, std::string keep_session, std::int64_t now_ms,
                        std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done);
   Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms);
+  void save_throttles(std::vector<ThrottleRow> rows);
+  Result<std::vector<ThrottleRow>> load_throttles();
 
  private:
   std::string account_select_;  // SELECT ... FROM users JOIN _slipway_accounts

@@ -828,6 +828,16 @@ Result<std::vector<std::string>> SqliteStorage::sessions_revoked_since(std::int6
   return impl_->identity->sessions_revoked_since(since_ms);
 }
 
+void SqliteStorage::save_throttles(std::vector<ThrottleRow> rows) {
+  if (!impl_->identity) return;
+  impl_->identity->save_throttles(std::move(rows));
+}
+
+Result<std::vector<ThrottleRow>> SqliteStorage::load_throttles() {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->load_throttles();
+}
+
 std::uint64_t SqliteStorage::write_epoch() const { return impl_->write_epoch.load(std::memory_order_seq_cst); }
 
 Status SqliteStorage::ping() {

@@ -62,6 +62,8 @@ class SqliteStorage final : public Storage, public SchemaManager {
   void change_password(std::string user_id, std::string new_hash, std::string keep_session,
                        std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done) override;
   Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) override;
+  void save_throttles(std::vector<ThrottleRow> rows) override;
+  Result<std::vector<ThrottleRow>> load_throttles() override;
   std::uint64_t write_epoch() const override;
   Status ping() override;
   void close() override;

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "api/admin_routes.h"
 #include "api/auth_routes.h"
 #include "api/problem_json.h"
 #include "api/records.h"
@@ -45,6 +46,10 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                      revocations_, clock_),
       cors_(concept_file.cors), records_(std::make_unique<Records>(Records{*this})),
       routes_(route_rows(concept_file.auth.has_value())) {
+  admin_ = std::make_unique<Admin>(*this);
+  auto keys = storage_.list_api_keys();
+  if (!keys) throw std::runtime_error("cannot read API keys: " + keys.error().cause);
+  api_keys_.load(std::move(*keys));
   if (concept_file.auth) {
     if (!options.keys || !options.hash_pool)
       throw std::invalid_argument("identity needs access-token keys and a hashing pool");
@@ -57,6 +62,8 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
 }
 
 void App::revoke_user_tokens(const std::string& user_id) { revocations_.revoke_user(user_id, clock_.now_ms()); }
+
+void App::flush_api_key_usage() { storage_.touch_api_keys(api_keys_.drain(), {}); }
 
 App::~App() = default;
 
@@ -85,7 +92,18 @@ Result<Principal> App::authenticate(const http::Request& request) const {
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || !ascii_istarts_with(header, kBearer))
     return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
-  return authenticator_.resolve(header.substr(kBearer.size()));
+  const std::string_view token = header.substr(kBearer.size());
+  if (token.starts_with("slw_")) {  // an API key (auth/opaque_token.h): resolved in memory, no database read
+    const std::int64_t now = clock_.now_ms();
+    auto key = api_keys_.resolve(token, now);
+    if (!key) return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
+    if (key->first_use) {  // audited once, with its last-use time written at the same moment
+      storage::AuditEntry e = audit_entry(request.request_id, request.remote_addr, key->principal, "api_key.first_use");
+      storage_.touch_api_keys({{*key->principal.id, now}}, {std::move(e)});
+    }
+    return std::move(key->principal);
+  }
+  return authenticator_.resolve(token);
 }
 
 storage::AuditEntry App::audit_entry(std::string_view request_id, std::string_view address, const Principal& caller,
@@ -175,6 +193,29 @@ std::vector<RouteSpec> App::route_rows(bool identity) {
     };
     rows.insert(rows.end(), auth_rows.begin(), auth_rows.end());
   }
+  static constexpr std::string_view kUserListParams[] = {"filter", "sort", "limit", "cursor", "fields", "count"};
+  const std::vector<RouteSpec> admin_rows = {
+      {"/api/v1/admin/users",
+       {{M::kGet, +[](App& a, Q& q, const RouteMatch& m, const P& c, R r) { a.admin_->list_users(q, m, c, std::move(r)); },
+         Access::kAdmin, "admin", kUserListParams}}},
+      {"/api/v1/admin/users/{id}",
+       {{M::kPatch,
+         +[](App& a, Q& q, const RouteMatch& m, const P& c, R r) { a.admin_->patch_user(q, m.param("id"), c, std::move(r)); },
+         Access::kAdmin, "admin", {}},
+        {M::kDelete,
+         +[](App& a, Q& q, const RouteMatch& m, const P& c, R r) { a.admin_->delete_user(q, m.param("id"), c, std::move(r)); },
+         Access::kAdmin, "admin", {}}}},
+      {"/api/v1/admin/api-keys",
+       {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.admin_->create_api_key(q, c, std::move(r)); },
+         Access::kAdmin, "admin", {}},
+        {M::kGet, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.admin_->list_api_keys(q, c, std::move(r)); },
+         Access::kAdmin, "admin", {}}}},
+      {"/api/v1/admin/api-keys/{id}",
+       {{M::kDelete,
+         +[](App& a, Q& q, const RouteMatch& m, const P& c, R r) { a.admin_->revoke_api_key(q, m.param("id"), c, std::move(r)); },
+         Access::kAdmin, "admin", {}}}},
+  };
+  rows.insert(rows.end(), admin_rows.begin(), admin_rows.end());
   const std::vector<RouteSpec> record_rows = {
       {kRecordsRoute,
        {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams},

@@ -12,6 +12,7 @@
 #include "api/cors.h"
 #include "api/list_cache.h"
 #include "api/routes.h"
+#include "auth/api_keys.h"
 #include "auth/authenticator.h"
 #include "auth/key_ring.h"
 #include "auth/password.h"
@@ -57,6 +58,7 @@ class App final : public http::Handler {
  private:
   struct Records;
   struct Auth;
+  struct Admin;
   // The route table's rows (app.cpp): every route slipway serves, with its handlers below. The auth rows are there
   // only with identity on (`auth:` in the file).
   static std::vector<RouteSpec> route_rows(bool identity);
@@ -82,6 +84,8 @@ class App final : public http::Handler {
   // Makes the caller's access tokens stop working on this instance (a user disabled, deleted, or given other roles):
   // tokens issued before now are refused, so the client refreshes (docs/security.md#revocation).
   void revoke_user_tokens(const std::string& user_id);
+  // Writes the API keys' last-use times noted since the previous call (serve calls it every 30 s and at shutdown).
+  void flush_api_key_usage();
 
  private:
   // An audit entry naming the caller, the request and `action` (api/app.cpp); the rest is the caller's to fill.
@@ -101,12 +105,15 @@ class App final : public http::Handler {
   auth::RevocationList revocations_;
   auth::Authenticator authenticator_;
   std::unique_ptr<Auth> auth_;  // null without identity
+  mutable auth::ApiKeyRegistry api_keys_;  // resolve() notes last use
+  std::unique_ptr<Admin> admin_;
   Cors cors_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;
   const RouteTable routes_;
   friend struct Records;
   friend struct Auth;
+  friend struct Admin;
 };
 
 }  // namespace slipway::api

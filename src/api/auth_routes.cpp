@@ -109,7 +109,7 @@ std::string App::Auth::access_token(const std::string& user_id, const std::strin
   c.sid = session_id;
   c.roles = roles;
   c.aal = aal;
-  c.iat = clock.now_ms() / 1000;
+  c.iat = app.revocations_.issued_at_for(user_id, clock.now_ms());
   c.exp = c.iat + settings.access_ttl_s;
   c.iss = settings.issuer;
   c.aud = settings.audience;

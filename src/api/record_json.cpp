@@ -14,7 +14,7 @@ bool Projection::includes(std::string_view name) const {
 }
 
 void write_record(JsonWriter& w, const storage::Record& r, const model::Collection& c, const model::Concept& concept_file,
-                  const Projection& p) {
+                  const Projection& p, const RecordExtra& extra) {
   w.begin_object();
   if (p.includes("id")) w.key("id").string(r.id);
   if (p.includes("created")) w.key("created").string(r.created);
@@ -37,6 +37,7 @@ void write_record(JsonWriter& w, const storage::Record& r, const model::Collecti
     }
     w.end_object();
   }
+  if (extra) extra(w, r);
   w.end_object();
 }
 

@@ -2,6 +2,7 @@
 // (?fields=) keeps only the listed names; expanded relations go under "expand".
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,10 @@ struct Projection {
   bool includes(std::string_view name) const;
 };
 
+// Members written into a record's object after its fields (e.g. an admin listing's roles); may be empty.
+using RecordExtra = std::function<void(JsonWriter& w, const storage::Record& r)>;
 void write_record(JsonWriter& w, const storage::Record& r, const model::Collection& c, const model::Concept& concept_file,
-                  const Projection& projection);
+                  const Projection& projection, const RecordExtra& extra = {});
 // The strong ETag of a record representation: "<version>" or, with expanded relations, "<version>-<hash>" so a
 // change in an embedded record changes the tag. If-Match compares the version part only.
 std::string record_etag(const storage::Record& r);

@@ -102,54 +102,55 @@ http::Response record_response(int status, const storage::Record& r, const model
 }  // namespace
 
 void App::Records::list(http::Request& req, const model::Collection& c, std::span<const std::string_view> accepted,
-                        const Principal& auth, http::Responder respond) {
+                        const Principal& auth, http::Responder respond, const RecordExtra& extra,
+                        std::string_view route) {
   auto params = QueryParams::parse(req.query, accepted);
-  if (!params) return app.fail(req.request_id, auth, params.error(), respond, kListRoute);
+  if (!params) return app.fail(req.request_id, auth, params.error(), respond, route);
   storage::ListQuery q;
   q.collection = &c;
   q.limit = kDefaultLimit;
   if (auto f = params->get("filter"); f && !f->empty()) {
     auto bound = expr::parse_and_bind(*f, c, app.concept_, {expr::Purpose::kFilter, auth.admin()});
-    if (!bound) return app.fail(req.request_id, auth, in_param(std::move(bound).error(), "filter"), respond, kListRoute);
+    if (!bound) return app.fail(req.request_id, auth, in_param(std::move(bound).error(), "filter"), respond, route);
     q.filter = std::move(*bound);
   }
   if (auto s = params->get("sort"); s && !s->empty()) {
     auto sort = expr::parse_sort(*s, c, app.concept_, auth.admin());
-    if (!sort) return app.fail(req.request_id, auth, in_param(std::move(sort).error(), "sort"), respond, kListRoute);
+    if (!sort) return app.fail(req.request_id, auth, in_param(std::move(sort).error(), "sort"), respond, route);
     q.sort = std::move(*sort);
   }
   if (auto l = params->get("limit")) {
     int limit = 0;
     auto [ptr, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
     if (ec != std::errc() || ptr != l->data() + l->size() || limit < 1 || limit > kMaxLimit)
-      return app.fail(req.request_id, auth, bad_param("limit", "limit must be an integer from 1 to 500."), respond, kListRoute);
+      return app.fail(req.request_id, auth, bad_param("limit", "limit must be an integer from 1 to 500."), respond, route);
     q.limit = limit;
   }
   if (auto cur = params->get("cursor")) q.cursor = std::string(*cur);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {
     auto fields = expr::parse_fields(*f, c, auth.admin());
-    if (!fields) return app.fail(req.request_id, auth, in_param(std::move(fields).error(), "fields"), respond, kListRoute);
+    if (!fields) return app.fail(req.request_id, auth, in_param(std::move(fields).error(), "fields"), respond, route);
     projection.fields = std::move(*fields);
   }
   if (auto e = params->get("expand"); e && !e->empty()) {
     auto ex = parse_expand(*e, c, auth.admin());
-    if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, kListRoute);
+    if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, route);
     q.expand = std::move(*ex);
   }
   if (auto cnt = params->get("count")) {
     if (*cnt != "true" && *cnt != "false")
-      return app.fail(req.request_id, auth, bad_param("count", "count must be true or false."), respond, kListRoute);
+      return app.fail(req.request_id, auth, bad_param("count", "count must be true or false."), respond, route);
     q.count = *cnt == "true";
   }
   http::Response resp;
   resp.content_type = "application/json";
-  resp.route = kListRoute;
+  resp.route = route;
   if (auth.id) resp.user_id = *auth.id;
   resp.set_header("Cache-Control", "private, no-cache");
   // Repeated identical queries are answered from the list cache until any write commits (see list_cache.h);
   // anything whose result moves with time alone (@now) is always computed.
-  bool cacheable = !(q.filter && expr::references_now(*q.filter)) &&
+  bool cacheable = !extra && !(q.filter && expr::references_now(*q.filter)) &&
                    !(!auth.admin() && c.rules.list && expr::references_now(*c.rules.list->bound));
   // Relation values (masked when their target is hidden from the caller) and expanded records follow the targets'
   // view rules: one that moves with time makes the page uncacheable too.
@@ -169,10 +170,10 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
     }
   }
   auto page = app.storage_.list(q, auth);
-  if (!page) return app.fail(req.request_id, auth, page.error(), respond, kListRoute);
+  if (!page) return app.fail(req.request_id, auth, page.error(), respond, route);
   JsonWriter w(resp.body);
   w.begin_object().key("items").begin_array();
-  for (const auto& r : page->items) write_record(w, r, c, app.concept_, projection);
+  for (const auto& r : page->items) write_record(w, r, c, app.concept_, projection, extra);
   w.end_array().key("next_cursor");
   if (page->next_cursor) w.string(*page->next_cursor); else w.null();
   if (page->total) w.key("total").integer(*page->total);

@@ -5,14 +5,17 @@
 #include <string_view>
 
 #include "api/app.h"
+#include "api/record_json.h"
 
 namespace slipway::api {
 
 struct App::Records {
   App& app;
   // `params`: the query parameters the route table accepts for this route (anything else is 400).
+  // `extra` (admin listings): members added to each record; such pages are answered under `route` and never cached.
   void list(http::Request& req, const model::Collection& c, std::span<const std::string_view> params,
-            const Principal& auth, http::Responder respond);
+            const Principal& auth, http::Responder respond, const RecordExtra& extra = {},
+            std::string_view route = kRecordsRoute);
   void get(http::Request& req, const model::Collection& c, std::string_view id, std::span<const std::string_view> params,
            const Principal& auth, http::Responder respond);
   void create(http::Request& req, const model::Collection& c, const Principal& auth, http::Responder respond);

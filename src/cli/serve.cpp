@@ -176,6 +176,15 @@ int serve(ServeOptions& o) {
   app_options.hash_pool = &hash_pool;
   api::App app(*concept_file, *storage, logger, metrics, std::move(app_options));
 
+  // API keys' last-use times are noted in memory and written every 30 s (never a write per request).
+  std::jthread usage_flusher([&app](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; }) && !stop.stop_requested())
+      app.flush_api_key_usage();
+  });
+
   http::ServerOptions so;
   so.host = host;
   so.port = port;
@@ -195,6 +204,9 @@ int serve(ServeOptions& o) {
   });
   purger.request_stop();
   purger.join();
+  usage_flusher.request_stop();
+  usage_flusher.join();
+  app.flush_api_key_usage();
   hash_pool.stop();  // finishes accepted logins (their writes reach the still-open storage)
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");

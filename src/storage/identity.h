@@ -88,6 +88,28 @@ struct RevokeCommand {
   std::int64_t now_ms = 0;
 };
 
+// PATCH /admin/users/{id}: what changes (nullopt: unchanged). Disabling revokes every session of the user in the
+// same transaction.
+struct AccountUpdate {
+  std::string user_id;
+  std::optional<std::vector<std::string>> roles;  // sorted, each declared in the file (checked by the caller)
+  std::optional<bool> disabled;
+  std::int64_t now_ms = 0;
+};
+
+struct ApiKey {
+  std::string id;            // UUIDv7
+  std::string prefix;        // the key's public id (auth/opaque_token.h)
+  std::string secret_hash;   // hex SHA-256 of the whole key
+  std::string name;
+  std::vector<std::string> roles;
+  std::int64_t created_ms = 0;
+  std::string created_by;
+  std::optional<std::int64_t> expires_ms;
+  std::optional<std::int64_t> revoked_ms;
+  std::optional<std::int64_t> last_used_ms;
+};
+
 // Login throttling state of one key (account digest or client address), kept so a restart does not reset it.
 struct ThrottleRow {
   std::string key;

@@ -136,6 +136,17 @@ class Storage {
   virtual void change_password(std::string user_id, std::string new_hash, std::string keep_session,
                                std::vector<AuditEntry> audit,
                                std::function<void(Result<std::vector<std::string>>)> done) = 0;
+  // Roles and the disabled flag of a user; the account as it is afterwards. kNotFound for no such user.
+  virtual void update_account(AccountUpdate update, std::vector<AuditEntry> audit,
+                              std::function<void(Result<Account>)> done) = 0;
+  // API keys: created (with its audit entry), listed (every key, newest first), revoked (kNotFound if absent or
+  // already revoked), and their last use written in batches (not once per request).
+  virtual void create_api_key(ApiKey key, std::vector<AuditEntry> audit, std::function<void(Status)> done) = 0;
+  virtual Result<std::vector<ApiKey>> list_api_keys() = 0;
+  virtual void revoke_api_key(std::string id, std::int64_t now_ms, std::vector<AuditEntry> audit,
+                              std::function<void(Status)> done) = 0;
+  virtual void touch_api_keys(std::vector<std::pair<std::string, std::int64_t>> last_used,
+                              std::vector<AuditEntry> audit) = 0;
   // Login throttling (auth/login_throttle.h): written through the writer without waiting; read once at start-up.
   virtual void save_throttles(std::vector<ThrottleRow> rows) = 0;  // upsert; a row with failures 0 is deleted
   virtual Result<std::vector<ThrottleRow>> load_throttles() = 0;

@@ -349,6 +349,35 @@ Result<std::vector<std::string>> IdentityStore::sessions_revoked_since(std::int6
   return out;
 }
 
+void IdentityStore::update_account(AccountUpdate update, std::vector<AuditEntry> audit,
+                                   std::function<void(Result<Account>)> done) {
+  auto out = std::make_shared<Account>();
+  auto apply = [this, update = std::move(update), audit = std::move(audit), out](Connection& conn) -> Status {
+    auto before = one_account(conn, account_select_ + "u.id = ?1", update.user_id);
+    if (!before) return std::move(before).error();
+    if (!*before) return Problem::make(ProblemCode::kNotFound, "No such user.");
+    auto lease = conn.prepare(
+        "UPDATE _slipway_accounts SET roles = COALESCE(?2, roles), disabled = COALESCE(?3, disabled) WHERE user_id = ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(update.user_id));
+    (*lease)->bind(2, update.roles ? Value(roles_json(*update.roles)) : Value(Null{}));
+    (*lease)->bind(3, update.disabled ? Value(std::int64_t{*update.disabled ? 1 : 0}) : Value(Null{}));
+    if (auto st = (*lease)->step(); !st) return std::move(st).error();
+    if (update.disabled && *update.disabled) {
+      auto revoked = revoke_in(conn, RevokeCommand{update.user_id, std::nullopt, "", "disabled", update.now_ms});
+      if (!revoked) return std::move(revoked).error();
+    }
+    *out = std::move(**before);
+    if (update.roles) out->roles = *update.roles;
+    if (update.disabled) out->disabled = *update.disabled;
+    return append_audit_rows(conn, audit, format_rfc3339_ms(update.now_ms));
+  };
+  submit_(WriteOp{std::move(apply), [out, done = std::move(done)](Status st) {
+                    if (!st) return done(std::move(st).error());
+                    done(std::move(*out));
+                  }});
+}
+
 void IdentityStore::save_throttles(std::vector<ThrottleRow> rows) {
   auto apply = [rows = std::move(rows)](Connection& conn) -> Status {
     auto upsert = conn.prepare(
@@ -372,6 +401,96 @@ void IdentityStore::save_throttles(std::vector<ThrottleRow> rows) {
     return {};
   };
   submit_(WriteOp{std::move(apply), [](Status) {}});  // best effort: the in-memory state already holds
+}
+
+void IdentityStore::create_api_key(GroupCommitWriter& writer, ApiKey key, std::vector<AuditEntry> audit,
+                                   std::function<void(Status)> done) {
+  auto apply = [key = std::move(key), audit = std::move(audit)](Connection& conn) -> Status {
+    auto lease = conn.prepare(
+        "INSERT INTO _slipway_api_keys (id, prefix, secret_hash, name, roles, created_ms, created_by, expires_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(key.id));
+    (*lease)->bind(2, Value(key.prefix));
+    (*lease)->bind(3, Value(key.secret_hash));
+    (*lease)->bind(4, Value(key.name));
+    (*lease)->bind(5, Value(roles_json(key.roles)));
+    (*lease)->bind(6, Value(key.created_ms));
+    (*lease)->bind(7, Value(key.created_by));
+    (*lease)->bind(8, key.expires_ms ? Value(*key.expires_ms) : Value(Null{}));
+    if (auto st = (*lease)->step(); !st) return std::move(st).error();
+    return append_audit_rows(conn, audit, format_rfc3339_ms(key.created_ms));
+  };
+  writer.submit(WriteOp{std::move(apply), std::move(done)});
+}
+
+Result<std::vector<ApiKey>> IdentityStore::list_api_keys(Connection& conn) {
+  std::vector<ApiKey> out;
+  {
+    auto exists = conn.prepare_uncached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_slipway_api_keys'");
+    if (!exists) return std::move(exists).error();
+    auto found = (*exists)->step();
+    if (!found) return std::move(found).error();
+    if (!*found) return out;  // inspecting a database from before identity
+  }
+  auto lease = conn.prepare(
+      "SELECT id, prefix, secret_hash, name, roles, created_ms, created_by, expires_ms, revoked_ms, last_used_ms "
+      "FROM _slipway_api_keys ORDER BY id DESC");
+  if (!lease) return std::move(lease).error();
+  for (;;) {
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    Statement& st = **lease;
+    ApiKey k;
+    k.id = st.column_text(0);
+    k.prefix = st.column_text(1);
+    k.secret_hash = st.column_text(2);
+    k.name = st.column_text(3);
+    k.roles = parse_roles(st.column_text(4));
+    k.created_ms = st.column_int(5);
+    k.created_by = st.column_text(6);
+    if (!st.column_is_null(7)) k.expires_ms = st.column_int(7);
+    if (!st.column_is_null(8)) k.revoked_ms = st.column_int(8);
+    if (!st.column_is_null(9)) k.last_used_ms = st.column_int(9);
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+void IdentityStore::revoke_api_key(GroupCommitWriter& writer, std::string id, std::int64_t now_ms,
+                                   std::vector<AuditEntry> audit, std::function<void(Status)> done) {
+  auto apply = [id = std::move(id), now_ms, audit = std::move(audit)](Connection& conn) -> Status {
+    auto lease = conn.prepare("UPDATE _slipway_api_keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(id));
+    (*lease)->bind(2, Value(now_ms));
+    if (auto st = (*lease)->step(); !st) return std::move(st).error();
+    if (conn.changes() == 0) return Problem::make(ProblemCode::kNotFound, "No such API key, or it is already revoked.");
+    return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
+  };
+  writer.submit(WriteOp{std::move(apply), std::move(done)});
+}
+
+void IdentityStore::touch_api_keys(GroupCommitWriter& writer,
+                                   std::vector<std::pair<std::string, std::int64_t>> last_used,
+                                   std::vector<AuditEntry> audit) {
+  if (last_used.empty() && audit.empty()) return;
+  auto apply = [last_used = std::move(last_used), audit = std::move(audit)](Connection& conn) -> Status {
+    auto lease = conn.prepare(
+        "UPDATE _slipway_api_keys SET last_used_ms = MAX(COALESCE(last_used_ms, 0), ?2) WHERE id = ?1");
+    if (!lease) return std::move(lease).error();
+    std::int64_t latest = 0;
+    for (const auto& [id, ms] : last_used) {
+      (*lease)->bind(1, Value(id));
+      (*lease)->bind(2, Value(ms));
+      if (auto st = (*lease)->step(); !st) return std::move(st).error();
+      (*lease)->reset();
+      latest = std::max(latest, ms);
+    }
+    return append_audit_rows(conn, audit, format_rfc3339_ms(latest));
+  };
+  writer.submit(WriteOp{std::move(apply), [](Status) {}});
 }
 
 Result<std::vector<ThrottleRow>> IdentityStore::load_throttles() {

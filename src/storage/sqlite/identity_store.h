@@ -50,7 +50,17 @@ class IdentityStore {
   void change_password(std::string user_id, std::string new_hash, std::string keep_session, std::int64_t now_ms,
                        std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done);
   Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms);
+  void update_account(AccountUpdate update, std::vector<AuditEntry> audit, std::function<void(Result<Account>)> done);
   void save_throttles(std::vector<ThrottleRow> rows);
+
+  // API keys need no users collection (services exist without sign-up), so they take the writer or a connection.
+  static void create_api_key(GroupCommitWriter& writer, ApiKey key, std::vector<AuditEntry> audit,
+                             std::function<void(Status)> done);
+  static Result<std::vector<ApiKey>> list_api_keys(Connection& conn);
+  static void revoke_api_key(GroupCommitWriter& writer, std::string id, std::int64_t now_ms,
+                             std::vector<AuditEntry> audit, std::function<void(Status)> done);
+  static void touch_api_keys(GroupCommitWriter& writer, std::vector<std::pair<std::string, std::int64_t>> last_used,
+                             std::vector<AuditEntry> audit);
   Result<std::vector<ThrottleRow>> load_throttles();
 
  private:

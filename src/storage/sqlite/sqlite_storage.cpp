@@ -828,6 +828,36 @@ Result<std::vector<std::string>> SqliteStorage::sessions_revoked_since(std::int6
   return impl_->identity->sessions_revoked_since(since_ms);
 }
 
+void SqliteStorage::update_account(AccountUpdate update, std::vector<AuditEntry> audit,
+                                   std::function<void(Result<Account>)> done) {
+  if (!impl_->identity) return done(no_identity());
+  impl_->identity->update_account(std::move(update), std::move(audit), std::move(done));
+}
+
+void SqliteStorage::create_api_key(ApiKey key, std::vector<AuditEntry> audit, std::function<void(Status)> done) {
+  if (!impl_->writer) return done(Impl::read_only_problem());
+  IdentityStore::create_api_key(*impl_->writer, std::move(key), std::move(audit), std::move(done));
+}
+
+Result<std::vector<ApiKey>> SqliteStorage::list_api_keys() {
+  if (impl_->missing) return std::vector<ApiKey>{};
+  auto conn = impl_->reader();
+  if (!conn) return std::move(conn).error();
+  return IdentityStore::list_api_keys(**conn);
+}
+
+void SqliteStorage::revoke_api_key(std::string id, std::int64_t now_ms, std::vector<AuditEntry> audit,
+                                   std::function<void(Status)> done) {
+  if (!impl_->writer) return done(Impl::read_only_problem());
+  IdentityStore::revoke_api_key(*impl_->writer, std::move(id), now_ms, std::move(audit), std::move(done));
+}
+
+void SqliteStorage::touch_api_keys(std::vector<std::pair<std::string, std::int64_t>> last_used,
+                                   std::vector<AuditEntry> audit) {
+  if (!impl_->writer) return;
+  IdentityStore::touch_api_keys(*impl_->writer, std::move(last_used), std::move(audit));
+}
+
 void SqliteStorage::save_throttles(std::vector<ThrottleRow> rows) {
   if (!impl_->identity) return;
   impl_->identity->save_throttles(std::move(rows));

@@ -62,6 +62,14 @@ class SqliteStorage final : public Storage, public SchemaManager {
   void change_password(std::string user_id, std::string new_hash, std::string keep_session,
                        std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done) override;
   Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) override;
+  void update_account(AccountUpdate update, std::vector<AuditEntry> audit,
+                      std::function<void(Result<Account>)> done) override;
+  void create_api_key(ApiKey key, std::vector<AuditEntry> audit, std::function<void(Status)> done) override;
+  Result<std::vector<ApiKey>> list_api_keys() override;
+  void revoke_api_key(std::string id, std::int64_t now_ms, std::vector<AuditEntry> audit,
+                      std::function<void(Status)> done) override;
+  void touch_api_keys(std::vector<std::pair<std::string, std::int64_t>> last_used,
+                      std::vector<AuditEntry> audit) override;
   void save_throttles(std::vector<ThrottleRow> rows) override;
   Result<std::vector<ThrottleRow>> load_throttles() override;
   std::uint64_t write_epoch() const override;

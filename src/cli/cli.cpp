@@ -60,6 +60,8 @@ int run(int argc, char** argv) {
   add_migrate(root, run);
   add_version(root, run);
   add_audit(root, run);
+  add_user(root, run);
+  add_apikey(root, run);
   if (auto error = command_word_error(root, argc, argv)) {
     print_error(*error);
     return kExitUsage;

@@ -17,5 +17,7 @@ void add_serve(CLI::App& root, Run& run);
 void add_migrate(CLI::App& root, Run& run);
 void add_version(CLI::App& root, Run& run);
 void add_audit(CLI::App& root, Run& run);
+void add_user(CLI::App& root, Run& run);
+void add_apikey(CLI::App& root, Run& run);
 
 }  // namespace slipway::cli

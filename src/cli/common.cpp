@@ -137,6 +137,24 @@ std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, c
   return out;
 }
 
+std::unique_ptr<storage::sqlite::SqliteStorage> open_current_storage(const model::Concept& concept_file,
+                                                                     const CommonOptions& options, const Clock& clock,
+                                                                     bool read_only) {
+  storage::sqlite::SqliteOptions so;
+  so.read_only = read_only;
+  auto storage = open_storage(concept_file, options, clock, std::move(so));
+  if (!storage) return nullptr;
+  auto plan = plan_schema(*storage, concept_file);
+  if (!plan) return nullptr;
+  if (!plan->empty()) {
+    print_error(plan->fresh ? "the database has no schema yet: run `slipway migrate apply` (or start serve once) first"
+                            : "the database differs from " + options.config +
+                                  ": run `slipway migrate apply` (or serve --migrate) first");
+    return nullptr;
+  }
+  return storage;
+}
+
 std::string whoami() {
   const char* user = std::getenv("USER");
   char host[256] = {};

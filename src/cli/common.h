@@ -69,6 +69,13 @@ struct SchemaPlan : sql::MigrationPlan {
 // returns nullopt on failure.
 std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file);
 
+// For commands that work on the data (user, apikey): opens the database and checks that its schema matches the
+// file (else one line pointing to `migrate apply`). `read_only`: inspection beside a running server. nullptr on
+// failure, printed.
+std::unique_ptr<storage::sqlite::SqliteStorage> open_current_storage(const model::Concept& concept_file,
+                                                                     const CommonOptions& options, const Clock& clock,
+                                                                     bool read_only);
+
 // "user@host" for the migration history.
 std::string whoami();
 

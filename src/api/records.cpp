@@ -250,7 +250,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
     cmd.idempotency_key = std::move(key);
     cmd.idempotency_fingerprint = sha256_hex(req.body);
   }
-  if (auth.admin()) {  // every admin write is audited, in the write's own transaction
+  if (auth.admin() || c.audit) {  // admin writes and `audit: true` collections, in the write's own transaction
     cmd.audit.push_back(App::audit_entry(req.request_id, req.remote_addr, auth, "record.create"));
     cmd.audit.back().collection = c.name;
   }
@@ -298,7 +298,7 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
   cmd.id = *rid;
   cmd.changes = std::move(*changes);
   cmd.validate = [&c](const storage::Record& merged) { return validate_required(merged.values, c); };
-  if (auth.admin()) {
+  if (auth.admin() || c.audit) {
     cmd.audit.push_back(App::audit_entry(req.request_id, req.remote_addr, auth, "record.update"));
     cmd.audit.back().collection = c.name;
     cmd.audit.back().record_id = cmd.id;
@@ -328,7 +328,7 @@ void App::Records::remove(http::Request& req, const model::Collection& c, std::s
   if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;
   cmd.id = *rid;
-  if (auth.admin()) {
+  if (auth.admin() || c.audit) {
     cmd.audit.push_back(App::audit_entry(req.request_id, req.remote_addr, auth, "record.delete"));
     cmd.audit.back().collection = c.name;
     cmd.audit.back().record_id = cmd.id;

@@ -2,6 +2,7 @@
 it and, after the SQLite file is edited with the `sqlite3` tool (a row edited, removed, or two reordered), names the
 first bad entry and exits 6."""
 
+import base64
 import hashlib
 import json
 import os
@@ -129,6 +130,68 @@ class AuditLog(unittest.TestCase):
         h = run_cli("audit", "verify", "--help")
         self.assertEqual(h.returncode, 0)
         self.assertIn("--data", h.stdout)
+
+
+AUDITED = """app: ledger
+auth:
+  roles: [clerk]
+  default_role: clerk
+collections:
+  entries:
+    audit: true
+    fields:
+      amount: { type: int, required: true }
+      memo:   { type: text }
+      secret: { type: text, hidden: true }
+      owner:  { type: relation, to: users }
+    rules:
+      list: "owner = @auth.id"
+      view: "owner = @auth.id"
+      create: "owner = @auth.id"
+      update: "owner = @auth.id"
+      delete: "owner = @auth.id"
+"""
+
+
+class AuditedCollection(unittest.TestCase):
+    def test_every_write_of_an_audited_collection_is_logged_with_before_and_after_and_hidden_fields_redacted(self):
+        with tempfile.TemporaryDirectory(prefix="slipway-it-audited-") as tmp:
+            config = harness.write_concept(tmp, AUDITED)
+            keys = os.path.join(tmp, "jwt.keys")
+            with open(keys, "w") as f:
+                f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+            data = os.path.join(tmp, "data")
+            with harness.Server(config=config, data_dir=data, env={"SLIPWAY_JWT_KEYS_FILE": keys}) as s:
+                u = s.request("POST", "/api/v1/auth/signup", token=None,
+                              body={"email": "c@example.com", "password": "correct horse battery staple"}).json()
+                tok, uid = u["access_token"], u["user"]["id"]
+                r = s.request("POST", "/api/v1/entries", token=tok,
+                              body={"amount": 10, "memo": "first", "secret": "s3cret-value", "owner": uid})
+                self.assertEqual(r.status, 201, r)
+                eid = r.json()["id"]
+                self.assertEqual(s.request("PATCH", f"/api/v1/entries/{eid}", token=tok, body={"amount": 12}).status, 200)
+                # A failed write (a version the record does not have) leaves no entry.
+                self.assertEqual(s.request("PATCH", f"/api/v1/entries/{eid}", token=tok, body={"amount": 99},
+                                           headers={"If-Match": '"7"'}).status, 412)
+                self.assertEqual(s.request("DELETE", f"/api/v1/entries/{eid}", token=tok).status, 204)
+            out = subprocess.run(["sqlite3", "-json", os.path.join(data, "slipway.db"),
+                                  "SELECT action, actor_kind, actor_id, collection, record_id, detail FROM _slipway_audit "
+                                  "WHERE action LIKE 'record.%' ORDER BY seq"], capture_output=True, text=True, check=True)
+            rows = json.loads(out.stdout)
+            self.assertEqual([r["action"] for r in rows], ["record.create", "record.update", "record.delete"])
+            for r in rows:
+                self.assertEqual((r["actor_kind"], r["actor_id"], r["collection"], r["record_id"]), ("user", uid, "entries", eid))
+            create, update, delete = (json.loads(r["detail"]) for r in rows)
+            self.assertIsNone(create["before"])
+            self.assertEqual(create["after"]["amount"], 10)
+            self.assertEqual(create["after"]["secret"], "[redacted]")
+            self.assertEqual((update["before"]["amount"], update["after"]["amount"]), (10, 12))
+            self.assertEqual((update["before"]["version"], update["after"]["version"]), (1, 2))
+            self.assertEqual(delete["before"]["amount"], 12)
+            self.assertIsNone(delete["after"])
+            self.assertNotIn("s3cret-value", out.stdout)
+            r = run_cli("audit", "verify", "--config", config, "--data", data)
+            self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":

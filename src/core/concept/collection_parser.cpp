@@ -1,4 +1,4 @@
-// Reading one collection: fields (via parse_field), indexes, rules (collected for later binding), body_limit.
+// Reading one collection: fields (via parse_field), indexes, rules (collected for later binding), body_limit, audit.
 #include "core/concept/collection_parser.h"
 
 #include <algorithm>
@@ -8,7 +8,7 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kCollectionKeys = {"fields", "indexes", "rules", "body_limit"};
+const std::vector<std::string_view> kCollectionKeys = {"fields", "indexes", "rules", "body_limit", "audit"};
 const std::vector<std::string_view> kRuleKeys = {"list", "view", "create", "update", "delete"};
 
 std::string index_text(const std::vector<std::string>& fields) {
@@ -186,6 +186,9 @@ ParsedCollection parse_collection(ParseContext& ctx, const Entry& entry, const C
   if (const Entry* e = find("indexes")) parse_indexes(ctx, *e, out);
   if (const Entry* e = find("rules")) parse_rules(ctx, *e, out);
   if (const Entry* e = find("body_limit")) parse_body_limit(ctx, *e, c);
+  if (const Entry* e = find("audit")) {
+    if (auto on = ctx.read_bool(*e)) c.audit = *on;
+  }
   return out;
 }
 

@@ -90,6 +90,7 @@ struct Collection {
   std::vector<Index> indexes;
   Rules rules;
   std::size_t body_limit = 1 << 20;  // max request body bytes for this collection (`body_limit:` in the file)
+  bool audit = false;  // `audit: true`: every create/update/delete is in the audit log with before and after
   SourceLoc loc;
   bool auth = false;  // the built-in users collection (Concept::users()), extended under `auth: users:`
 

@@ -24,6 +24,7 @@
 #include "storage/sql/schema_sql.h"
 #include "storage/sql/select_builder.h"
 #include "storage/sqlite/connection.h"
+#include "storage/audit_detail.h"
 #include "storage/sqlite/audit_log.h"
 #include "storage/sqlite/group_commit_writer.h"
 #include "storage/sqlite/identity_store.h"
@@ -654,8 +655,10 @@ void SqliteStorage::create(CreateCommand cmd, Principal auth, std::function<void
     }
     if (!cmd.audit.empty()) {
       std::vector<AuditEntry> entries = cmd.audit;
-      for (auto& e : entries)
+      for (auto& e : entries) {
         if (e.record_id.empty()) e.record_id = r.id;
+        if (c.audit && e.action.starts_with("record.")) e.detail = record_change_json(c, nullptr, &r);
+      }
       if (Status st = append_audit_rows(conn, entries, r.created); !st) return st;
     }
     *result = CreateResult{std::move(r), false};
@@ -684,6 +687,7 @@ void SqliteStorage::update(UpdateCommand cmd, Principal auth, std::function<void
     if (rows->empty()) return not_found();
     Record r = std::move(rows->front());
     if (cmd.if_match && *cmd.if_match != r.version) return stale_version(*cmd.if_match, r.version);
+    const std::optional<Record> before = c.audit && !cmd.audit.empty() ? std::optional<Record>(r) : std::nullopt;
     if (cmd.changes.empty()) {
       if (Status st = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !st) return st;
       *result = std::move(r);
@@ -714,7 +718,14 @@ void SqliteStorage::update(UpdateCommand cmd, Principal auth, std::function<void
     (*lease)->bind(n + 3, Value(r.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
-    if (Status audited = append_audit_rows(conn, cmd.audit, r.updated); !audited) return audited;
+    if (before) {
+      std::vector<AuditEntry> entries = cmd.audit;
+      for (auto& e : entries)
+        if (e.action.starts_with("record.")) e.detail = record_change_json(c, &*before, &r);
+      if (Status audited = append_audit_rows(conn, entries, r.updated); !audited) return audited;
+    } else if (Status audited = append_audit_rows(conn, cmd.audit, r.updated); !audited) {
+      return audited;
+    }
     if (Status masked = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !masked) return masked;
     *result = std::move(r);
     return {};
@@ -747,6 +758,12 @@ void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void
     if (!st) return std::move(st).error();
     if (&c == impl->users) {  // a deleted user's account and sessions go with the record
       if (Status gone = delete_identity_rows(conn, cmd.id); !gone) return gone;
+    }
+    if (c.audit && !cmd.audit.empty()) {
+      std::vector<AuditEntry> entries = cmd.audit;
+      for (auto& e : entries)
+        if (e.action.starts_with("record.")) e.detail = record_change_json(c, &rows->front(), nullptr);
+      return append_audit_rows(conn, entries, format_rfc3339_ms(impl->clock.now_ms()));
     }
     return append_audit_rows(conn, cmd.audit, format_rfc3339_ms(impl->clock.now_ms()));
   };

@@ -82,6 +82,12 @@ struct BoundExpr {
 // time alone, so nothing derived from it may be cached.
 bool references_now(const BoundExpr& e);
 
+// Whether the verdict depends on the row alone: nothing of the caller (@auth.*), no @now, and no relation path
+// (which reads other rows through their view rules). Only such a rule's verdict may be cached with the row and
+// shared by every caller (the record cache). Each node and operand kind answers explicitly, so a new kind cannot
+// silently count as row-only.
+bool row_only(const BoundExpr& e);
+
 // A compact rendering for tests and logs, e.g. (views > 10 OR views IS NULL).
 std::string to_string(const BoundExpr& e);
 

@@ -66,10 +66,14 @@ Result<Resolved> Binder::resolve_macro(const ParsedOperand& o) const {
     r.kind = Resolved::Kind::kAuthId;
   } else if (o.name == "auth.role") {
     r.kind = Resolved::Kind::kAuthRole;
+  } else if (o.name == "auth.roles") {
+    return bad_request_at("@auth.roles is a set of roles, not a value: test membership with 'editor' in @auth.roles",
+                          o.span.offset);
   } else if (o.name == "request" || o.name.starts_with("request.")) {
     return bad_request_at("@request is not supported yet", o.span.offset);
   } else {
-    return bad_request_at("unknown '@" + o.name + "' (expected @now, @auth.id or @auth.role)", o.span.offset);
+    return bad_request_at("unknown '@" + o.name + "' (expected @now, @auth.id, @auth.role or @auth.roles)",
+                          o.span.offset);
   }
   return r;
 }

@@ -80,6 +80,7 @@ std::string to_string(const BoundExpr& e) {
     case BoundExpr::Kind::kLike: return operand_text(e.lhs) + (e.negated ? " NOT LIKE '" : " LIKE '") + e.pattern + "'";
     case BoundExpr::Kind::kRelated:
       return e.relation->name + " -> " + e.target->name + "[" + to_string(*e.inner) + "]";
+    case BoundExpr::Kind::kHasRole: return "'" + e.role + (e.negated ? "' NOT IN @auth.roles" : "' IN @auth.roles");
   }
   return "?";
 }
@@ -101,7 +102,8 @@ bool row_only(const BoundExpr& e) {
     case BoundExpr::Kind::kIsNull:
     case BoundExpr::Kind::kIn:
     case BoundExpr::Kind::kLike: return row_operand(e.lhs);
-    case BoundExpr::Kind::kRelated: return false;
+    case BoundExpr::Kind::kRelated:
+    case BoundExpr::Kind::kHasRole: return false;
   }
   return false;
 }

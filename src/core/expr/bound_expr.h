@@ -61,6 +61,7 @@ struct BoundExpr {
     kLike,     // lhs LIKE pattern ESCAPE '\' (NOT LIKE when `negated`), case-insensitive for ASCII
     kRelated,  // the `relation` column of `collection` references a `target` record, visible to the caller,
                // for which `inner` holds (`inner`'s operands are columns of `target`)
+    kHasRole,  // the caller holds `role` (does not, when `negated`): known per request, the same for every row
   };
   Kind kind = Kind::kConst;
   const model::Collection* collection = nullptr;  // whose columns this node's kColumn operands name
@@ -76,6 +77,7 @@ struct BoundExpr {
   const model::Field* relation = nullptr;
   const model::Collection* target = nullptr;
   std::unique_ptr<const BoundExpr> inner;
+  std::string role;  // kHasRole: one of the roles the concept file declares
 };
 
 // Whether the expression (including relation-path subexpressions) uses @now: its result then changes with

@@ -29,6 +29,11 @@ TEST(ExprRowOnly, FailsForRulesThatReadTheCallerTimeOrOtherRows) {
   EXPECT_FALSE(row_only_rule("published || @auth.id != null"));
   EXPECT_FALSE(row_only_rule("publish_at < @now"));
   EXPECT_FALSE(row_only_rule("published && author.verified"));  // the author's view rule reads the caller
+  // A role test is the same for every row but not for every caller: a verdict cached with the row would hand one
+  // caller's answer to the next.
+  EXPECT_FALSE(row_only_rule("'editor' in @auth.roles"));
+  EXPECT_FALSE(row_only_rule("published || 'editor' in @auth.roles"));
+  EXPECT_FALSE(row_only_rule("published && !('member' in @auth.roles)"));
 }
 
 }  // namespace

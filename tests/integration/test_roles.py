@@ -1,7 +1,7 @@
 """Role tests in rules and filters ('editor' in @auth.roles) through the real binary: a role rule admits by the
 caller's roles and is never answered from a verdict cached for another caller; a filter's role test is plain
 membership (the admin token holds the role admin, an anonymous caller none); an undeclared role is a 400 at its
-position with a did-you-mean."""
+position with a did-you-mean; the removed @auth.role says what replaces it."""
 
 import shutil
 import tempfile
@@ -93,6 +93,13 @@ class Roles(unittest.TestCase):
         problem = assert_problem(self, self.req("GET", "/api/v1/board?filter=" + quote(expr)), 400, echo=expr)
         self.assertEqual(problem["position"], 0)
         self.assertIn("only a role name in quotes", problem["detail"])
+
+    def test_the_single_valued_auth_role_is_a_400_that_shows_the_replacement(self):
+        expr = "@auth.role = 'editor'"
+        problem = assert_problem(self, self.req("GET", "/api/v1/board?filter=" + quote(expr)), 400, echo=expr)
+        self.assertEqual(problem["position"], 0)
+        self.assertTrue(problem["detail"].startswith("@auth.role is gone: test membership with 'editor' in @auth.roles"),
+                        problem["detail"])
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ using Owned = std::unique_ptr<BoundExpr>;
 
 // An operand with its name resolved.
 struct Resolved {
-  enum class Kind : std::uint8_t { kColumn, kPath, kLiteral, kAuthId, kAuthRole, kNow };
+  enum class Kind : std::uint8_t { kColumn, kPath, kLiteral, kAuthId, kNow };
   Kind kind = Kind::kLiteral;
   names::Column column;                        // kColumn; kPath: the column of `target`
   const model::Field* relation = nullptr;      // kPath: the relation field of the bound collection

@@ -26,7 +26,6 @@ std::string operand_text(const BoundOperand& o) {
     case BoundOperand::Kind::kColumn: return o.column;
     case BoundOperand::Kind::kValue: return value_text(o.value);
     case BoundOperand::Kind::kAuthId: return "@auth.id";
-    case BoundOperand::Kind::kAuthRole: return "@auth.role";
     case BoundOperand::Kind::kNow: return "@now";
   }
   return "?";
@@ -37,7 +36,6 @@ bool row_operand(const BoundOperand& o) {
     case BoundOperand::Kind::kColumn:
     case BoundOperand::Kind::kValue: return true;
     case BoundOperand::Kind::kAuthId:
-    case BoundOperand::Kind::kAuthRole:
     case BoundOperand::Kind::kNow: return false;
   }
   return false;

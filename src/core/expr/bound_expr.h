@@ -26,7 +26,6 @@ struct BoundOperand {
     kColumn,    // a column of the node's `collection`: `column` names it, `field` is null for system fields
     kValue,     // a literal, already converted to the column's type (datetimes canonical RFC 3339 ms text)
     kAuthId,    // @auth.id   (null when anonymous)
-    kAuthRole,  // @auth.role (null when anonymous)
     kNow,       // @now       (canonical RFC 3339 ms text, resolved per execution)
   };
   Kind kind = Kind::kValue;
@@ -36,7 +35,7 @@ struct BoundOperand {
 
   // Whether the operand can be NULL at execution (system columns and literals never are).
   bool nullable() const {
-    return kind == Kind::kAuthId || kind == Kind::kAuthRole || (kind == Kind::kColumn && field != nullptr);
+    return kind == Kind::kAuthId || (kind == Kind::kColumn && field != nullptr);
   }
 };
 

@@ -98,7 +98,6 @@ class Compiler {
       case BoundOperand::Kind::kColumn: out_.append(alias).append(".").ident(o.column); return;
       case BoundOperand::Kind::kValue: out_.param(o.value); return;
       case BoundOperand::Kind::kAuthId: runtime_param(AuthIdParam{}, model::FieldType::kText); return;
-      case BoundOperand::Kind::kAuthRole: runtime_param(AuthRoleParam{}, model::FieldType::kText); return;
       case BoundOperand::Kind::kNow: runtime_param(NowParam{}, model::FieldType::kDatetime); return;
     }
   }

@@ -12,9 +12,6 @@ struct Resolver {
 
   Value operator()(const Value& v) const { return v; }
   Value operator()(const AuthIdParam&) const { return auth.id ? Value(*auth.id) : Value(Null{}); }
-  Value operator()(const AuthRoleParam&) const {
-    return auth.roles.empty() ? Value(Null{}) : Value(auth.roles.front());
-  }
   Value operator()(const AuthHasRoleParam& p) const { return Value(std::int64_t{auth.has_role(p.role) ? 1 : 0}); }
   Value operator()(const NowParam&) const { return Value(format_rfc3339_ms(now_ms)); }
 };

@@ -90,8 +90,7 @@ TEST(ExprBinder, NegationOfRuntimeParametersGuardsBothNulls) {
   EXPECT_EQ(bound("!(author = @auth.id)", rule()),
             "(author IS DISTINCT FROM @auth.id OR (author IS NULL AND @auth.id IS NULL))");
   EXPECT_EQ(bound("!(author != @auth.id)", rule()), "author IS NOT DISTINCT FROM @auth.id");
-  EXPECT_EQ(bound("!(@auth.role in ('admin'))", rule()),
-            "(@auth.role NOT IN ('admin') OR @auth.role IS NULL)");
+  EXPECT_EQ(bound("!(@auth.id in ('u1'))", rule()), "(@auth.id NOT IN ('u1') OR @auth.id IS NULL)");
 }
 
 TEST(ExprBinder, BindsRoleMembershipAsATestOfTheCaller) {
@@ -245,16 +244,22 @@ TEST(ExprBinder, RejectsBareNonBoolTerms) {
 TEST(ExprBinder, RejectsUnsupportedMacros) {
   EXPECT_EQ(bound("@request.body.title = 'x'"), "error@0: @request is not supported yet");
   EXPECT_EQ(bound("@request.body.title = 'x'", rule()), "error@0: @request is not supported yet");
-  EXPECT_EQ(bound("views = 1 && @foo = 1"), "error@13: unknown '@foo' (expected @now, @auth.id, @auth.role or @auth.roles)");
+  EXPECT_EQ(bound("views = 1 && @foo = 1"), "error@13: unknown '@foo' (expected @now, @auth.id or @auth.roles)");
 }
 
 TEST(ExprBinder, ChecksMacroTypes) {
   EXPECT_EQ(bound("status = @auth.id"), "error@9: cannot compare enum field 'status' with @auth.id");
   EXPECT_EQ(bound("views = @now"), "error@8: cannot compare int field 'views' with @now");
   EXPECT_EQ(bound("@now > '2026-01-01'"), "@now > '2026-01-01T00:00:00.000Z'");
-  EXPECT_EQ(bound("@auth.role = 'admin'", rule()), "@auth.role = 'admin'");
-  EXPECT_EQ(bound("@auth.role = 1", rule()), "error@13: cannot compare @auth.role with a number");
-  EXPECT_EQ(bound("status = @auth.role", rule()), "status = @auth.role");
+  EXPECT_EQ(bound("@auth.id = 1", rule()), "error@11: cannot compare @auth.id with a number");
+}
+
+TEST(ExprBinder, RejectsTheSingleValuedAuthRoleWithItsReplacement) {
+  const std::string gone = "@auth.role is gone: test membership with 'editor' in @auth.roles";
+  EXPECT_EQ(bound("@auth.role = 'admin'", rule()), "error@0: " + gone);
+  EXPECT_EQ(bound("status = @auth.role", rule()), "error@9: " + gone);
+  EXPECT_EQ(bound("published || @auth.role in ('editor')"), "error@13: " + gone);
+  EXPECT_EQ(bound("'editor' in @auth.role"), "error@12: " + gone);
 }
 
 TEST(ExprBinder, RejectsMalformedRelationPaths) {

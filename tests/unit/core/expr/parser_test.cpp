@@ -95,7 +95,7 @@ TEST(ExprParser, ParsesMembershipInAnAtName) {
   EXPECT_EQ(parsed("'editor' in @auth.roles"), "('editor' in @auth.roles)");
   EXPECT_EQ(parsed("!('editor' in @auth.roles) || a"), "(!('editor' in @auth.roles) || a)");
   EXPECT_EQ(parsed("x in @now"), "(x in @now)");  // the binder decides what may stand on either side
-  EXPECT_EQ(parsed("'editor' in @"), "error@12: expected a name after '@' (@now, @auth.id, @auth.role)");
+  EXPECT_EQ(parsed("'editor' in @"), "error@12: expected a name after '@' (@now, @auth.id, @auth.roles)");
 }
 
 TEST(ExprParser, LimitsInListSize) {

@@ -33,7 +33,6 @@ inline std::string render_params(const std::vector<ParamSource>& params) {
     if (!out.empty()) out += ", ";
     if (const Value* v = std::get_if<Value>(&p)) out += render_value(*v);
     else if (std::holds_alternative<AuthIdParam>(p)) out += "@auth.id";
-    else if (std::holds_alternative<AuthRoleParam>(p)) out += "@auth.role";
     else if (const auto* r = std::get_if<AuthHasRoleParam>(&p)) out += "@auth.roles∋" + r->role;
     else out += "@now";
   }

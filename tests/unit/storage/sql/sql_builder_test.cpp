@@ -13,8 +13,6 @@ TEST(SqlBuilderParams, ResolvesRuntimeParameters) {
   EXPECT_EQ(resolve_param(Value(std::int64_t{5}), anon, 0), Value(std::int64_t{5}));
   EXPECT_EQ(resolve_param(AuthIdParam{}, user, 0), Value(std::string("u1")));
   EXPECT_EQ(resolve_param(AuthIdParam{}, anon, 0), Value(Null{}));
-  EXPECT_EQ(resolve_param(AuthRoleParam{}, user, 0), Value(std::string("editor")));
-  EXPECT_EQ(resolve_param(AuthRoleParam{}, anon, 0), Value(Null{}));
   EXPECT_EQ(resolve_param(AuthHasRoleParam{"editor"}, user, 0), Value(std::int64_t{1}));
   EXPECT_EQ(resolve_param(AuthHasRoleParam{"member"}, user, 0), Value(std::int64_t{0}));
   EXPECT_EQ(resolve_param(AuthHasRoleParam{"editor"}, anon, 0), Value(std::int64_t{0}));

@@ -9,7 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "core/concept/diagnostics.h"
+#include "core/did_you_mean.h"
 
 namespace slipway::cli {
 namespace {
@@ -40,7 +40,7 @@ std::optional<std::string> command_word_error(const CLI::App& root, int argc, ch
       if (c->check_name(word)) next = c;
     }
     if (next == nullptr) {
-      const std::string hint = model::did_you_mean(word, names);
+      const std::string hint = did_you_mean(word, names);
       return "unknown command '" + path + word + "'" + (hint.empty() ? ": expected " + list : hint);
     }
     path += word + " ";

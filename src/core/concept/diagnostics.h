@@ -1,12 +1,11 @@
-// Diagnostic: one problem found in the concept file, as "file:line:col: message", plus the did-you-mean helper
-// that every "unknown name" message uses.
+// Diagnostic: one problem found in the concept file, as "file:line:col: message". Every "unknown name" message
+// appends a suggestion from core/did_you_mean.h (included here for the parsers that build diagnostics).
 // Thread safety: plain values and pure functions.
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
-#include <vector>
+
+#include "core/did_you_mean.h"
 
 namespace slipway::model {
 
@@ -19,15 +18,5 @@ struct Diagnostic {
   // "file:line:col: message"
   std::string to_string() const;
 };
-
-// Levenshtein distance (insert, delete, substitute each cost 1).
-std::size_t edit_distance(std::string_view a, std::string_view b);
-
-// The candidate closest to `name` if it is within edit distance 2 and at most half the length of `name` (so
-// "bad" does not suggest "max"); ties go to the earlier candidate, so callers list candidates in a meaningful order.
-std::optional<std::string> closest_name(std::string_view name, const std::vector<std::string_view>& candidates);
-
-// " (did you mean 'x'?)" or "" — ready to append to a message.
-std::string did_you_mean(std::string_view name, const std::vector<std::string_view>& candidates);
 
 }  // namespace slipway::model

@@ -28,16 +28,13 @@ bool is_column(const Resolved& r) {
   return r.kind == Resolved::Kind::kColumn || r.kind == Resolved::Kind::kPath;
 }
 
-// Which columns an @-value may be compared with: @auth.id with relation/text/id, @auth.role with text/enum,
-// @now with datetimes.
+// Which columns an @-value may be compared with: @auth.id with relation/text/id, @now with datetimes.
 bool macro_accepts(const Resolved& macro, const Resolved& col) {
   const model::Field* f = col.column.field;
   switch (macro.kind) {
     case Resolved::Kind::kAuthId:
       return f ? (f->type == model::FieldType::kRelation || f->type == model::FieldType::kText)
                : col.column.name == "id";
-    case Resolved::Kind::kAuthRole:
-      return f && (f->type == model::FieldType::kText || f->type == model::FieldType::kEnum);
     case Resolved::Kind::kNow: return col.category == names::Category::kDatetime;
     default: return false;
   }

@@ -21,7 +21,6 @@ std::string Resolved::describe() const {
     case Kind::kColumn: return std::string(column.type) + " field '" + column.name + "'";
     case Kind::kPath: return std::string(column.type) + " field '" + relation->name + "." + column.name + "'";
     case Kind::kAuthId: return "@auth.id";
-    case Kind::kAuthRole: return "@auth.role";
     case Kind::kNow: return "@now";
     case Kind::kLiteral: return literal_kind(src->literal);
   }
@@ -38,7 +37,6 @@ BoundOperand Resolved::operand() const {
       o.field = column.field;
       break;
     case Kind::kAuthId: o.kind = BoundOperand::Kind::kAuthId; break;
-    case Kind::kAuthRole: o.kind = BoundOperand::Kind::kAuthRole; break;
     case Kind::kNow: o.kind = BoundOperand::Kind::kNow; break;
     case Kind::kLiteral: o.value = src->literal; break;
   }
@@ -64,12 +62,15 @@ Result<Resolved> Binder::resolve_macro(const ParsedOperand& o) const {
     r.category = names::Category::kDatetime;
   } else if (o.name == "auth.id") {
     r.kind = Resolved::Kind::kAuthId;
-  } else if (o.name == "auth.role") {
-    r.kind = Resolved::Kind::kAuthRole;
+  } else if (o.name == "auth.role") {  // single-valued; a caller now holds a set of roles
+    return bad_request_at("@auth.role is gone: test membership with 'editor' in @auth.roles", o.span.offset);
+  } else if (o.name == "auth.roles") {
+    return bad_request_at("@auth.roles is a set of roles, not a value: test membership with 'editor' in @auth.roles",
+                          o.span.offset);
   } else if (o.name == "request" || o.name.starts_with("request.")) {
     return bad_request_at("@request is not supported yet", o.span.offset);
   } else {
-    return bad_request_at("unknown '@" + o.name + "' (expected @now, @auth.id or @auth.role)", o.span.offset);
+    return bad_request_at("unknown '@" + o.name + "' (expected @now, @auth.id or @auth.roles)", o.span.offset);
   }
   return r;
 }

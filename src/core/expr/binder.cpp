@@ -23,6 +23,7 @@ Result<Owned> Binder::bind(const ParsedExpr& e, bool negate) {
     case ParsedExpr::Kind::kNot: return bind(*e.children[0], !negate);
     case ParsedExpr::Kind::kCompare: return bind_compare(e, negate);
     case ParsedExpr::Kind::kIn: return bind_in(e, negate);
+    case ParsedExpr::Kind::kMember: return bind_member(e, negate);
     case ParsedExpr::Kind::kBare: return bind_bare(e, negate);
   }
   return make_const(false);

@@ -19,7 +19,7 @@ using Owned = std::unique_ptr<BoundExpr>;
 
 // An operand with its name resolved.
 struct Resolved {
-  enum class Kind : std::uint8_t { kColumn, kPath, kLiteral, kAuthId, kAuthRole, kNow };
+  enum class Kind : std::uint8_t { kColumn, kPath, kLiteral, kAuthId, kNow };
   Kind kind = Kind::kLiteral;
   names::Column column;                        // kColumn; kPath: the column of `target`
   const model::Field* relation = nullptr;      // kPath: the relation field of the bound collection
@@ -40,6 +40,7 @@ Owned make_compare(const model::Collection* c, ParsedOp op, BoundOperand l, Boun
 Owned make_is_null(const model::Collection* c, BoundOperand x, bool is_not);
 Owned make_in(const model::Collection* c, BoundOperand x, std::vector<Value> items, bool negate);
 Owned make_like(const model::Collection* c, BoundOperand x, std::string pattern, bool negate);
+Owned make_has_role(std::string role, bool negate);
 
 // The `~` pattern for a string literal's raw body: '_' always literal, an unescaped '%' a wildcard, and
 // "%...%" around the whole when the user wrote no unescaped '%' (contains).
@@ -70,6 +71,7 @@ class Binder {
   Result<Owned> bind_pair(const Resolved& l, ParsedOp op, const Resolved& r, const ParsedExpr& e,
                           bool negate) const;
   Result<Owned> bind_in(const ParsedExpr& e, bool negate) const;
+  Result<Owned> bind_member(const ParsedExpr& e, bool negate) const;
   // For a relation path, wraps the node (built against the target) in a kRelated node.
   Owned wrap(const Resolved& l, Owned node) const;
   const model::Collection* scope(const Resolved& l) const { return l.kind == Resolved::Kind::kPath ? l.target : &collection_; }

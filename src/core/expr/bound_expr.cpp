@@ -1,5 +1,6 @@
 #include "core/expr/bound_expr.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/concept/model.h"
@@ -25,10 +26,19 @@ std::string operand_text(const BoundOperand& o) {
     case BoundOperand::Kind::kColumn: return o.column;
     case BoundOperand::Kind::kValue: return value_text(o.value);
     case BoundOperand::Kind::kAuthId: return "@auth.id";
-    case BoundOperand::Kind::kAuthRole: return "@auth.role";
     case BoundOperand::Kind::kNow: return "@now";
   }
   return "?";
+}
+
+bool row_operand(const BoundOperand& o) {
+  switch (o.kind) {
+    case BoundOperand::Kind::kColumn:
+    case BoundOperand::Kind::kValue: return true;
+    case BoundOperand::Kind::kAuthId:
+    case BoundOperand::Kind::kNow: return false;
+  }
+  return false;
 }
 
 const char* op_text(CompareOp op) {
@@ -68,6 +78,7 @@ std::string to_string(const BoundExpr& e) {
     case BoundExpr::Kind::kLike: return operand_text(e.lhs) + (e.negated ? " NOT LIKE '" : " LIKE '") + e.pattern + "'";
     case BoundExpr::Kind::kRelated:
       return e.relation->name + " -> " + e.target->name + "[" + to_string(*e.inner) + "]";
+    case BoundExpr::Kind::kHasRole: return "'" + e.role + (e.negated ? "' NOT IN @auth.roles" : "' IN @auth.roles");
   }
   return "?";
 }
@@ -77,6 +88,22 @@ bool references_now(const BoundExpr& e) {
   for (const auto& child : e.children)
     if (references_now(*child)) return true;
   return e.inner && references_now(*e.inner);
+}
+
+bool row_only(const BoundExpr& e) {
+  switch (e.kind) {
+    case BoundExpr::Kind::kAnd:
+    case BoundExpr::Kind::kOr:
+      return std::all_of(e.children.begin(), e.children.end(), [](const auto& c) { return row_only(*c); });
+    case BoundExpr::Kind::kConst: return true;
+    case BoundExpr::Kind::kCompare: return row_operand(e.lhs) && row_operand(e.rhs);
+    case BoundExpr::Kind::kIsNull:
+    case BoundExpr::Kind::kIn:
+    case BoundExpr::Kind::kLike: return row_operand(e.lhs);
+    case BoundExpr::Kind::kRelated:
+    case BoundExpr::Kind::kHasRole: return false;
+  }
+  return false;
 }
 
 }  // namespace slipway::expr

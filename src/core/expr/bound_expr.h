@@ -26,7 +26,6 @@ struct BoundOperand {
     kColumn,    // a column of the node's `collection`: `column` names it, `field` is null for system fields
     kValue,     // a literal, already converted to the column's type (datetimes canonical RFC 3339 ms text)
     kAuthId,    // @auth.id   (null when anonymous)
-    kAuthRole,  // @auth.role (null when anonymous)
     kNow,       // @now       (canonical RFC 3339 ms text, resolved per execution)
   };
   Kind kind = Kind::kValue;
@@ -36,7 +35,7 @@ struct BoundOperand {
 
   // Whether the operand can be NULL at execution (system columns and literals never are).
   bool nullable() const {
-    return kind == Kind::kAuthId || kind == Kind::kAuthRole || (kind == Kind::kColumn && field != nullptr);
+    return kind == Kind::kAuthId || (kind == Kind::kColumn && field != nullptr);
   }
 };
 
@@ -61,6 +60,7 @@ struct BoundExpr {
     kLike,     // lhs LIKE pattern ESCAPE '\' (NOT LIKE when `negated`), case-insensitive for ASCII
     kRelated,  // the `relation` column of `collection` references a `target` record, visible to the caller,
                // for which `inner` holds (`inner`'s operands are columns of `target`)
+    kHasRole,  // the caller holds `role` (does not, when `negated`): known per request, the same for every row
   };
   Kind kind = Kind::kConst;
   const model::Collection* collection = nullptr;  // whose columns this node's kColumn operands name
@@ -76,11 +76,18 @@ struct BoundExpr {
   const model::Field* relation = nullptr;
   const model::Collection* target = nullptr;
   std::unique_ptr<const BoundExpr> inner;
+  std::string role;  // kHasRole: one of the roles the concept file declares
 };
 
 // Whether the expression (including relation-path subexpressions) uses @now: its result then changes with
 // time alone, so nothing derived from it may be cached.
 bool references_now(const BoundExpr& e);
+
+// Whether the verdict depends on the row alone: nothing of the caller (@auth.*), no @now, and no relation path
+// (which reads other rows through their view rules). Only such a rule's verdict may be cached with the row and
+// shared by every caller (the record cache). Each node and operand kind answers explicitly, so a new kind cannot
+// silently count as row-only.
+bool row_only(const BoundExpr& e);
 
 // A compact rendering for tests and logs, e.g. (views > 10 OR views IS NULL).
 std::string to_string(const BoundExpr& e);

@@ -120,7 +120,7 @@ class Lexer {
   Error macro(Token& t) {
     const std::size_t start = pos_;
     ++pos_;  // '@'
-    if (!is_ident_start(peek())) return bad_request_at("expected a name after '@' (@now, @auth.id, @auth.role)", start);
+    if (!is_ident_start(peek())) return bad_request_at("expected a name after '@' (@now, @auth.id, @auth.roles)", start);
     t.kind = TokenKind::kMacro;
     return path(t.text);
   }

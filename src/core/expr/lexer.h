@@ -17,7 +17,7 @@ namespace slipway::expr {
 enum class TokenKind : std::uint8_t {
   kEnd,
   kIdent,    // title, author.name (dotted paths are one token)
-  kMacro,    // @now, @auth.id (text without the '@')
+  kMacro,    // @now, @auth.id, @auth.roles (text without the '@')
   kString,   // 'x' or "x"
   kInt,      // 42, -7
   kFloat,    // 1.5, -2e3

@@ -3,7 +3,8 @@
 //   a != b   → a = b                            when a or b can never be null, else a IS NOT DISTINCT FROM b
 //   a < b    → a >= b [OR a IS NULL] [OR b IS NULL]   (each guard only for a side that can be null)
 //   a IN (…) → a NOT IN (…) [OR a IS NULL];   a LIKE p → a NOT LIKE p [OR a IS NULL]
-//   a IS NULL ↔ a IS NOT NULL;  true ↔ false;  De Morgan for AND/OR (in binder.cpp).
+//   a IS NULL ↔ a IS NOT NULL;  true ↔ false;  holds role r ↔ does not hold r (never null: an anonymous caller
+//   holds no roles);  De Morgan for AND/OR (in binder.cpp).
 #include "core/expr/binder.h"
 
 namespace slipway::expr::detail {
@@ -115,6 +116,13 @@ Owned make_like(const model::Collection* c, BoundOperand x, std::string pattern,
   n->pattern = std::move(pattern);
   n->negated = negate;
   return negate ? or_null(c, std::move(n), x) : std::move(n);
+}
+
+Owned make_has_role(std::string role, bool negate) {
+  auto n = node(BoundExpr::Kind::kHasRole, nullptr);
+  n->role = std::move(role);
+  n->negated = negate;
+  return n;
 }
 
 std::string like_pattern(std::string_view raw) {

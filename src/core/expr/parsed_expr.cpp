@@ -60,6 +60,7 @@ std::string to_string(const ParsedExpr& e) {
       }
       return out + "))";
     }
+    case ParsedExpr::Kind::kMember: return "(" + operand_text(e.lhs) + " in " + operand_text(e.rhs) + ")";
     case ParsedExpr::Kind::kBare: return operand_text(e.lhs);
   }
   return "";

@@ -18,7 +18,7 @@ namespace slipway::expr {
 struct ParsedOperand {
   enum class Kind : std::uint8_t {
     kField,    // title, author.name (`name` holds the dotted path)
-    kMacro,    // @now, @auth.id (`name` without the '@')
+    kMacro,    // @now, @auth.id, @auth.roles (`name` without the '@')
     kLiteral,  // `literal`: Null, bool, int64, double or string
   };
   Kind kind = Kind::kLiteral;
@@ -42,6 +42,7 @@ struct ParsedExpr {
     kNot,      // children[0]
     kCompare,  // lhs op rhs
     kIn,       // lhs in (items...)
+    kMember,   // lhs in rhs, rhs an @-name (the binder accepts only 'role' in @auth.roles)
     kBare,     // lhs alone: a bool field (`published`) or true/false
   };
   Kind kind = Kind::kBare;

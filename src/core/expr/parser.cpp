@@ -184,9 +184,17 @@ class Parser {
   }
 
   Result<Node> parse_in(Node node) {
-    node->kind = ParsedExpr::Kind::kIn;
     node->op_span = take().span;
-    if (cur().kind != TokenKind::kLParen) return unexpected("'(' after 'in'");
+    if (cur().kind == TokenKind::kMacro) {  // 'editor' in @auth.roles: the binder checks both sides
+      node->kind = ParsedExpr::Kind::kMember;
+      auto rhs = parse_operand();
+      if (!rhs) return std::move(rhs).error();
+      node->rhs = std::move(*rhs);
+      node->span = join(node->lhs.span, node->rhs.span);
+      return node;
+    }
+    node->kind = ParsedExpr::Kind::kIn;
+    if (cur().kind != TokenKind::kLParen) return unexpected("'(' or @auth.roles after 'in'");
     take();
     if (cur().kind == TokenKind::kRParen) {
       return bad_request_at("'in' needs at least one value", cur().span.offset);

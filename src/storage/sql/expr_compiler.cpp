@@ -1,6 +1,6 @@
 // BoundExpr → SQL. The bound tree is already in negation normal form with its null guards (core/expr/nnf.cpp),
 // so each node is emitted as written. Only identifiers from the concept and fixed keywords become SQL text;
-// every value, including @auth.* and @now, is a parameter.
+// every value, including @auth.*, a role test's answer and @now, is a parameter.
 #include "storage/sql/expr_compiler.h"
 
 #include "core/concept/model.h"
@@ -60,6 +60,11 @@ class Compiler {
         out_.append(" ESCAPE '\\'");
         return;
       case BoundExpr::Kind::kRelated: related(e, alias, depth); return;
+      case BoundExpr::Kind::kHasRole:
+        // The same for every row: a parameter the caller resolves to 1 or 0, so one statement serves everyone.
+        runtime_param(AuthHasRoleParam{e.role}, model::FieldType::kInt);
+        out_.append(e.negated ? " = 0" : " = 1");
+        return;
     }
   }
 
@@ -93,7 +98,6 @@ class Compiler {
       case BoundOperand::Kind::kColumn: out_.append(alias).append(".").ident(o.column); return;
       case BoundOperand::Kind::kValue: out_.param(o.value); return;
       case BoundOperand::Kind::kAuthId: runtime_param(AuthIdParam{}, model::FieldType::kText); return;
-      case BoundOperand::Kind::kAuthRole: runtime_param(AuthRoleParam{}, model::FieldType::kText); return;
       case BoundOperand::Kind::kNow: runtime_param(NowParam{}, model::FieldType::kDatetime); return;
     }
   }

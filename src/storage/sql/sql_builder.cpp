@@ -3,12 +3,23 @@
 #include "core/clock.h"
 
 namespace slipway::sql {
+namespace {
+
+// One overload per alternative: a new ParamSource does not compile until it says how it resolves.
+struct Resolver {
+  const Principal& auth;
+  std::int64_t now_ms;
+
+  Value operator()(const Value& v) const { return v; }
+  Value operator()(const AuthIdParam&) const { return auth.id ? Value(*auth.id) : Value(Null{}); }
+  Value operator()(const AuthHasRoleParam& p) const { return Value(std::int64_t{auth.has_role(p.role) ? 1 : 0}); }
+  Value operator()(const NowParam&) const { return Value(format_rfc3339_ms(now_ms)); }
+};
+
+}  // namespace
 
 Value resolve_param(const ParamSource& p, const Principal& auth, std::int64_t now_ms) {
-  if (const Value* v = std::get_if<Value>(&p)) return *v;
-  if (std::holds_alternative<AuthIdParam>(p)) return auth.id ? Value(*auth.id) : Value(Null{});
-  if (std::holds_alternative<AuthRoleParam>(p)) return auth.roles.empty() ? Value(Null{}) : Value(auth.roles.front());
-  return Value(format_rfc3339_ms(now_ms));
+  return std::visit(Resolver{auth, now_ms}, p);
 }
 
 }  // namespace slipway::sql

@@ -14,17 +14,20 @@
 
 namespace slipway::sql {
 
-// A parameter known at compile time (a literal) or resolved per execution (@auth.id, @auth.role, @now).
+// A parameter known at compile time (a literal) or resolved per execution (@auth.id, a role test, @now).
+// Resolving them per execution keeps one statement text for every caller, so rules are prepared once.
 struct AuthIdParam {
   bool operator==(const AuthIdParam&) const = default;
 };
-struct AuthRoleParam {
-  bool operator==(const AuthRoleParam&) const = default;
+// 'editor' in @auth.roles: 1 when the caller holds `role`, else 0 (anonymous callers hold none).
+struct AuthHasRoleParam {
+  std::string role;
+  bool operator==(const AuthHasRoleParam&) const = default;
 };
 struct NowParam {
   bool operator==(const NowParam&) const = default;
 };
-using ParamSource = std::variant<Value, AuthIdParam, AuthRoleParam, NowParam>;
+using ParamSource = std::variant<Value, AuthIdParam, AuthHasRoleParam, NowParam>;
 
 // Resolves parameter sources for one execution.
 Value resolve_param(const ParamSource& p, const Principal& auth, std::int64_t now_ms);

@@ -120,21 +120,6 @@ Value sort_value(const Record& r, const model::Collection& c, const std::string&
   return idx >= 0 ? r.values[static_cast<std::size_t>(idx)] : Value(Null{});
 }
 
-// True when a rule's verdict depends on the row alone (no @auth, @now or relation path), so it can be cached
-// with the row.
-bool row_only(const expr::BoundExpr& e) {
-  using K = expr::BoundOperand::Kind;
-  auto plain = [](const expr::BoundOperand& o) { return o.kind == K::kColumn || o.kind == K::kValue; };
-  if (e.kind == expr::BoundExpr::Kind::kRelated) return false;
-  if (e.kind == expr::BoundExpr::Kind::kCompare && (!plain(e.lhs) || !plain(e.rhs))) return false;
-  if ((e.kind == expr::BoundExpr::Kind::kIsNull || e.kind == expr::BoundExpr::Kind::kIn ||
-       e.kind == expr::BoundExpr::Kind::kLike) && !plain(e.lhs))
-    return false;
-  for (const auto& child : e.children)
-    if (!row_only(*child)) return false;
-  return true;
-}
-
 void bind_all(Statement& st, const std::vector<sql::ParamSource>& params, const Principal& auth, std::int64_t now) {
   for (std::size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i) + 1, sql::resolve_param(params[i], auth, now));
 }
@@ -191,7 +176,7 @@ struct SqliteStorage::Impl {
     const auto& cols = c.collections;
     for (std::size_t i = 0; i < cols.size(); ++i) {
       index_of[&cols[i]] = i;
-      view_row_only.push_back(cols[i].rules.view && row_only(*cols[i].rules.view->bound));
+      view_row_only.push_back(cols[i].rules.view && expr::row_only(*cols[i].rules.view->bound));
     }
     for (std::size_t i = 0; i < cols.size(); ++i) {
       std::vector<bool> seen(cols.size(), false);

@@ -182,7 +182,7 @@ TEST(LoaderAuth, BuildsSettingsAndTheUsersCollectionFromAFullSection) {
 
   // Given rules replace the defaults; view keeps its default; create and delete stay admin-only.
   ASSERT_TRUE(users.rules.list.has_value());
-  EXPECT_EQ(users.rules.list->source, "id = @auth.id || @auth.role = 'editor'");
+  EXPECT_EQ(users.rules.list->source, "id = @auth.id || 'editor' in @auth.roles");
   EXPECT_EQ(users.rules.list->loc.line, 34);
   ASSERT_TRUE(users.rules.view.has_value());
   EXPECT_EQ(users.rules.view->source, "id = @auth.id");

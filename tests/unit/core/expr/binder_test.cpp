@@ -90,8 +90,46 @@ TEST(ExprBinder, NegationOfRuntimeParametersGuardsBothNulls) {
   EXPECT_EQ(bound("!(author = @auth.id)", rule()),
             "(author IS DISTINCT FROM @auth.id OR (author IS NULL AND @auth.id IS NULL))");
   EXPECT_EQ(bound("!(author != @auth.id)", rule()), "author IS NOT DISTINCT FROM @auth.id");
-  EXPECT_EQ(bound("!(@auth.role in ('admin'))", rule()),
-            "(@auth.role NOT IN ('admin') OR @auth.role IS NULL)");
+  EXPECT_EQ(bound("!(@auth.id in ('u1'))", rule()), "(@auth.id NOT IN ('u1') OR @auth.id IS NULL)");
+}
+
+TEST(ExprBinder, BindsRoleMembershipAsATestOfTheCaller) {
+  EXPECT_EQ(bound("'editor' in @auth.roles"), "'editor' IN @auth.roles");
+  EXPECT_EQ(bound("\"member\" in @auth.roles", rule()), "'member' IN @auth.roles");
+  EXPECT_EQ(bound("published || 'editor' in @auth.roles", rule()), "(published = true OR 'editor' IN @auth.roles)");
+}
+
+TEST(ExprBinder, NegatesRoleMembershipWithoutANullCase) {
+  EXPECT_EQ(bound("!('editor' in @auth.roles)"), "'editor' NOT IN @auth.roles");
+  EXPECT_EQ(bound("!!('editor' in @auth.roles)"), "'editor' IN @auth.roles");
+  EXPECT_EQ(bound("!(published || 'editor' in @auth.roles)", rule()),
+            "(published IS DISTINCT FROM true AND 'editor' NOT IN @auth.roles)");
+}
+
+TEST(ExprBinder, RejectsRolesTheConceptDoesNotDeclare) {
+  EXPECT_EQ(bound("'edtor' in @auth.roles"), "error@0: unknown role 'edtor' (did you mean 'editor'?)");
+  EXPECT_EQ(bound("'author' in @auth.roles"), "error@0: unknown role 'author'");
+  EXPECT_EQ(bound("'author' in @auth.roles", admin()),
+            "error@0: unknown role 'author' (the roles are: admin, editor, member)");
+  auto b = parse_and_bind("views > 1 && 'editor' in @auth.roles", testing::blog_concept_without_auth().collections[1],
+                          testing::blog_concept_without_auth(), rule());
+  ASSERT_FALSE(b);
+  EXPECT_EQ(b.error().position, 13);
+  EXPECT_EQ(b.error().detail,
+            "unknown role 'editor': this app declares no roles (roles come from the `auth:` section's roles list)");
+}
+
+TEST(ExprBinder, RejectsMembershipOfAnythingButAQuotedRoleInAuthRoles) {
+  const std::string left = "only a role name in quotes may stand left of `in @auth.roles`, like 'editor' in @auth.roles";
+  EXPECT_EQ(bound("title in @auth.roles"), "error@0: " + left);
+  EXPECT_EQ(bound("nosuchfield in @auth.roles"), "error@0: " + left);  // not "unknown field": the fix is the same
+  EXPECT_EQ(bound("true in @auth.roles"), "error@0: " + left);
+  EXPECT_EQ(bound("'editor' in @auth.id", rule()), "error@12: expected '(' or @auth.roles after 'in' but found '@auth.id'");
+  EXPECT_EQ(bound("'editor' in @request.roles"), "error@12: @request is not supported yet");
+  const std::string set = "@auth.roles is a set of roles, not a value: test membership with 'editor' in @auth.roles";
+  EXPECT_EQ(bound("@auth.roles", rule()), "error@0: " + set);
+  EXPECT_EQ(bound("@auth.roles != null", rule()), "error@0: " + set);
+  EXPECT_EQ(bound("status in @auth.roles"), "error@0: " + left);
 }
 
 TEST(ExprBinder, AppliesDeMorgan) {
@@ -206,16 +244,22 @@ TEST(ExprBinder, RejectsBareNonBoolTerms) {
 TEST(ExprBinder, RejectsUnsupportedMacros) {
   EXPECT_EQ(bound("@request.body.title = 'x'"), "error@0: @request is not supported yet");
   EXPECT_EQ(bound("@request.body.title = 'x'", rule()), "error@0: @request is not supported yet");
-  EXPECT_EQ(bound("views = 1 && @foo = 1"), "error@13: unknown '@foo' (expected @now, @auth.id or @auth.role)");
+  EXPECT_EQ(bound("views = 1 && @foo = 1"), "error@13: unknown '@foo' (expected @now, @auth.id or @auth.roles)");
 }
 
 TEST(ExprBinder, ChecksMacroTypes) {
   EXPECT_EQ(bound("status = @auth.id"), "error@9: cannot compare enum field 'status' with @auth.id");
   EXPECT_EQ(bound("views = @now"), "error@8: cannot compare int field 'views' with @now");
   EXPECT_EQ(bound("@now > '2026-01-01'"), "@now > '2026-01-01T00:00:00.000Z'");
-  EXPECT_EQ(bound("@auth.role = 'admin'", rule()), "@auth.role = 'admin'");
-  EXPECT_EQ(bound("@auth.role = 1", rule()), "error@13: cannot compare @auth.role with a number");
-  EXPECT_EQ(bound("status = @auth.role", rule()), "status = @auth.role");
+  EXPECT_EQ(bound("@auth.id = 1", rule()), "error@11: cannot compare @auth.id with a number");
+}
+
+TEST(ExprBinder, RejectsTheSingleValuedAuthRoleWithItsReplacement) {
+  const std::string gone = "@auth.role is gone: test membership with 'editor' in @auth.roles";
+  EXPECT_EQ(bound("@auth.role = 'admin'", rule()), "error@0: " + gone);
+  EXPECT_EQ(bound("status = @auth.role", rule()), "error@9: " + gone);
+  EXPECT_EQ(bound("published || @auth.role in ('editor')"), "error@13: " + gone);
+  EXPECT_EQ(bound("'editor' in @auth.role"), "error@12: " + gone);
 }
 
 TEST(ExprBinder, RejectsMalformedRelationPaths) {

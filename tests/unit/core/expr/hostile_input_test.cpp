@@ -113,7 +113,8 @@ TEST(ExprHostileInput, RandomTokenSoupEndsInAValueOrAPositionedError) {
   const char* pieces[] = {"title", "views", "author.name", "author.", "secret", "@auth.id", "@now", "@request",
                           "=",     "!=",    "<",           ">=",      "~",      "!~",       "&&",   "||",
                           "!",     "(",     ")",           ",",       "in",     "null",     "true", "'x'",
-                          "'%_\\\\'", "\"", "'", "1",      "-2.5",    "1e999",  "é",        "\xFF", "  "};
+                          "'%_\\\\'", "\"", "'", "1",      "-2.5",    "1e999",  "é",        "\xFF", "  ",
+                          "@auth.roles", "'editor'", "'edtor'"};
   std::mt19937 rng(42);
   std::uniform_int_distribution<std::size_t> pick(0, std::size(pieces) - 1);
   std::uniform_int_distribution<int> len(1, 12);

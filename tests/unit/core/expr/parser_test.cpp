@@ -82,13 +82,20 @@ TEST(ExprParser, RejectsEmptyExpression) {
 TEST(ExprParser, ParsesInLists) {
   EXPECT_EQ(parsed("status in ('a', \"b\", 3)"), "(status in ('a', 'b', 3))");
   EXPECT_EQ(parsed("x in ()"), "error@6: 'in' needs at least one value");
-  EXPECT_EQ(parsed("x in 'a'"), "error@5: expected '(' after 'in' but found a string");
+  EXPECT_EQ(parsed("x in 'a'"), "error@5: expected '(' or @auth.roles after 'in' but found a string");
   EXPECT_EQ(parsed("x in ('a' 'b')"), "error@10: expected ',' or ')' in the 'in' list but found a string");
   // A word in the list was meant as a value: say to quote it (a dotted path cannot be one).
   EXPECT_EQ(parsed("x in (y)"),
             "error@6: expected a value in the 'in' list but found field 'y' (if you meant the value, quote it: 'y')");
   EXPECT_EQ(parsed("x in (a.b)"), "error@6: expected a value in the 'in' list but found field 'a.b'");
   EXPECT_EQ(parsed("x in ('a',)"), "error@10: expected a value in the 'in' list but found ')'");
+}
+
+TEST(ExprParser, ParsesMembershipInAnAtName) {
+  EXPECT_EQ(parsed("'editor' in @auth.roles"), "('editor' in @auth.roles)");
+  EXPECT_EQ(parsed("!('editor' in @auth.roles) || a"), "(!('editor' in @auth.roles) || a)");
+  EXPECT_EQ(parsed("x in @now"), "(x in @now)");  // the binder decides what may stand on either side
+  EXPECT_EQ(parsed("'editor' in @"), "error@12: expected a name after '@' (@now, @auth.id, @auth.roles)");
 }
 
 TEST(ExprParser, LimitsInListSize) {

@@ -1,6 +1,6 @@
 // Runs every case in tests/cases/expr/*.txt. Format (see tests/cases/expr/README.md):
 //   expr: <filter text, verbatim to the end of the line>
-//   [collection: posts] [admin: true] [purpose: rule]
+//   [collection: posts] [admin: true] [purpose: rule] [auth: none]
 //   sqlite: <SQL>   postgres: <SQL>   params: <rendered params>      (a success case)
 //   error: <detail> position: <n>                                   (a failure case)
 // Cases are separated by blank lines; lines starting with '#' are comments.
@@ -77,11 +77,17 @@ TEST(ExprCases, AllCaseFilesPass) {
     };
     ASSERT_TRUE(c.keys.count("expr")) << "a case needs 'expr:'";
     const std::string text = get("expr");
-    const auto& coll = slipway::testing::collection(get("collection", "posts"));
+    const model::Concept& concept_file = get("auth") == "none" ? slipway::testing::blog_concept_without_auth()
+                                                               : slipway::testing::blog_concept();
+    const model::Collection* coll = nullptr;
+    for (const model::Collection& c : concept_file.collections) {
+      if (c.name == get("collection", "posts")) coll = &c;
+    }
+    ASSERT_NE(coll, nullptr) << "no collection " << get("collection");
     const bool admin = get("admin") == "true";
     const auto purpose = get("purpose") == "rule" ? expr::Purpose::kRule : expr::Purpose::kFilter;
-    const testing::Compiled a = testing::compile(text, *sqlite, coll, admin, purpose);
-    const testing::Compiled b = testing::compile(text, *pg, coll, admin, purpose);
+    const testing::Compiled a = testing::compile(text, *sqlite, *coll, admin, purpose, concept_file);
+    const testing::Compiled b = testing::compile(text, *pg, *coll, admin, purpose, concept_file);
     if (c.keys.count("error")) {
       EXPECT_EQ(a.sql, "error@" + get("position", "?") + ": " + get("error")) << text;
       continue;

@@ -61,8 +61,8 @@ TEST_F(ExprCompiler, CompilesRuntimeParameters) {
   expect("!(author != @auth.id)", R"((t."author" IS ?1))", R"((t."author" IS NOT DISTINCT FROM CAST($1 AS text)))",
          "@auth.id");
   expect("publish_at < @now", R"((t."publish_at" < ?1))", R"((t."publish_at" < CAST($1 AS timestamptz)))", "@now");
-  expect("@auth.role in ('admin', 'editor')", R"((?1 IN (?2, ?3)))", R"((CAST($1 AS text) IN ($2, $3)))",
-         "@auth.role, 'admin', 'editor'");
+  expect("'editor' in @auth.roles", R"((?1 = 1))", R"((CAST($1 AS bigint) = 1))", "@auth.roles∋editor");
+  expect("!('editor' in @auth.roles)", R"((?1 = 0))", R"((CAST($1 AS bigint) = 0))", "@auth.roles∋editor");
 }
 
 TEST_F(ExprCompiler, CompilesRuleWithAuthNullCheck) {

@@ -91,17 +91,24 @@ TEST_F(ExprOnSqlite, LikeIsCaseInsensitiveContainsWithLiteralUnderscore) {
 
 TEST_F(ExprOnSqlite, NegationIsTheExactComplement) {
   Principal user;
+  user.kind = PrincipalKind::kUser;
   user.id = "u1";
+  Principal editor;
+  editor.kind = PrincipalKind::kUser;
+  editor.id = "u4";
+  editor.set_roles({"member", "editor"});
   const char* filters[] = {
       "title = 'a'", "title != 'a'", "views < 5", "views >= 5", "views = score", "views < score",
       "title ~ 'a'", "title !~ 'b'", "status in ('draft', 'live')", "published", "draft", "!draft",
       "author = @auth.id", "author != @auth.id", "title = null", "published && views > 1",
       "title ~ 'a' || views = null", "created > '2026-02-15'", "publish_at < @now", "@auth.id != null",
-      "@auth.role = 'admin'", "version <= 1 || !(score > 2 && status != 'live')",
+      "version <= 1 || !(score > 2 && status != 'live')",
+      "'editor' in @auth.roles", "published || 'editor' in @auth.roles", "!('member' in @auth.roles) && views > 1",
+      "author = @auth.id || ('editor' in @auth.roles && title != null)",
   };
   for (const char* f : filters) {
-    for (const Principal& auth : {Principal{}, user}) {
-      SCOPED_TRACE(std::string(f) + (auth.id ? " as u1" : " anonymous"));
+    for (const Principal& auth : {Principal{}, user, editor}) {
+      SCOPED_TRACE(std::string(f) + (auth.id ? " as " + *auth.id : std::string(" anonymous")));
       const Rows yes = rows(f, auth);
       const Rows no = rows("!(" + std::string(f) + ")", auth);
       Rows both;
@@ -114,6 +121,23 @@ TEST_F(ExprOnSqlite, NegationIsTheExactComplement) {
       EXPECT_EQ(any, all_);
     }
   }
+}
+
+TEST_F(ExprOnSqlite, RoleMembershipIsWhetherTheCallerHoldsTheRole) {
+  Principal member;
+  member.kind = PrincipalKind::kUser;
+  member.id = "u1";
+  member.set_roles({"member"});
+  Principal editor = member;
+  editor.set_roles({"member", "editor"});
+  EXPECT_EQ(rows("'editor' in @auth.roles"), Rows{});  // anonymous: no roles
+  EXPECT_EQ(rows("'editor' in @auth.roles", member), Rows{});
+  EXPECT_EQ(rows("'editor' in @auth.roles", editor), all_);
+  EXPECT_EQ(rows("!('editor' in @auth.roles)"), all_);
+  EXPECT_EQ(rows("!('editor' in @auth.roles)", editor), Rows{});
+  EXPECT_EQ(rows("published || 'editor' in @auth.roles", member), (Rows{"p1", "p4"}));
+  EXPECT_EQ(rows("published || 'editor' in @auth.roles", editor), all_);
+  EXPECT_EQ(rows("'member' in @auth.roles && views >= 5", member), (Rows{"p2", "p4"}));
 }
 
 TEST_F(ExprOnSqlite, RelationPathsMatchOnlyVisibleRelatedRecords) {

@@ -33,7 +33,7 @@ inline std::string render_params(const std::vector<ParamSource>& params) {
     if (!out.empty()) out += ", ";
     if (const Value* v = std::get_if<Value>(&p)) out += render_value(*v);
     else if (std::holds_alternative<AuthIdParam>(p)) out += "@auth.id";
-    else if (std::holds_alternative<AuthRoleParam>(p)) out += "@auth.role";
+    else if (const auto* r = std::get_if<AuthHasRoleParam>(&p)) out += "@auth.roles∋" + r->role;
     else out += "@now";
   }
   return out;
@@ -44,12 +44,14 @@ struct Compiled {
   std::string params;
 };
 
+// `c` must be a collection of `concept_file`.
 inline Compiled compile(std::string_view text, const Dialect& d, const model::Collection& c, bool admin = false,
-                        expr::Purpose purpose = expr::Purpose::kFilter) {
+                        expr::Purpose purpose = expr::Purpose::kFilter,
+                        const model::Concept& concept_file = slipway::testing::blog_concept()) {
   expr::BindOptions o;
   o.admin = admin;
   o.purpose = purpose;
-  auto b = expr::parse_and_bind(text, c, slipway::testing::blog_concept(), o);
+  auto b = expr::parse_and_bind(text, c, concept_file, o);
   if (!b) return {"error@" + std::to_string(b.error().position) + ": " + b.error().detail, ""};
   SqlBuilder out(d);
   CompileOptions co;

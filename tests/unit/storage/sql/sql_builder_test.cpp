@@ -13,9 +13,21 @@ TEST(SqlBuilderParams, ResolvesRuntimeParameters) {
   EXPECT_EQ(resolve_param(Value(std::int64_t{5}), anon, 0), Value(std::int64_t{5}));
   EXPECT_EQ(resolve_param(AuthIdParam{}, user, 0), Value(std::string("u1")));
   EXPECT_EQ(resolve_param(AuthIdParam{}, anon, 0), Value(Null{}));
-  EXPECT_EQ(resolve_param(AuthRoleParam{}, user, 0), Value(std::string("editor")));
-  EXPECT_EQ(resolve_param(AuthRoleParam{}, anon, 0), Value(Null{}));
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"editor"}, user, 0), Value(std::int64_t{1}));
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"member"}, user, 0), Value(std::int64_t{0}));
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"editor"}, anon, 0), Value(std::int64_t{0}));
   EXPECT_EQ(resolve_param(NowParam{}, anon, 1795963310123), Value(std::string("2026-11-29T14:41:50.123Z")));
+}
+
+TEST(SqlBuilderParams, RoleTestIsMembershipEvenForTheAdmin) {
+  // A filter's role test is literally has_role: the admin passes every rule by bypassing it, not through here.
+  const Principal admin = Principal::bootstrap_admin();
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"admin"}, admin, 0), Value(std::int64_t{1}));
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"editor"}, admin, 0), Value(std::int64_t{0}));
+  Principal many;
+  many.set_roles({"member", "editor", "admin"});
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"editor"}, many, 0), Value(std::int64_t{1}));
+  EXPECT_EQ(resolve_param(AuthHasRoleParam{"edit"}, many, 0), Value(std::int64_t{0}));
 }
 
 TEST(SqlBuilderParams, NumbersPlaceholdersInAppendOrder) {

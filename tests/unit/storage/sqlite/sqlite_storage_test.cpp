@@ -304,6 +304,88 @@ TEST_F(SqliteStorageTest, CachedVerdictFollowsTheRowNotTheFirstCaller) {
   EXPECT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());
 }
 
+// A view rule that tests a role is the same for every row of a request but not for every caller: the record cache
+// must not keep its verdict with the row (expr::row_only), or one caller's answer would be served to the next.
+class RoleRuleStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = model::load_concept_string(R"(app: test
+collections:
+  notes:
+    fields:
+      title: { type: text, required: true }
+      published: { type: bool, default: false }
+    rules:
+      view: "published || 'editor' in @auth.roles"
+auth:
+  roles: [editor, member]
+)",
+                                             "test.yaml");
+    for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
+    ASSERT_TRUE(loaded.ok());
+    concept_ = std::move(loaded.concept_file);
+    SqliteOptions o;
+    o.path = dir_.file("db.sqlite");
+    auto opened = SqliteStorage::open(*concept_, o, clock_);
+    ASSERT_TRUE(opened.has_value()) << opened.error().cause;
+    storage_ = std::move(*opened);
+    auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
+    ASSERT_TRUE(plan.has_value());
+    ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
+    notes_ = concept_->find_collection("notes");
+    member_.kind = PrincipalKind::kUser;
+    member_.id = "u1";
+    member_.set_roles({"member"});
+    editor_ = member_;
+    editor_.id = "u2";
+    editor_.set_roles({"editor", "member"});
+  }
+
+  std::string note(const std::string& title, bool published) {
+    std::promise<Result<CreateResult>> p;
+    CreateCommand cmd;
+    cmd.collection = notes_;
+    cmd.values = {Value(title), Value(published)};
+    storage_->create(std::move(cmd), Principal::bootstrap_admin(),
+                     [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().cause);
+    return r ? r->record.id : std::string();
+  }
+
+  bool sees(const std::string& id, const Principal& auth) {
+    auto r = storage_->get(*notes_, id, auth, {});
+    EXPECT_TRUE(r.has_value() || r.error().code == ProblemCode::kNotFound);
+    return r.has_value();
+  }
+
+  testing::TempDir dir_;
+  SystemClock clock_;
+  std::unique_ptr<model::Concept> concept_;
+  std::unique_ptr<SqliteStorage> storage_;
+  const model::Collection* notes_ = nullptr;
+  Principal anon_, member_, editor_;
+};
+
+TEST_F(RoleRuleStorageTest, TheEditorsVerdictIsNotServedToOthers) {
+  const std::string id = note("draft", false);
+  EXPECT_TRUE(sees(id, editor_));
+  EXPECT_FALSE(sees(id, anon_));
+  EXPECT_FALSE(sees(id, member_));
+  EXPECT_TRUE(sees(id, editor_));
+}
+
+TEST_F(RoleRuleStorageTest, AnotherCallersVerdictIsNotServedToTheEditor) {
+  const std::string id = note("draft", false);
+  EXPECT_FALSE(sees(id, anon_));
+  EXPECT_FALSE(sees(id, member_));
+  EXPECT_TRUE(sees(id, editor_));
+  const std::string published = note("out", true);
+  EXPECT_TRUE(sees(published, anon_));
+  EXPECT_TRUE(sees(published, member_));
+  EXPECT_TRUE(sees(published, editor_));
+}
+
 TEST_F(SqliteStorageTest, CascadeDeleteEvictsCachedDependents) {
   const std::string a = author("Ada", "ada@example.com");
   const std::string p = post("a", true, Value(a));

@@ -87,7 +87,32 @@ http::Response json_answer(int status, std::string body, std::string_view route,
   return r;
 }
 
+model::Collection audit_log_collection() {
+  model::Collection c;
+  c.name = "_slipway_audit_log";
+  auto field = [&c](std::string name, model::FieldType type) {
+    model::Field f;
+    f.name = std::move(name);
+    f.type = type;
+    c.fields.push_back(std::move(f));
+  };
+  field("seq", model::FieldType::kInt);
+  for (const char* name : {"action", "actor_kind", "actor_id", "reason", "collection", "record_id", "address",
+                           "request_id"})
+    field(name, model::FieldType::kText);
+  field("detail", model::FieldType::kJson);
+  field("prev_hash", model::FieldType::kText);
+  field("hash", model::FieldType::kText);
+  return c;
+}
+
 }  // namespace
+
+App::Admin::Admin(App& a) : app(a), ids(clock), audit_log(audit_log_collection()) {}
+
+void App::Admin::list_audit(http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond) {
+  app.records_->list(req, audit_log, m.method->params, caller, std::move(respond), {}, "/api/v1/admin/audit");
+}
 
 void App::Admin::list_users(http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond) {
   const model::Collection* users = app.concept_.users();

@@ -13,18 +13,22 @@
 namespace slipway::api {
 
 struct App::Admin {
-  explicit Admin(App& a) : app(a), ids(clock) {}
+  explicit Admin(App& a);
 
   void list_users(http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   void patch_user(http::Request& req, std::string_view id, const Principal& caller, http::Responder respond);
   void delete_user(http::Request& req, std::string_view id, const Principal& caller, http::Responder respond);
   void create_api_key(http::Request& req, const Principal& caller, http::Responder respond);
   void list_api_keys(http::Request& req, const Principal& caller, http::Responder respond);
+  void list_audit(http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   void revoke_api_key(http::Request& req, std::string_view id, const Principal& caller, http::Responder respond);
 
   App& app;
   SystemClock clock;
   Uuid7Generator ids;
+  // The audit log as a read-only collection over the view `_slipway_audit_log` (system version 3), so the records
+  // list — filter, sort, cursor, count — serves it unchanged (docs/api.md#admin).
+  model::Collection audit_log;
 };
 
 }  // namespace slipway::api

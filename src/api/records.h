@@ -12,7 +12,8 @@ namespace slipway::api {
 struct App::Records {
   App& app;
   // `params`: the query parameters the route table accepts for this route (anything else is 400).
-  // `extra` (admin listings): members added to each record; such pages are answered under `route` and never cached.
+  // `extra` (admin listings): members added to each record. Pages answered under another `route` than the records
+  // route (admin listings) are never cached.
   void list(http::Request& req, const model::Collection& c, std::span<const std::string_view> params,
             const Principal& auth, http::Responder respond, const RecordExtra& extra = {},
             std::string_view route = kRecordsRoute);

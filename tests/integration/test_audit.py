@@ -14,6 +14,7 @@ import unittest
 
 import harness
 from harness import run_cli
+from itutil import assert_problem, quote
 
 
 class AuditLog(unittest.TestCase):
@@ -106,6 +107,32 @@ class AuditLog(unittest.TestCase):
                  "UPDATE _slipway_audit SET seq = 2 WHERE seq = 4;"
                  "UPDATE _slipway_audit SET seq = 4 WHERE seq = -1")
         self.assert_broken_at(2, "does not link")
+
+    def test_admins_query_the_log_with_the_records_filter_sort_and_cursor(self):
+        with harness.Server(data_dir=self.data) as s:
+            r = s.request("GET", "/api/v1/admin/audit?filter=" + quote("action ~ 'record.' && collection = 'posts'")
+                          + "&sort=-seq&count=true")
+            self.assertEqual(r.status, 200, r)
+            page = r.json()
+            self.assertEqual([e["action"] for e in page["items"]], ["record.delete", "record.update", "record.create"])
+            self.assertEqual(page["total"], 3)
+            self.assertEqual({e["record_id"] for e in page["items"]}, {self.post})
+            self.assertRegex(page["items"][0]["hash"], r"^[0-9a-f]{64}$")
+            # Paging by cursor walks the whole log in sequence order, each entry once.
+            seqs, cursor = [], None
+            while True:
+                r = s.request("GET", "/api/v1/admin/audit?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+                self.assertEqual(r.status, 200, r)
+                seqs += [e["seq"] for e in r.json()["items"]]
+                cursor = r.json()["next_cursor"]
+                if not cursor:
+                    break
+            self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
+            self.assertGreaterEqual(len(seqs), 6)
+            assert_problem(self, s.request("GET", "/api/v1/admin/audit", token=None), 401)
+            assert_problem(self, s.request("GET", "/api/v1/admin/audit?filter=" + quote("nope = 1")), 400)
+            r = s.request("GET", "/api/v1/admin/audit?filter=" + quote("created > '2000-01-01' && actor_kind = 'anonymous'"))
+            self.assertEqual([e["action"] for e in r.json()["items"]], ["access.denied"])
 
     def test_verify_runs_beside_a_running_server(self):
         with harness.Server(data_dir=self.data) as s:

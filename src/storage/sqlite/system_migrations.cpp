@@ -43,6 +43,10 @@ constexpr SystemMigration kMigrations[] = {
      " action TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', collection TEXT NOT NULL DEFAULT '',"
      " record_id TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '', request_id TEXT NOT NULL DEFAULT '',"
      " detail TEXT NOT NULL DEFAULT '{}', prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"},
+    {3, "audit log view: entries shaped as records for GET /api/v1/admin/audit",
+     "CREATE VIEW _slipway_audit_log AS SELECT printf('%020d', seq) AS id, at AS created, at AS updated,"
+     " 1 AS version, seq, action, actor_kind, actor_id, reason, collection, record_id, address, request_id, detail,"
+     " prev_hash, hash FROM _slipway_audit;"},
 };
 
 constexpr std::string_view kHistoryTable =

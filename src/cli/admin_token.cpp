@@ -1,5 +1,7 @@
 #include "cli/admin_token.h"
 
+#include "cli/common.h"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -13,11 +15,7 @@ namespace slipway::cli {
 namespace {
 
 bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
+  if (!read_whole_file(path, out)) return false;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
   return true;
 }

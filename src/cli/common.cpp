@@ -1,5 +1,8 @@
 #include "cli/common.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,6 +156,15 @@ std::unique_ptr<storage::sqlite::SqliteStorage> open_current_storage(const model
     return nullptr;
   }
   return storage;
+}
+
+bool read_whole_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
 }
 
 std::string whoami() {

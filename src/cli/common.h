@@ -41,6 +41,9 @@ void add_file_flags(CLI::App& app, CommonOptions& options);
 // Adds the file flags and --listen, --log-level, --mode: what `serve` reads and `check` validates.
 void add_common_flags(CLI::App& app, CommonOptions& options);
 
+// The whole file into `out` (secrets mounted as files: admin token, signing keys); false when unreadable.
+bool read_whole_file(const std::string& path, std::string& out);
+
 // Prints "slipway: <message>" to stderr.
 void print_error(const std::string& message);
 

@@ -1,5 +1,7 @@
 #include "cli/jwt_keys.h"
 
+#include "cli/common.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,15 +11,6 @@
 
 namespace slipway::cli {
 namespace {
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
 
 std::shared_ptr<const auth::KeyRing> parse(const std::string& text, const std::string& origin, std::string& error) {
   auto ring = auth::KeyRing::from_text(text);
@@ -47,7 +40,7 @@ std::shared_ptr<const auth::KeyRing> resolve_jwt_keys(bool dev, const std::strin
   if (env && *env) return parse(env, "SLIPWAY_JWT_KEYS", error);
   if (file && *file) {
     std::string text;
-    if (!read_file(file, text)) {
+    if (!read_whole_file(file, text)) {
       error = std::string("cannot read SLIPWAY_JWT_KEYS_FILE ") + file;
       return nullptr;
     }
@@ -60,7 +53,7 @@ std::shared_ptr<const auth::KeyRing> resolve_jwt_keys(bool dev, const std::strin
   }
   const std::string path = data_dir + "/dev-jwt-keys";
   std::string text;
-  if (read_file(path, text)) return parse(text, path, error);
+  if (read_whole_file(path, text)) return parse(text, path, error);
   if (!create) {
     error = "no access-token key yet (dev mode creates one in " + path + " on serve)";
     return nullptr;

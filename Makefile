@@ -27,7 +27,10 @@ build-server: deps $(BUILD)/build.ninja
 run: build-server
 	$(BUILD)/slipway serve --mode dev --config examples/blog/slipway.yaml --data ./data
 
+# The tests' npm packages (tests/interop: jose, the independent JWT implementation) are installed here, not in
+# `deps`, so `make run` and `make build` never reach for the npm registry.
 test: build
+	@scripts/install-test-deps
 	@scripts/check-layers
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -36,6 +39,7 @@ $(ASAN_BUILD)/build.ninja: | deps
 
 asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@scripts/install-test-deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 

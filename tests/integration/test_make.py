@@ -61,6 +61,16 @@ class Make(unittest.TestCase):
         builds = build_targets(make_dry_run("test"))
         self.assertEqual(builds, [[]], "make test must build every target (no --target)")
 
+    def test_make_test_and_asan_install_the_tests_npm_packages_before_ctest(self):
+        # test_jwt_interop.py fails without jose: the test command must install it (make run need not).
+        for target in ("test", "asan"):
+            with self.subTest(target):
+                lines = make_dry_run(target)
+                installs = [i for i, line in enumerate(lines) if "scripts/install-test-deps" in line]
+                runs = [i for i, line in enumerate(lines) if "ctest" in line]
+                self.assertTrue(installs and runs and installs[0] < runs[0], lines)
+        self.assertFalse(any("install-test-deps" in line for line in make_dry_run("run")))
+
 
 if __name__ == "__main__":
     harness.main()

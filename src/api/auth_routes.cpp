@@ -300,9 +300,20 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
   auto fields = parse_string_fields(req.body, kNames, kMaxRefreshTokenBytes);
   if (!fields) return app.fail(req.request_id, {}, fields.error(), respond, route);
   if (!(*fields)[0]) return app.fail(req.request_id, {}, required({"refresh_token"}), respond, route);
+  const std::string presented_hash = auth::token_digest(*(*fields)[0]);
+  // A read first, on this event loop: an unknown or ended token costs no write, and the access token is signed
+  // here rather than on the single writer thread. The write below decides (rotation, repeat, reuse) and may still
+  // refuse: the read is only a head start.
+  auto peek = app.storage_.peek_refresh_token(presented_hash);
+  if (!peek) return app.fail(req.request_id, {}, peek.error(), respond, route);
+  if (!*peek || (*peek)->disabled) {
+    refresh_invalid.inc();
+    return app.fail(req.request_id, {}, bad_refresh_token(), respond, route);
+  }
+  const std::string access = access_token((*peek)->user_id, (*peek)->session_id, (*peek)->roles, (*peek)->aal);
   const std::string next = auth::random_token();
   storage::RefreshCommand cmd;
-  cmd.presented_hash = auth::token_digest(*(*fields)[0]);
+  cmd.presented_hash = presented_hash;
   cmd.next_hash = auth::token_digest(next);
   cmd.next_sealed = seal.seal(next);
   cmd.now_ms = clock.now_ms();
@@ -311,7 +322,8 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
   cmd.address = req.remote_addr;
   cmd.request_id = req.request_id;
   app.storage_.refresh_session(
-      std::move(cmd), [this, next, request_id = req.request_id, respond](Result<storage::RefreshOutcome> r) mutable {
+      std::move(cmd), [this, next, access, sid = (*peek)->session_id, request_id = req.request_id,
+                       respond](Result<storage::RefreshOutcome> r) mutable {
         if (!r) return app.fail(request_id, {}, r.error(), respond, route);
         using Kind = storage::RefreshOutcome::Kind;
         std::string refresh_token;
@@ -338,13 +350,17 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
             refresh_invalid.inc();
             return app.fail(request_id, {}, bad_refresh_token(), respond, route);
         }
-        const std::string& uid = r->session.user_id;
+        if (r->session.id != sid) {  // cannot happen (a token belongs to one session); never answer across sessions
+          refresh_invalid.inc();
+          return app.fail(request_id, {}, bad_refresh_token(), respond, route);
+        }
         std::string body;
+        body.reserve(access.size() + refresh_token.size() + 96);
         JsonWriter w(body);
         w.begin_object();
-        write_tokens(w, access_token(uid, r->session.id, r->account.roles, r->session.aal), refresh_token);
+        write_tokens(w, access, refresh_token);
         w.end_object();
-        respond(json_response(200, std::move(body), route, uid));
+        respond(json_response(200, std::move(body), route, r->session.user_id));
       });
 }
 

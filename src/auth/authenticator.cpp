@@ -16,6 +16,12 @@ Problem unauthorized(std::string cause = {}) {
                        std::move(cause));
 }
 
+// An access token refused after it once verified (revoked, expired in the cache) reads exactly like one that never
+// did, so its holder learns nothing about its signature.
+Problem invalid_access_token(std::string cause) {
+  return Problem::make(ProblemCode::kUnauthorized, std::string(kInvalidTokenDetail), std::move(cause));
+}
+
 }  // namespace
 
 Authenticator::Authenticator(AuthenticatorOptions options, const RevocationList& revocations, const Clock& clock)
@@ -38,7 +44,7 @@ Result<Principal> Authenticator::resolve(std::string_view token) const {
 }
 
 Result<Principal> Authenticator::resolve_access_token(std::string_view token) const {
-  if (!keys_) return unauthorized("identity is not enabled");
+  if (!keys_) return invalid_access_token("identity is not enabled");
   const std::int64_t now_s = clock_.now_ms() / 1000;
   Shard& shard = shards_[std::hash<std::string_view>{}(token) % kShards];
   {
@@ -47,16 +53,16 @@ Result<Principal> Authenticator::resolve_access_token(std::string_view token) co
     if (it != shard.map.end()) {
       if (it->second.exp_s <= now_s) {
         shard.map.erase(it);
-        return unauthorized("access token expired");
+        return invalid_access_token("access token expired");
       }
       if (revocations_.is_revoked(it->second.principal.session_id, *it->second.principal.id, it->second.iat_s))
-        return unauthorized("session revoked");
+        return invalid_access_token("session revoked");
       return it->second.principal;
     }
   }
   auto claims = keys_->verify(token, issuer_, audience_, now_s);
   if (!claims) return std::move(claims).error();
-  if (revocations_.is_revoked(claims->sid, claims->sub, claims->iat)) return unauthorized("session revoked");
+  if (revocations_.is_revoked(claims->sid, claims->sub, claims->iat)) return invalid_access_token("session revoked");
   Principal p;
   p.kind = PrincipalKind::kUser;
   p.id = claims->sub;

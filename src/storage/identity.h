@@ -66,6 +66,16 @@ struct RefreshCommand {
   std::string request_id;
 };
 
+// What a refresh token leads to, read before the write (so the access token is signed on the event loop, not on
+// the writer thread). The write re-checks the session; this is only a head start.
+struct RefreshPeek {
+  std::string session_id;
+  std::string user_id;
+  int aal = 1;
+  std::vector<std::string> roles;
+  bool disabled = false;
+};
+
 struct RefreshOutcome {
   enum class Kind {
     kRotated,    // the current token: the successor (next_hash) is now current
@@ -75,7 +85,6 @@ struct RefreshOutcome {
   };
   Kind kind = Kind::kInvalid;
   SessionInfo session;
-  Account account;
   std::string sealed;
 };
 

@@ -127,6 +127,8 @@ class Storage {
   // A login: the new session, and the re-made password hash when the stored one used weaker parameters.
   virtual void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
                             std::function<void(Status)> done) = 0;
+  // The live session and account a presented refresh token belongs to (nullopt: unknown token or ended session).
+  virtual Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash) = 0;
   virtual void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) = 0;
   // The ids of the sessions it revoked; a named session that is not the user's live session is kNotFound.
   virtual void revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,

@@ -191,6 +191,27 @@ void IdentityStore::open_session(NewSession session, std::optional<std::string> 
   submit_(WriteOp{std::move(apply), std::move(done)});
 }
 
+Result<std::optional<RefreshPeek>> IdentityStore::peek_refresh_token(std::string_view presented_hash) {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare(
+      "SELECT s.id, s.user_id, s.aal, a.roles, a.disabled FROM _slipway_refresh_tokens AS t"
+      " JOIN _slipway_sessions AS s ON s.id = t.session_id JOIN _slipway_accounts AS a ON a.user_id = s.user_id"
+      " WHERE t.hash = ?1 AND s.revoked_ms IS NULL");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(std::string(presented_hash)));
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<RefreshPeek>();
+  RefreshPeek p;
+  p.session_id = (*lease)->column_text(0);
+  p.user_id = (*lease)->column_text(1);
+  p.aal = static_cast<int>((*lease)->column_int(2));
+  p.roles = parse_roles((*lease)->column_text(3));
+  p.disabled = (*lease)->column_int(4) != 0;
+  return std::optional<RefreshPeek>(std::move(p));
+}
+
 void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done) {
   auto out = std::make_shared<RefreshOutcome>();
   const std::string select = "SELECT t.generation, s.generation, s.rotated_ms, s.successor, " +
@@ -214,15 +235,12 @@ void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Resul
       out->session = read_session(**lease, 4);
     }
     const SessionInfo& s = out->session;
+    // Disabling or deleting a user ends its sessions in the same transaction, so a live session is a live user.
     if (s.revoked_ms) return {};
-    auto account = one_account(conn, account_select_ + "u.id = ?1", s.user_id);
-    if (!account) return std::move(account).error();
-    const bool over = cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms;
-    if (over || !*account || (*account)->disabled) {
-      auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", over ? "expired" : "disabled", cmd.now_ms});
+    if (cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms) {
+      auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "expired", cmd.now_ms});
       return revoked ? Status{} : Status(std::move(revoked).error());
     }
-    out->account = std::move(**account);
     if (presented_gen == current_gen) {
       auto upd = conn.prepare(
           "UPDATE _slipway_sessions SET generation = ?2, rotated_ms = ?3, last_used_ms = ?3, successor = ?4, "

@@ -4,7 +4,7 @@
 //
 // Refresh rotation (docs/security.md#refresh-tokens), decided in one write transaction:
 //   presented hash ─► _slipway_refresh_tokens (session, generation)
-//     unknown, or session revoked/expired/idle, or user disabled ─► kInvalid
+//     unknown, or session revoked/expired/idle (disabling or deleting a user ends its sessions) ─► kInvalid
 //     generation = current                                      ─► kRotated: next_hash becomes current (gen + 1)
 //     generation = current - 1, rotated within the reuse window  ─► kRepeated: the sealed successor, unchanged
 //     older, or outside the window                              ─► kReused: session revoked, audited
@@ -43,6 +43,7 @@ class IdentityStore {
   Result<std::optional<Account>> find_account(std::string_view user_id);
   void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
                     std::int64_t now_ms, std::function<void(Status)> done);
+  Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash);
   void refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done);
   void revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> audit,
                        std::function<void(Result<std::vector<std::string>>)> done);

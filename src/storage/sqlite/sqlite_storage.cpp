@@ -801,6 +801,11 @@ void SqliteStorage::open_session(NewSession session, std::optional<std::string> 
                                 std::move(done));
 }
 
+Result<std::optional<RefreshPeek>> SqliteStorage::peek_refresh_token(std::string_view presented_hash) {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->peek_refresh_token(presented_hash);
+}
+
 void SqliteStorage::refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) {
   if (!impl_->identity) return done(no_identity());
   impl_->identity->refresh_session(std::move(command), std::move(done));

@@ -120,7 +120,11 @@ TEST_F(IdentityStoreTest, RotationRepeatsWithinTheWindowAndRevokesOnReuse) {
   auto first = refresh("r0", "r1", t);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->kind, RefreshOutcome::Kind::kRotated);
-  EXPECT_EQ(first->account.roles, std::vector<std::string>{"editor"});
+  auto peek = storage_->peek_refresh_token("r1");
+  ASSERT_TRUE(peek.has_value() && peek->has_value());
+  EXPECT_EQ((*peek)->roles, std::vector<std::string>{"editor"});
+  EXPECT_EQ((*peek)->session_id, "s1");
+  EXPECT_FALSE(storage_->peek_refresh_token("nope")->has_value());
   // A second tab presents r0 five seconds later: the same successor, nothing rotates again.
   auto tab = refresh("r0", "r1-other", t + 5'000);
   ASSERT_TRUE(tab.has_value());

@@ -6,6 +6,7 @@
 #include "api/record_json.h"
 #include "api/records.h"
 #include "auth/opaque_token.h"
+#include "core/ascii.h"
 #include "core/json_writer.h"
 #include "core/uuid7.h"
 
@@ -135,8 +136,11 @@ void App::Admin::list_users(http::Request& req, const RouteMatch& m, const Princ
 void App::Admin::patch_user(http::Request& req, std::string_view id, const Principal& caller, http::Responder respond) {
   auto obj = body_object(req.body);
   if (!obj) return app.fail(req.request_id, caller, obj.error(), respond, kUserRoute);
+  if (!is_uuid(id))
+    return app.fail(req.request_id, caller, Problem::make(ProblemCode::kNotFound, "No such user."), respond, kUserRoute);
   storage::AccountUpdate update;
-  update.user_id = std::string(id.substr(0, 64));
+  update.user_id = std::string(id);
+  ascii_to_lower(update.user_id);
   update.now_ms = clock.now_ms();
   for (const auto& kv : *obj) {
     if (kv.key() == "roles") {

@@ -46,6 +46,12 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                      revocations_, clock_),
       cors_(concept_file.cors), records_(std::make_unique<Records>(Records{*this})),
       routes_(route_rows(concept_file.auth.has_value())) {
+  denied_anonymous_ = metrics_.counter("slipway_access_denied_total",
+                                       "403 answers; a known caller's are in the audit log, anonymous ones only here",
+                                       {{"caller", "anonymous"}});
+  denied_known_ = metrics_.counter("slipway_access_denied_total",
+                                   "403 answers; a known caller's are in the audit log, anonymous ones only here",
+                                   {{"caller", "known"}});
   admin_ = std::make_unique<Admin>(*this);
   auto keys = storage_.list_api_keys();
   if (!keys) throw std::runtime_error("cannot read API keys: " + keys.error().cause);
@@ -58,12 +64,21 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
     auto revoked = storage_.sessions_revoked_since(clock_.now_ms() - access_ttl_ms(concept_file));
     if (!revoked) throw std::runtime_error("cannot read revoked sessions: " + revoked.error().cause);
     for (const auto& sid : *revoked) revocations_.revoke_session(sid, clock_.now_ms());
+    auto users = storage_.users_revoked_since(clock_.now_ms() - access_ttl_ms(concept_file));
+    if (!users) throw std::runtime_error("cannot read revoked users: " + users.error().cause);
+    for (const auto& [uid, at_ms] : *users) revocations_.revoke_user(uid, at_ms);
   }
 }
 
 void App::revoke_user_tokens(const std::string& user_id) { revocations_.revoke_user(user_id, clock_.now_ms()); }
 
-void App::flush_api_key_usage() { storage_.touch_api_keys(api_keys_.drain(), {}); }
+void App::housekeeping() {
+  storage_.touch_api_keys(api_keys_.drain(), {});
+  if (concept_.auth) {
+    const std::int64_t now = clock_.now_ms();
+    storage_.purge_identity(now - 10'000, now - access_ttl_ms(concept_));  // 10 s: auth_routes.cpp kReuseWindowMs
+  }
+}
 
 App::~App() = default;
 
@@ -90,7 +105,7 @@ Result<Principal> App::authenticate(const http::Request& request) const {
   if (count > 1) return Problem::make(ProblemCode::kBadRequest, "Give the Authorization header once.");
   const std::string_view header = request.header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || !ascii_istarts_with(header, kBearer))
+  if (header.size() <= kBearer.size() || header.size() > 4096 || !ascii_istarts_with(header, kBearer))
     return Problem::make(ProblemCode::kUnauthorized, "The bearer token is missing, malformed or not valid.");
   const std::string_view token = header.substr(kBearer.size());
   if (token.starts_with("slw_")) {  // an API key (auth/opaque_token.h): resolved in memory, no database read
@@ -123,9 +138,14 @@ void App::fail(std::string_view request_id, const Principal& caller, const Probl
     logger_.log(obs::Level::kError, "request failed",
                 {{"request_id", request_id}, {"route", route}, {"cause", problem.cause}});
   }
-  if (problem.code == ProblemCode::kForbidden) {
-    // Every denial is audited (docs/security.md). Not awaited: the answer does not depend on it, and a failed
-    // append is logged. The client's address is on the access-log line of the same request id.
+  if (problem.code == ProblemCode::kForbidden && caller.anonymous()) {
+    // Anonymous denials are counted, not chained: anyone could otherwise grow the audit log (which cannot be
+    // trimmed without breaking the chain) by one durable row per request. The access log has each of them.
+    denied_anonymous_.inc();
+  } else if (problem.code == ProblemCode::kForbidden) {
+    // Every denial of a known caller is audited (docs/security.md). Not awaited: the answer does not depend on it,
+    // and a failed append is logged. The client's address is on the access-log line of the same request id.
+    denied_known_.inc();
     storage::AuditEntry e = audit_entry(request_id, "", caller, "access.denied");
     e.reason = std::string(route);
     e.detail.clear();

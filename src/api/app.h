@@ -20,6 +20,7 @@
 #include "core/principal.h"
 #include "core/concept/model.h"
 #include "http/handler.h"
+#include "obs/metrics.h"
 #include "storage/storage.h"
 
 namespace slipway::runtime {
@@ -84,8 +85,9 @@ class App final : public http::Handler {
   // Makes the caller's access tokens stop working on this instance (a user disabled, deleted, or given other roles):
   // tokens issued before now are refused, so the client refreshes (docs/security.md#revocation).
   void revoke_user_tokens(const std::string& user_id);
-  // Writes the API keys' last-use times noted since the previous call (serve calls it every 30 s and at shutdown).
-  void flush_api_key_usage();
+  // Writes the API keys' last-use times noted since the previous call and purges identity leftovers (sealed refresh
+  // successors past their window, stale user revocations). serve calls it every 30 s and at shutdown.
+  void housekeeping();
 
  private:
   // An audit entry naming the caller, the request and `action` (api/app.cpp); the rest is the caller's to fill.
@@ -105,7 +107,8 @@ class App final : public http::Handler {
   auth::RevocationList revocations_;
   auth::Authenticator authenticator_;
   std::unique_ptr<Auth> auth_;  // null without identity
-  mutable auth::ApiKeyRegistry api_keys_;  // resolve() notes last use
+  mutable auth::ApiKeyRegistry api_keys_;
+  mutable obs::Counter denied_anonymous_, denied_known_;  // resolve() notes last use
   std::unique_ptr<Admin> admin_;
   Cors cors_;
   ListCache list_cache_;

@@ -3,6 +3,7 @@
 #include "api/problem_json.h"
 #include "api/record_input.h"
 #include "api/record_json.h"
+#include "auth/authenticator.h"
 #include "auth/opaque_token.h"
 #include "auth/password_policy.h"
 #include "core/ascii.h"
@@ -80,7 +81,7 @@ App::Auth::Auth(App& a, const model::AuthSettings& s, std::shared_ptr<const auth
   auto throttles = a.storage_.load_throttles();
   if (!throttles) throw std::runtime_error("cannot read login throttles: " + throttles.error().cause);
   std::vector<auth::ThrottleState> states;
-  for (auto& t : *throttles) states.push_back({std::move(t.key), t.failures, t.window_start_ms, t.locked_until_ms});
+  for (auto& t : *throttles) states.push_back({std::move(t.key), t.failures, t.last_failure_ms, t.locked_until_ms});
   throttle.load(states);
   auto& m = a.metrics_;
   const char* logins = "slipway_auth_logins_total";
@@ -109,7 +110,9 @@ std::string App::Auth::access_token(const std::string& user_id, const std::strin
   c.sid = session_id;
   c.roles = roles;
   c.aal = aal;
-  c.iat = app.revocations_.issued_at_for(user_id, clock.now_ms());
+  const std::int64_t now_ms = clock.now_ms();
+  c.iat = now_ms / 1000;
+  c.jti = auth::make_jti(now_ms);  // the minting time to the millisecond, for revocations (auth/authenticator.h)
   c.exp = c.iat + settings.access_ttl_s;
   c.iss = settings.issuer;
   c.aud = settings.audience;
@@ -121,6 +124,13 @@ void App::Auth::write_tokens(JsonWriter& w, const std::string& access, const std
   w.key("token_type").string("Bearer");
   w.key("expires_in").integer(settings.access_ttl_s);
   w.key("refresh_token").string(refresh);
+}
+
+void App::Auth::save_throttles(const std::vector<auth::ThrottleState>& states) {
+  std::vector<storage::ThrottleRow> rows;
+  rows.reserve(states.size());
+  for (const auto& t : states) rows.push_back({t.key, t.failures, t.last_failure_ms, t.locked_until_ms});
+  app.storage_.save_throttles(std::move(rows));
 }
 
 bool App::Auth::offload(std::string_view request_id, const Principal& caller, std::string_view route,
@@ -210,7 +220,8 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
   const std::string email = normalised_email(*(*fields)[0]);
   std::string account_key = auth::LoginThrottle::account_key(email);
   std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
-  if (auto wait_ms = throttle.check(account_key, address_key, clock.now_ms())) {
+  std::vector<auth::ThrottleState> counted;
+  if (auto wait_ms = throttle.begin(account_key, address_key, clock.now_ms(), counted)) {
     // Before any lookup or hashing, and the same for every address: it never tells whether the account exists.
     logins_throttled.inc();
     const std::int64_t seconds = (*wait_ms + 999) / 1000;
@@ -223,6 +234,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
     r.set_header("Retry-After", std::to_string(seconds));
     return respond(std::move(r));
   }
+  save_throttles(counted);  // counted as a failure before the hash: parallel attempts cannot pass one check
   auto account = app.storage_.find_account_by_email(email);
   if (!account) return app.fail(req.request_id, anonymous, account.error(), respond, route);
   const bool queued = offload(req.request_id, anonymous, route, respond,
@@ -236,11 +248,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
             const auth::Verify verdict = auth::verify_password(password, stored, params);
             const bool match = account && !account->password_hash.empty() && verdict != auth::Verify::kMismatch;
             if (!match || account->disabled) {
-              logins_failed.inc();
-              std::vector<storage::ThrottleRow> rows;
-              for (auto& t : throttle.record_failure(account_key, address_key, clock.now_ms()))
-                rows.push_back({std::move(t.key), t.failures, t.window_start_ms, t.locked_until_ms});
-              app.storage_.save_throttles(std::move(rows));
+              logins_failed.inc();  // (already counted by the throttle when the attempt began)
               Principal who;
               if (account) {
                 who.kind = PrincipalKind::kUser;
@@ -251,8 +259,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
               app.storage_.append_audit({std::move(e)}, {});
               return app.fail(request_id, Principal{}, wrong_credentials(), respond, route);
             }
-            throttle.record_success(account_key);
-            app.storage_.save_throttles({storage::ThrottleRow{account_key, 0, 0, 0}});
+            save_throttles(throttle.succeeded(account_key, address_key, clock.now_ms()));
             std::optional<std::string> rehash;
             if (verdict == auth::Verify::kMatchNeedsRehash) {
               password_hashes.inc();
@@ -277,18 +284,22 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
             const std::string sid = session.id;
             app.storage_.open_session(
                 std::move(session), std::move(rehash), {std::move(e)},
-                [this, account = std::move(*account), user = std::move(*user), sid, refresh, request_id,
-                 respond](Status st) mutable {
-                  if (!st) return app.fail(request_id, Principal{}, st.error(), respond, route);
+                [this, user = std::move(*user), sid, refresh, request_id,
+                 respond](Result<storage::Account> account) mutable {
+                  if (!account) {
+                    if (account.error().code == ProblemCode::kUnauthorized) logins_failed.inc();
+                    return app.fail(request_id, Principal{}, account.error(), respond, route);
+                  }
                   logins_ok.inc();
                   std::string body;
                   JsonWriter w(body);
                   w.begin_object();
-                  write_tokens(w, access_token(account.user_id, sid, account.roles, 1), refresh);
+                  // Signed with the roles as they are in the session's own transaction, not as read before hashing.
+                  write_tokens(w, access_token(account->user_id, sid, account->roles, 1), refresh);
                   w.key("user");
                   write_record(w, user, users, app.concept_, {});
                   w.end_object();
-                  respond(json_response(200, std::move(body), route, account.user_id));
+                  respond(json_response(200, std::move(body), route, account->user_id));
                 });
           });
   if (!queued) logins_rejected.inc();
@@ -318,6 +329,7 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
   cmd.next_sealed = seal.seal(next);
   cmd.now_ms = clock.now_ms();
   cmd.idle_timeout_ms = settings.session_idle_s * 1000;
+  cmd.refresh_ttl_ms = settings.refresh_ttl_s * 1000;
   cmd.reuse_window_ms = kReuseWindowMs;
   cmd.address = req.remote_addr;
   cmd.request_id = req.request_id;
@@ -418,16 +430,34 @@ void App::Auth::change_password(http::Request& req, const Principal& caller, htt
   if (!*account)
     return app.fail(req.request_id, caller,
                     Problem::make(ProblemCode::kUnauthorized, "The user of this token no longer exists."), respond, route);
+  // Guessing the current password with a stolen access token is throttled like a login, on the same keys.
+  std::string account_key = auth::LoginThrottle::account_key((*account)->email);
+  std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
+  std::vector<auth::ThrottleState> counted;
+  if (auto wait_ms = throttle.begin(account_key, address_key, clock.now_ms(), counted)) {
+    const std::int64_t seconds = (*wait_ms + 999) / 1000;
+    http::Response r = problem_response(
+        Problem::make(ProblemCode::kTooManyRequests,
+                      "Too many failed password checks; try again in " + std::to_string(seconds) +
+                          (seconds == 1 ? " second." : " seconds.")),
+        req.request_id);
+    r.route = route;
+    r.user_id = *caller.id;
+    r.set_header("Retry-After", std::to_string(seconds));
+    return respond(std::move(r));
+  }
+  save_throttles(counted);
   offload(req.request_id, caller, route, respond,
           [this, caller, stored = (*account)->password_hash, current = std::move(*(*fields)[0]),
            next = std::move(*(*fields)[1]), request_id = req.request_id, address = req.remote_addr,
-           respond]() mutable {
+           account_key = std::move(account_key), address_key = std::move(address_key), respond]() mutable {
             password_hashes.inc();
             if (stored.empty() || auth::verify_password(current, stored, params) == auth::Verify::kMismatch) {
               Problem p = Problem::make(ProblemCode::kForbidden, "The current password is wrong.");
               p.errors.push_back({"current_password", "mismatch", "is not the current password"});
               return app.fail(request_id, caller, p, respond, route);
             }
+            save_throttles(throttle.succeeded(account_key, address_key, clock.now_ms()));
             password_hashes.inc();
             auto hash = auth::hash_password(next, params);
             if (!hash) return app.fail(request_id, caller, hash.error(), respond, route);

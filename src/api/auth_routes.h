@@ -62,6 +62,7 @@ struct App::Auth {
                            const std::vector<std::string>& roles, int aal) const;
   // The token members of an answer object (access_token, token_type, expires_in, refresh_token).
   void write_tokens(JsonWriter& w, const std::string& access, const std::string& refresh) const;
+  void save_throttles(const std::vector<auth::ThrottleState>& states);
   // Runs `task` on the worker pool; answers 503 with Retry-After when the pool is full.
   bool offload(std::string_view request_id, const Principal& caller, std::string_view route,
                http::Responder& respond, std::function<void()> task);

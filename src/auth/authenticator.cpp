@@ -24,6 +24,27 @@ Problem invalid_access_token(std::string cause) {
 
 }  // namespace
 
+std::int64_t issued_at_ms_of(std::string_view jti, std::int64_t iat_s) {
+  const std::size_t dot = jti.find('.');
+  std::int64_t ms = 0;
+  const std::string_view digits = jti.substr(0, dot);
+  if (dot == std::string_view::npos || digits.empty() || digits.size() > 15) return iat_s * 1000;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return iat_s * 1000;
+    ms = ms * 10 + (c - '0');
+  }
+  // Signed by us, so honest; still bounded by the whole-second claim it must agree with.
+  return ms / 1000 == iat_s ? ms : iat_s * 1000;
+}
+
+std::string make_jti(std::int64_t now_ms) {
+  unsigned char raw[6];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::to_string(now_ms) + "." + hex;
+}
+
 Authenticator::Authenticator(AuthenticatorOptions options, const RevocationList& revocations, const Clock& clock)
     : keys_(std::move(options.keys)),
       issuer_(std::move(options.issuer)),
@@ -55,14 +76,15 @@ Result<Principal> Authenticator::resolve_access_token(std::string_view token) co
         shard.map.erase(it);
         return invalid_access_token("access token expired");
       }
-      if (revocations_.is_revoked(it->second.principal.session_id, *it->second.principal.id, it->second.iat_s))
+      if (revocations_.is_revoked(it->second.principal.session_id, *it->second.principal.id, it->second.issued_ms))
         return invalid_access_token("session revoked");
       return it->second.principal;
     }
   }
   auto claims = keys_->verify(token, issuer_, audience_, now_s);
   if (!claims) return std::move(claims).error();
-  if (revocations_.is_revoked(claims->sid, claims->sub, claims->iat)) return invalid_access_token("session revoked");
+  const std::int64_t issued_ms = issued_at_ms_of(claims->jti, claims->iat);
+  if (revocations_.is_revoked(claims->sid, claims->sub, issued_ms)) return invalid_access_token("session revoked");
   Principal p;
   p.kind = PrincipalKind::kUser;
   p.id = claims->sub;
@@ -71,7 +93,7 @@ Result<Principal> Authenticator::resolve_access_token(std::string_view token) co
   p.aal = claims->aal;
   std::lock_guard lock(shard.mu);
   if (shard.map.size() >= kShardCapacity) shard.map.clear();
-  shard.map.emplace(std::string(token), Cached{p, claims->exp, claims->iat});
+  shard.map.emplace(std::string(token), Cached{p, claims->exp, issued_ms});
   return p;
 }
 

@@ -29,6 +29,12 @@ struct AuthenticatorOptions {
   std::string audience;
 };
 
+// The minting time slipway writes into a token's `jti` ("<milliseconds>.<random>"), or iat * 1000 for a token
+// without one (whole seconds: revocations then also catch tokens minted later in that second).
+std::int64_t issued_at_ms_of(std::string_view jti, std::int64_t iat_s);
+// A `jti` for a token minted at `now_ms`.
+std::string make_jti(std::int64_t now_ms);
+
 class Authenticator {
  public:
   Authenticator(AuthenticatorOptions options, const RevocationList& revocations, const Clock& clock);
@@ -39,7 +45,7 @@ class Authenticator {
   struct Cached {
     Principal principal;
     std::int64_t exp_s = 0;
-    std::int64_t iat_s = 0;
+    std::int64_t issued_ms = 0;
   };
   struct Shard {
     std::mutex mu;

@@ -19,21 +19,14 @@ void RevocationList::revoke_user(const std::string& user_id, std::int64_t now_ms
 }
 
 bool RevocationList::is_revoked(std::string_view session_id, std::string_view user_id,
-                                std::int64_t issued_at_s) const {
+                                std::int64_t issued_at_ms) const {
   if (count_.load(std::memory_order_acquire) == 0) return false;
   std::shared_lock lock(mu_);
   if (!session_id.empty() && sessions_.count(std::string(session_id))) return true;
   auto it = users_.find(std::string(user_id));
-  return it != users_.end() && issued_at_s <= it->second / 1000;
+  return it != users_.end() && issued_at_ms <= it->second;
 }
 
-std::int64_t RevocationList::issued_at_for(std::string_view user_id, std::int64_t now_ms) const {
-  const std::int64_t now_s = now_ms / 1000;
-  if (count_.load(std::memory_order_acquire) == 0) return now_s;
-  std::shared_lock lock(mu_);
-  auto it = users_.find(std::string(user_id));
-  return it != users_.end() && it->second / 1000 >= now_s ? it->second / 1000 + 1 : now_s;
-}
 
 std::size_t RevocationList::size() const { return count_.load(std::memory_order_acquire); }
 

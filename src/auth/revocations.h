@@ -23,14 +23,11 @@ class RevocationList {
   explicit RevocationList(std::int64_t keep_ms) : keep_ms_(keep_ms) {}
 
   void revoke_session(const std::string& session_id, std::int64_t now_ms);
-  // Tokens of `user_id` issued at or before the second of `now_ms` are refused (JWT `iat` has whole seconds, so
-  // the whole second counts; a token issued later in that second gets the next second as its iat — see
-  // issued_at_for()).
+  // Tokens of `user_id` issued at or before `now_ms` are refused.
   void revoke_user(const std::string& user_id, std::int64_t now_ms);
-  // The iat (seconds) to give a new token of `user_id` at `now_ms`: now, or the second after a revocation made in
-  // this same second (so the new token is not refused with the old ones).
-  std::int64_t issued_at_for(std::string_view user_id, std::int64_t now_ms) const;
-  bool is_revoked(std::string_view session_id, std::string_view user_id, std::int64_t issued_at_s) const;
+  // `issued_at_ms`: when the token was minted, to the millisecond (slipway writes it into `jti`; see
+  // issued_at_ms_of()), so a token minted just after a revocation is never caught by it.
+  bool is_revoked(std::string_view session_id, std::string_view user_id, std::int64_t issued_at_ms) const;
   std::size_t size() const;
 
  private:

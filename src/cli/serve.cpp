@@ -182,7 +182,7 @@ int serve(ServeOptions& o) {
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
     while (!cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; }) && !stop.stop_requested())
-      app.flush_api_key_usage();
+      app.housekeeping();
   });
 
   http::ServerOptions so;
@@ -206,7 +206,7 @@ int serve(ServeOptions& o) {
   purger.join();
   usage_flusher.request_stop();
   usage_flusher.join();
-  app.flush_api_key_usage();
+  app.housekeeping();
   hash_pool.stop();  // finishes accepted logins (their writes reach the still-open storage)
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");

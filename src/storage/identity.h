@@ -61,6 +61,7 @@ struct RefreshCommand {
   std::string next_sealed;       // the successor sealed, kept for the reuse window
   std::int64_t now_ms = 0;
   std::int64_t idle_timeout_ms = 0;  // a session unused this long is over
+  std::int64_t refresh_ttl_ms = 0;   // a refresh token older than this (since it was issued) is not accepted
   std::int64_t reuse_window_ms = 0;  // the previous token still yields the same successor this long after rotation
   std::string address;
   std::string request_id;
@@ -123,7 +124,7 @@ struct ApiKey {
 struct ThrottleRow {
   std::string key;
   std::int64_t failures = 0;
-  std::int64_t window_start_ms = 0;
+  std::int64_t last_failure_ms = 0;
   std::int64_t locked_until_ms = 0;
 };
 

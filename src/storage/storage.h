@@ -124,9 +124,11 @@ class Storage {
   // --- identity (storage/identity.h); only with the built-in users collection (`auth:` in the file) ---
   virtual Result<std::optional<Account>> find_account_by_email(std::string_view email) = 0;
   virtual Result<std::optional<Account>> find_account(std::string_view user_id) = 0;
-  // A login: the new session, and the re-made password hash when the stored one used weaker parameters.
+  // A login: the new session, and the re-made password hash when the stored one used weaker parameters. The account
+  // is read again inside the transaction: the result is it as it is now (sign with these roles); kUnauthorized when
+  // the user was disabled or deleted meanwhile (then nothing is written but the audit entries).
   virtual void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                            std::function<void(Status)> done) = 0;
+                            std::function<void(Result<Account>)> done) = 0;
   // The live session and account a presented refresh token belongs to (nullopt: unknown token or ended session).
   virtual Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash) = 0;
   virtual void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) = 0;
@@ -149,11 +151,16 @@ class Storage {
                               std::function<void(Status)> done) = 0;
   virtual void touch_api_keys(std::vector<std::pair<std::string, std::int64_t>> last_used,
                               std::vector<AuditEntry> audit) = 0;
+  // Housekeeping (every 30 s): forgets sealed refresh successors whose reuse window has passed and user revocations
+  // older than any token they could refuse. Not awaited.
+  virtual void purge_identity(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) = 0;
   // Login throttling (auth/login_throttle.h): written through the writer without waiting; read once at start-up.
   virtual void save_throttles(std::vector<ThrottleRow> rows) = 0;  // upsert; a row with failures 0 is deleted
   virtual Result<std::vector<ThrottleRow>> load_throttles() = 0;
   // Sessions revoked at or after `since_ms` (start-up fills the in-memory revocation list from it).
   virtual Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) = 0;
+  // Users whose tokens were made stale (roles changed, disabled, deleted) at or after `since_ms`, with the time.
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> users_revoked_since(std::int64_t since_ms) = 0;
 
   // A counter bumped after every committed write and before that write is answered. A read that noted the
   // epoch before it started is current as long as the epoch has not moved (response caches key on it).

@@ -118,6 +118,28 @@ class Admin(unittest.TestCase):
             assert_problem(self, self.req(method, path, token=u["access_token"]), 403)
 
 
+class RestartKeepsUserRevocations(unittest.TestCase):
+    def test_a_token_with_roles_taken_away_stays_refused_after_a_restart(self):
+        with tempfile.TemporaryDirectory(prefix="slipway-it-admin-restart-") as tmp:
+            env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
+            data = os.path.join(tmp, "data")
+            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+                u = s.request("POST", "/api/v1/auth/signup", token=None,
+                              body={"email": "demoted@example.com", "password": PASSWORD}).json()
+                uid = u["user"]["id"]
+                self.assertEqual(s.request("PATCH", f"/api/v1/admin/users/{uid}", body={"roles": ["admin"]}).status, 200)
+                admin = s.request("POST", "/api/v1/auth/login", token=None,
+                                  body={"email": "demoted@example.com", "password": PASSWORD}).json()
+                self.assertEqual(s.request("GET", "/api/v1/admin/users", token=admin["access_token"]).status, 200)
+                self.assertEqual(s.request("PATCH", f"/api/v1/admin/users/{uid.upper()}", body={"roles": []}).status, 200)
+                assert_problem(self, s.request("GET", "/api/v1/admin/users", token=admin["access_token"]), 401)
+            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+                assert_problem(self, s.request("GET", "/api/v1/admin/users", token=admin["access_token"]), 401)
+                fresh = s.request("POST", "/api/v1/auth/refresh", token=None,
+                                  body={"refresh_token": admin["refresh_token"]}).json()
+                assert_problem(self, s.request("GET", "/api/v1/admin/users", token=fresh["access_token"]), 403)
+
+
 class AdminAuditAndUsage(unittest.TestCase):
     def test_admin_writes_and_first_key_use_are_audited_and_last_use_survives_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-admin-audit-") as tmp:
@@ -130,11 +152,16 @@ class AdminAuditAndUsage(unittest.TestCase):
                 key = s.request("POST", "/api/v1/admin/api-keys", body={"name": "k", "roles": ["admin"]}).json()
                 for _ in range(3):
                     self.assertEqual(s.request("GET", "/api/v1/notes", token=key["key"]).status, 200)
+                # A signed-in user's denial is chained (anonymous ones are only counted).
+                v = s.request("POST", "/api/v1/auth/signup", token=None,
+                              body={"email": "v@example.com", "password": PASSWORD}).json()
+                self.assertEqual(s.request("GET", "/api/v1/admin/users", token=v["access_token"]).status, 403)
                 s.request("DELETE", f"/api/v1/admin/api-keys/{key['id']}")
             out = subprocess.run(["sqlite3", os.path.join(data, "slipway.db"),
                                   "SELECT action FROM _slipway_audit ORDER BY seq"], capture_output=True, text=True, check=True)
             actions = out.stdout.split()
-            for a in ("auth.signup", "user.roles.set", "user.disable", "api_key.create", "api_key.first_use", "api_key.revoke"):
+            for a in ("auth.signup", "user.roles.set", "user.disable", "api_key.create", "api_key.first_use", "api_key.revoke",
+                      "access.denied"):
                 self.assertIn(a, actions)
             self.assertEqual(actions.count("api_key.first_use"), 1)
             r = harness.run_cli("audit", "verify", "--config", NOTES, "--data", data)

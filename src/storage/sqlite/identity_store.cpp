@@ -105,6 +105,19 @@ Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand
   return ids;
 }
 
+// Tokens of the user issued before now are stale (roles changed, disabled, deleted): kept so a restart still refuses
+// them (auth/revocations.h).
+Status revoke_user_tokens_in(Connection& conn, const std::string& user_id, std::int64_t now_ms) {
+  auto lease = conn.prepare(
+      "INSERT INTO _slipway_user_revocations (user_id, revoked_ms) VALUES (?1, ?2) "
+      "ON CONFLICT (user_id) DO UPDATE SET revoked_ms = excluded.revoked_ms");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(user_id));
+  (*lease)->bind(2, Value(now_ms));
+  if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  return {};
+}
+
 }  // namespace
 
 Status insert_account(Connection& conn, const std::string& user_id, const NewAccount& account, std::int64_t now_ms) {
@@ -144,7 +157,8 @@ Status insert_session(Connection& conn, const NewSession& s, std::int64_t now_ms
   return {};
 }
 
-Status delete_identity_rows(Connection& conn, const std::string& user_id) {
+Status delete_identity_rows(Connection& conn, const std::string& user_id, std::int64_t now_ms) {
+  if (Status st = revoke_user_tokens_in(conn, user_id, now_ms); !st) return st;
   for (const char* sql :
        {"DELETE FROM _slipway_refresh_tokens WHERE session_id IN (SELECT id FROM _slipway_sessions WHERE user_id = ?1)",
         "DELETE FROM _slipway_sessions WHERE user_id = ?1", "DELETE FROM _slipway_accounts WHERE user_id = ?1"}) {
@@ -157,7 +171,8 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id) {
 }
 
 IdentityStore::IdentityStore(std::string users_table, Reader reader, Submit submit)
-    : account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms FROM " +
+    : users_table_(users_table),
+      account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms FROM " +
                       users_table + " AS u JOIN _slipway_accounts AS a ON a.user_id = u.id WHERE "),
       reader_(std::move(reader)),
       submit_(std::move(submit)) {}
@@ -175,9 +190,18 @@ Result<std::optional<Account>> IdentityStore::find_account(std::string_view user
 }
 
 void IdentityStore::open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                                 std::int64_t now_ms, std::function<void(Status)> done) {
-  auto apply = [session = std::move(session), rehash = std::move(rehash), audit = std::move(audit),
-                now_ms](Connection& conn) -> Status {
+                                 std::int64_t now_ms, std::function<void(Result<Account>)> done) {
+  auto out = std::make_shared<Account>();
+  auto apply = [this, session = std::move(session), rehash = std::move(rehash), audit = std::move(audit), now_ms,
+                out](Connection& conn) -> Status {
+    // The password was checked against a read made before hashing; the user may have been disabled, deleted or
+    // given other roles since. Decide on the account as it is in this transaction.
+    auto account = one_account(conn, account_select_ + "u.id = ?1", session.user_id);
+    if (!account) return std::move(account).error();
+    if (!*account || (*account)->disabled)
+      return Problem::make(ProblemCode::kUnauthorized, "The e-mail address or the password is wrong.",
+                           "account disabled or deleted during the login");
+    *out = std::move(**account);
     if (rehash) {  // the stored hash was made with weaker parameters than today's: replaced at this login
       auto lease = conn.prepare("UPDATE _slipway_accounts SET password_hash = ?2 WHERE user_id = ?1");
       if (!lease) return std::move(lease).error();
@@ -188,7 +212,10 @@ void IdentityStore::open_session(NewSession session, std::optional<std::string> 
     if (Status st = insert_session(conn, session, now_ms); !st) return st;
     return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
   };
-  submit_(WriteOp{std::move(apply), std::move(done)});
+  submit_(WriteOp{std::move(apply), [out, done = std::move(done)](Status st) {
+                    if (!st) return done(std::move(st).error());
+                    done(std::move(*out));
+                  }});
 }
 
 Result<std::optional<RefreshPeek>> IdentityStore::peek_refresh_token(std::string_view presented_hash) {
@@ -197,7 +224,7 @@ Result<std::optional<RefreshPeek>> IdentityStore::peek_refresh_token(std::string
   auto lease = (*conn)->prepare(
       "SELECT s.id, s.user_id, s.aal, a.roles, a.disabled FROM _slipway_refresh_tokens AS t"
       " JOIN _slipway_sessions AS s ON s.id = t.session_id JOIN _slipway_accounts AS a ON a.user_id = s.user_id"
-      " WHERE t.hash = ?1 AND s.revoked_ms IS NULL");
+      " JOIN " + users_table_ + " AS u ON u.id = s.user_id WHERE t.hash = ?1 AND s.revoked_ms IS NULL");
   if (!lease) return std::move(lease).error();
   (*lease)->bind(1, Value(std::string(presented_hash)));
   auto row = (*lease)->step();
@@ -237,7 +264,11 @@ void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Resul
     const SessionInfo& s = out->session;
     // Disabling or deleting a user ends its sessions in the same transaction, so a live session is a live user.
     if (s.revoked_ms) return {};
-    if (cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms) {
+    // The current token was issued at the last rotation (or the session's start): refresh_ttl counts from there.
+    const std::int64_t issued_ms = presented_gen == current_gen ? rotated_ms : 0;
+    const bool token_too_old = presented_gen == current_gen && cmd.refresh_ttl_ms > 0 &&
+                               cmd.now_ms - issued_ms >= cmd.refresh_ttl_ms;
+    if (cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms || token_too_old) {
       auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "expired", cmd.now_ms});
       return revoked ? Status{} : Status(std::move(revoked).error());
     }
@@ -351,6 +382,22 @@ void IdentityStore::change_password(std::string user_id, std::string new_hash, s
                   }});
 }
 
+Result<std::vector<std::pair<std::string, std::int64_t>>> IdentityStore::users_revoked_since(std::int64_t since_ms) {
+  auto conn = reader_();
+  if (!conn) return std::move(conn).error();
+  auto lease = (*conn)->prepare("SELECT user_id, revoked_ms FROM _slipway_user_revocations WHERE revoked_ms >= ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(since_ms));
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (;;) {
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    out.emplace_back(std::string((*lease)->column_text(0)), (*lease)->column_int(1));
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> IdentityStore::sessions_revoked_since(std::int64_t since_ms) {
   auto conn = reader_();
   if (!conn) return std::move(conn).error();
@@ -385,6 +432,9 @@ void IdentityStore::update_account(AccountUpdate update, std::vector<AuditEntry>
       auto revoked = revoke_in(conn, RevokeCommand{update.user_id, std::nullopt, "", "disabled", update.now_ms});
       if (!revoked) return std::move(revoked).error();
     }
+    if (update.roles || (update.disabled && *update.disabled)) {
+      if (Status st = revoke_user_tokens_in(conn, update.user_id, update.now_ms); !st) return st;
+    }
     *out = std::move(**before);
     if (update.roles) out->roles = *update.roles;
     if (update.disabled) out->disabled = *update.disabled;
@@ -396,11 +446,27 @@ void IdentityStore::update_account(AccountUpdate update, std::vector<AuditEntry>
                   }});
 }
 
+void IdentityStore::purge(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) {
+  auto apply = [successor_before_ms, revocation_before_ms](Connection& conn) -> Status {
+    auto clear = conn.prepare(
+        "UPDATE _slipway_sessions SET successor = NULL WHERE successor IS NOT NULL AND rotated_ms < ?1");
+    if (!clear) return std::move(clear).error();
+    (*clear)->bind(1, Value(successor_before_ms));
+    if (auto st = (*clear)->step(); !st) return std::move(st).error();
+    auto old = conn.prepare("DELETE FROM _slipway_user_revocations WHERE revoked_ms < ?1");
+    if (!old) return std::move(old).error();
+    (*old)->bind(1, Value(revocation_before_ms));
+    if (auto st = (*old)->step(); !st) return std::move(st).error();
+    return {};
+  };
+  submit_(WriteOp{std::move(apply), [](Status) {}});
+}
+
 void IdentityStore::save_throttles(std::vector<ThrottleRow> rows) {
   auto apply = [rows = std::move(rows)](Connection& conn) -> Status {
     auto upsert = conn.prepare(
-        "INSERT INTO _slipway_throttles (key, failures, window_start_ms, locked_until_ms) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start_ms = excluded.window_start_ms, "
+        "INSERT INTO _slipway_throttles (key, failures, last_failure_ms, locked_until_ms) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_ms = excluded.last_failure_ms, "
         "locked_until_ms = excluded.locked_until_ms");
     if (!upsert) return std::move(upsert).error();
     auto del = conn.prepare("DELETE FROM _slipway_throttles WHERE key = ?1");
@@ -410,7 +476,7 @@ void IdentityStore::save_throttles(std::vector<ThrottleRow> rows) {
       st.bind(1, Value(r.key));
       if (r.failures > 0) {
         st.bind(2, Value(r.failures));
-        st.bind(3, Value(r.window_start_ms));
+        st.bind(3, Value(r.last_failure_ms));
         st.bind(4, Value(r.locked_until_ms));
       }
       if (auto done = st.step(); !done) return std::move(done).error();
@@ -514,7 +580,7 @@ void IdentityStore::touch_api_keys(GroupCommitWriter& writer,
 Result<std::vector<ThrottleRow>> IdentityStore::load_throttles() {
   auto conn = reader_();
   if (!conn) return std::move(conn).error();
-  auto lease = (*conn)->prepare("SELECT key, failures, window_start_ms, locked_until_ms FROM _slipway_throttles");
+  auto lease = (*conn)->prepare("SELECT key, failures, last_failure_ms, locked_until_ms FROM _slipway_throttles");
   if (!lease) return std::move(lease).error();
   std::vector<ThrottleRow> out;
   for (;;) {

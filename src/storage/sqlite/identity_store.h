@@ -30,7 +30,8 @@ class Connection;
 Status insert_account(Connection& conn, const std::string& user_id, const NewAccount& account, std::int64_t now_ms);
 Status insert_session(Connection& conn, const NewSession& session, std::int64_t now_ms);
 // Deletes every identity row of a user (account, sessions, refresh tokens), in the transaction deleting the record.
-Status delete_identity_rows(Connection& conn, const std::string& user_id);
+// Also records that the user's tokens issued before now are stale (kept across restarts).
+Status delete_identity_rows(Connection& conn, const std::string& user_id, std::int64_t now_ms);
 
 class IdentityStore {
  public:
@@ -42,7 +43,7 @@ class IdentityStore {
   Result<std::optional<Account>> find_account_by_email(std::string_view email);
   Result<std::optional<Account>> find_account(std::string_view user_id);
   void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                    std::int64_t now_ms, std::function<void(Status)> done);
+                    std::int64_t now_ms, std::function<void(Result<Account>)> done);
   Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash);
   void refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done);
   void revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> audit,
@@ -51,8 +52,10 @@ class IdentityStore {
   void change_password(std::string user_id, std::string new_hash, std::string keep_session, std::int64_t now_ms,
                        std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done);
   Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms);
+  Result<std::vector<std::pair<std::string, std::int64_t>>> users_revoked_since(std::int64_t since_ms);
   void update_account(AccountUpdate update, std::vector<AuditEntry> audit, std::function<void(Result<Account>)> done);
   void save_throttles(std::vector<ThrottleRow> rows);
+  void purge(std::int64_t successor_before_ms, std::int64_t revocation_before_ms);
 
   // API keys need no users collection (services exist without sign-up), so they take the writer or a connection.
   static void create_api_key(GroupCommitWriter& writer, ApiKey key, std::vector<AuditEntry> audit,
@@ -65,6 +68,7 @@ class IdentityStore {
   Result<std::vector<ThrottleRow>> load_throttles();
 
  private:
+  std::string users_table_;     // quoted
   std::string account_select_;  // SELECT ... FROM users JOIN _slipway_accounts
   Reader reader_;
   Submit submit_;

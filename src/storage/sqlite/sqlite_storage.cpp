@@ -742,7 +742,7 @@ void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
     if (&c == impl->users) {  // a deleted user's account and sessions go with the record
-      if (Status gone = delete_identity_rows(conn, cmd.id); !gone) return gone;
+      if (Status gone = delete_identity_rows(conn, cmd.id, impl->clock.now_ms()); !gone) return gone;
     }
     if (c.audit && !cmd.audit.empty()) {
       std::vector<AuditEntry> entries = cmd.audit;
@@ -795,7 +795,7 @@ Result<std::optional<Account>> SqliteStorage::find_account(std::string_view user
 }
 
 void SqliteStorage::open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                                 std::function<void(Status)> done) {
+                                 std::function<void(Result<Account>)> done) {
   if (!impl_->identity) return done(no_identity());
   impl_->identity->open_session(std::move(session), std::move(rehash), std::move(audit), impl_->clock.now_ms(),
                                 std::move(done));
@@ -863,6 +863,16 @@ void SqliteStorage::touch_api_keys(std::vector<std::pair<std::string, std::int64
                                    std::vector<AuditEntry> audit) {
   if (!impl_->writer) return;
   IdentityStore::touch_api_keys(*impl_->writer, std::move(last_used), std::move(audit));
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStorage::users_revoked_since(std::int64_t since_ms) {
+  if (!impl_->identity) return no_identity();
+  return impl_->identity->users_revoked_since(since_ms);
+}
+
+void SqliteStorage::purge_identity(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) {
+  if (!impl_->identity) return;
+  impl_->identity->purge(successor_before_ms, revocation_before_ms);
 }
 
 void SqliteStorage::save_throttles(std::vector<ThrottleRow> rows) {

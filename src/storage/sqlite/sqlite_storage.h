@@ -54,7 +54,7 @@ class SqliteStorage final : public Storage, public SchemaManager {
   Result<std::optional<Account>> find_account_by_email(std::string_view email) override;
   Result<std::optional<Account>> find_account(std::string_view user_id) override;
   void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                    std::function<void(Status)> done) override;
+                    std::function<void(Result<Account>)> done) override;
   Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash) override;
   void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) override;
   void revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,
@@ -63,6 +63,7 @@ class SqliteStorage final : public Storage, public SchemaManager {
   void change_password(std::string user_id, std::string new_hash, std::string keep_session,
                        std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done) override;
   Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) override;
+  Result<std::vector<std::pair<std::string, std::int64_t>>> users_revoked_since(std::int64_t since_ms) override;
   void update_account(AccountUpdate update, std::vector<AuditEntry> audit,
                       std::function<void(Result<Account>)> done) override;
   void create_api_key(ApiKey key, std::vector<AuditEntry> audit, std::function<void(Status)> done) override;
@@ -71,6 +72,7 @@ class SqliteStorage final : public Storage, public SchemaManager {
                       std::function<void(Status)> done) override;
   void touch_api_keys(std::vector<std::pair<std::string, std::int64_t>> last_used,
                       std::vector<AuditEntry> audit) override;
+  void purge_identity(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) override;
   void save_throttles(std::vector<ThrottleRow> rows) override;
   Result<std::vector<ThrottleRow>> load_throttles() override;
   std::uint64_t write_epoch() const override;

@@ -17,7 +17,7 @@ constexpr SystemMigration kMigrations[] = {
      " scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, record_id TEXT NOT NULL,"
      " created_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;"
      "CREATE TABLE IF NOT EXISTS _slipway_secrets (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"},
-    {2, "identity: accounts, sessions, refresh tokens, API keys, throttles, audit chain",
+    {2, "identity: accounts, sessions, refresh tokens, user revocations, API keys, throttles, audit chain",
      "CREATE TABLE _slipway_accounts ("
      " user_id TEXT PRIMARY KEY NOT NULL, password_hash TEXT, roles TEXT NOT NULL DEFAULT '[]',"
      " disabled INTEGER NOT NULL DEFAULT 0, password_changed_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
@@ -35,8 +35,10 @@ constexpr SystemMigration kMigrations[] = {
      " id TEXT PRIMARY KEY NOT NULL, prefix TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, name TEXT NOT NULL,"
      " roles TEXT NOT NULL DEFAULT '[]', created_ms INTEGER NOT NULL, created_by TEXT NOT NULL,"
      " expires_ms INTEGER, revoked_ms INTEGER, last_used_ms INTEGER) WITHOUT ROWID;"
+     "CREATE TABLE _slipway_user_revocations ("
+     " user_id TEXT PRIMARY KEY NOT NULL, revoked_ms INTEGER NOT NULL) WITHOUT ROWID;"
      "CREATE TABLE _slipway_throttles ("
-     " key TEXT PRIMARY KEY NOT NULL, failures INTEGER NOT NULL, window_start_ms INTEGER NOT NULL,"
+     " key TEXT PRIMARY KEY NOT NULL, failures INTEGER NOT NULL, last_failure_ms INTEGER NOT NULL,"
      " locked_until_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
      "CREATE TABLE _slipway_audit ("
      " seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor_kind TEXT NOT NULL, actor_id TEXT NOT NULL DEFAULT '',"

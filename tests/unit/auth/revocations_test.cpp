@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/api_keys.h"
+#include "auth/authenticator.h"
 #include "auth/opaque_token.h"
 #include "auth/revocations.h"
 
@@ -17,12 +18,13 @@ TEST(RevocationList, SessionsAndUsersAreRefusedUntilTheirTokensCannotBeAlive) {
   EXPECT_TRUE(list.is_revoked("s1", "u1", kT0 / 1000));
   EXPECT_FALSE(list.is_revoked("s2", "u1", kT0 / 1000));
   list.revoke_user("u2", kT0 + 500);
-  EXPECT_TRUE(list.is_revoked("s9", "u2", kT0 / 1000));       // issued in the same second: refused too
-  EXPECT_TRUE(list.is_revoked("s9", "u2", kT0 / 1000 - 60));  // issued before
-  EXPECT_FALSE(list.is_revoked("s9", "u2", kT0 / 1000 + 1));  // issued after
-  // A token issued later in that second gets the next second, so it is not refused with the old ones.
-  EXPECT_EQ(list.issued_at_for("u2", kT0 + 900), kT0 / 1000 + 1);
-  EXPECT_EQ(list.issued_at_for("u3", kT0 + 900), kT0 / 1000);
+  EXPECT_TRUE(list.is_revoked("s9", "u2", kT0 + 500));        // minted at the same millisecond: refused
+  EXPECT_TRUE(list.is_revoked("s9", "u2", kT0 - 60'000));     // minted before
+  EXPECT_FALSE(list.is_revoked("s9", "u2", kT0 + 501));       // minted after, even within the same second
+  // The minting time comes from the token's jti, or its whole-second iat when it has none.
+  EXPECT_EQ(issued_at_ms_of(make_jti(kT0 + 501), (kT0 + 501) / 1000), kT0 + 501);
+  EXPECT_EQ(issued_at_ms_of("", kT0 / 1000), kT0);
+  EXPECT_EQ(issued_at_ms_of("12.ab", kT0 / 1000), kT0);  // disagrees with iat: the second counts
   // Entries outlive the tokens they could refuse, then go (pruned on later inserts).
   list.revoke_session("s3", kT0 + 200'000);
   EXPECT_FALSE(list.is_revoked("s1", "u1", kT0 / 1000));

@@ -160,8 +160,8 @@ TEST_F(IdentityStoreTest, RevokeOneOrAllButTheCurrentAndChangePassword) {
     s.user_id = uid;
     s.refresh_hash = std::string("h-") + sid;
     s.expires_ms = clock_.now_ms() + 60 * kMinute;
-    std::promise<Status> p;
-    storage_->open_session(s, std::nullopt, {}, [&](Status st) { p.set_value(st); });
+    std::promise<Result<Account>> p;
+    storage_->open_session(s, std::nullopt, {}, [&](Result<Account> a) { p.set_value(std::move(a)); });
     ASSERT_TRUE(p.get_future().get().has_value());
   }
   EXPECT_EQ(storage_->list_sessions(uid)->size(), 4u);
@@ -196,6 +196,56 @@ TEST_F(IdentityStoreTest, DeletingTheUserRecordDeletesItsIdentityRows) {
   EXPECT_FALSE(storage_->find_account(user->record.id)->has_value());
   EXPECT_TRUE(storage_->list_sessions(user->record.id)->empty());
   EXPECT_EQ(refresh("r0", "r1", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);
+}
+
+TEST_F(IdentityStoreTest, ARefreshTokenOlderThanItsLifetimeIsRefused) {
+  ASSERT_TRUE(sign_up("fa@example.com", "s1", "r0").has_value());
+  RefreshCommand c;
+  c.presented_hash = "r0";
+  c.next_hash = "r1";
+  c.now_ms = clock_.now_ms() + 2000;
+  c.idle_timeout_ms = 7 * 24 * 60 * kMinute;
+  c.refresh_ttl_ms = 1000;  // the token was issued at sign-up, 2 s ago
+  std::promise<Result<RefreshOutcome>> p;
+  storage_->refresh_session(std::move(c), [&](Result<RefreshOutcome> r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get()->kind, RefreshOutcome::Kind::kInvalid);
+}
+
+TEST_F(IdentityStoreTest, ALoginDecidesOnTheAccountAsItIsWhenTheSessionIsWritten) {
+  auto user = sign_up("ga@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  // Roles changed and then the user disabled while a login was hashing: the session is refused.
+  std::promise<Result<Account>> changed;
+  storage_->update_account({uid, std::vector<std::string>{}, true, clock_.now_ms()}, {},
+                           [&](Result<Account> a) { changed.set_value(std::move(a)); });
+  ASSERT_TRUE(changed.get_future().get().has_value());
+  NewSession s;
+  s.id = "s2";
+  s.user_id = uid;
+  s.refresh_hash = "h2";
+  s.expires_ms = clock_.now_ms() + kMinute;
+  std::promise<Result<Account>> login;
+  storage_->open_session(s, std::nullopt, {}, [&](Result<Account> a) { login.set_value(std::move(a)); });
+  auto refused = login.get_future().get();
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ProblemCode::kUnauthorized);
+  EXPECT_EQ(refresh("h2", "x", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);  // nothing was written
+  // Enabled again: the login gets the roles of this moment (none).
+  std::promise<Result<Account>> enabled;
+  storage_->update_account({uid, std::nullopt, false, clock_.now_ms()}, {},
+                           [&](Result<Account> a) { enabled.set_value(std::move(a)); });
+  ASSERT_TRUE(enabled.get_future().get().has_value());
+  std::promise<Result<Account>> again;
+  storage_->open_session(s, std::nullopt, {}, [&](Result<Account> a) { again.set_value(std::move(a)); });
+  auto ok = again.get_future().get();
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_TRUE(ok->roles.empty());
+  // Role changes, disabling and deletion are kept as user revocations, for a restart to reload.
+  auto revoked = storage_->users_revoked_since(0);
+  ASSERT_TRUE(revoked.has_value());
+  ASSERT_EQ(revoked->size(), 1u);
+  EXPECT_EQ((*revoked)[0].first, uid);
 }
 
 TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {

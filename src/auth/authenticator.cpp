@@ -67,10 +67,11 @@ Result<Principal> Authenticator::resolve(std::string_view token) const {
 Result<Principal> Authenticator::resolve_access_token(std::string_view token) const {
   if (!keys_) return invalid_access_token("identity is not enabled");
   const std::int64_t now_s = clock_.now_ms() / 1000;
-  Shard& shard = shards_[std::hash<std::string_view>{}(token) % kShards];
+  const std::size_t hash = std::hash<std::string_view>{}(token);
+  Shard& shard = shards_[(hash >> 7) % kShards];  // other bits than the buckets' within a shard
   {
     std::lock_guard lock(shard.mu);
-    auto it = shard.map.find(std::string(token));
+    auto it = shard.map.find(token);
     if (it != shard.map.end()) {
       if (it->second.exp_s <= now_s) {
         shard.map.erase(it);

@@ -47,9 +47,14 @@ class Authenticator {
     std::int64_t exp_s = 0;
     std::int64_t issued_ms = 0;
   };
+  // Looked up by the token's text without copying it (heterogeneous lookup).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Cached> map;  // GUARDED_BY(mu)
+    std::unordered_map<std::string, Cached, TextHash, std::equal_to<>> map;  // GUARDED_BY(mu)
   };
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kShardCapacity = 4096;  // a full shard is emptied (bounded memory, cheap)

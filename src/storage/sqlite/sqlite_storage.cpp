@@ -140,6 +140,8 @@ struct SqliteStorage::Impl {
   bool missing = false;   // read-only mode: the database file does not exist (reads as an empty database)
   sql::CursorKey cursor_key{};  // seals list cursors; loaded from the database at open (not in read-only mode)
   const model::Collection* users = nullptr;   // the built-in users collection (`auth:` in the file), or nullptr
+  // Collections whose view rule is exactly `id = @auth.id`: masking relations to them needs no query.
+  std::unordered_set<const model::Collection*> self_only_view;
   std::unique_ptr<IdentityStore> identity;    // accounts and sessions; null without the users collection
 
   // Every reader connection this storage opened, so close() can close them before the writer (the writer closes
@@ -360,7 +362,11 @@ struct SqliteStorage::Impl {
         if (const auto* s = std::get_if<std::string>(&r.values[i]); s && seen.insert(*s).second) ids.push_back(*s);
       if (ids.empty()) continue;
       std::unordered_set<std::string> visible;
-      if (const auto& rule = target->rules.view) {  // no view rule: nothing of it is visible to a non-admin
+      if (self_only_view.contains(target)) {
+        // `view: "id = @auth.id"` (the users collection's default): the caller sees exactly their own record, which
+        // exists (the relation is a foreign key). No query.
+        if (auth.id && seen.contains(*auth.id)) visible.insert(*auth.id);
+      } else if (const auto& rule = target->rules.view) {  // no view rule: nothing of it is visible to a non-admin
         sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, rule->bound.get(), false, ids);
         auto rows = query(conn, *target, b.sql(), b.params(), auth);
         if (!rows) return std::move(rows).error();
@@ -453,6 +459,13 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const model::Concept&
     impl->writer = std::make_unique<GroupCommitWriter>(std::move(writer_conn), std::move(stats));
   }
   impl->users = concept_file.users();
+  for (const auto& c : concept_file.collections) {
+    if (!c.rules.view) continue;
+    std::string text;
+    for (char ch : c.rules.view->source)
+      if (ch != ' ' && ch != '\t' && ch != '\n') text.push_back(ch);
+    if (text == "id=@auth.id" || text == "@auth.id=id") impl->self_only_view.insert(&c);
+  }
   if (impl->users) {
     Impl* raw = impl.get();
     impl->identity = std::make_unique<IdentityStore>(

@@ -24,6 +24,11 @@ collections:
   notes:
     fields:
       title: { type: text }
+  posts:
+    fields:
+      owner: { type: relation, to: users }
+    rules:
+      view: "true"
 )";
 
 constexpr std::int64_t kMinute = 60'000;
@@ -246,6 +251,34 @@ TEST_F(IdentityStoreTest, ALoginDecidesOnTheAccountAsItIsWhenTheSessionIsWritten
   ASSERT_TRUE(revoked.has_value());
   ASSERT_EQ(revoked->size(), 1u);
   EXPECT_EQ((*revoked)[0].first, uid);
+}
+
+TEST_F(IdentityStoreTest, ARelationToUsersShowsOnlyTheCallersOwnId) {
+  // users' default view rule is `id = @auth.id`: masking decides without a query, and must agree with the rule.
+  auto ada = sign_up("ada@example.com", "s1", "r0");
+  auto bob = sign_up("bob@example.com", "s2", "r1");
+  ASSERT_TRUE(ada.has_value() && bob.has_value());
+  const model::Collection* posts = concept_->find_collection("posts");
+  CreateCommand cmd;
+  cmd.collection = posts;
+  cmd.values = {Value(ada->record.id)};
+  std::promise<Result<CreateResult>> p;
+  storage_->create(std::move(cmd), Principal::bootstrap_admin(), [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
+  auto post = p.get_future().get();
+  ASSERT_TRUE(post.has_value());
+  auto as = [](const std::string& id) {
+    Principal u;
+    u.kind = PrincipalKind::kUser;
+    u.id = id;
+    return u;
+  };
+  auto seen_by_ada = storage_->get(*posts, post->record.id, as(ada->record.id), {});
+  auto seen_by_bob = storage_->get(*posts, post->record.id, as(bob->record.id), {});
+  auto seen_by_nobody = storage_->get(*posts, post->record.id, Principal{}, {});
+  ASSERT_TRUE(seen_by_ada && seen_by_bob && seen_by_nobody);
+  EXPECT_EQ(seen_by_ada->values[0], Value(ada->record.id));
+  EXPECT_EQ(seen_by_bob->values[0], Value(Null{}));
+  EXPECT_EQ(seen_by_nobody->values[0], Value(Null{}));
 }
 
 TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {

@@ -9,6 +9,7 @@
 #include "storage/sql/dialect.h"
 #include "storage/sql/migration_planner.h"
 #include "storage/sqlite/sqlite_storage.h"
+#include "support/migrated_storage.h"
 #include "support/temp_dir.h"
 
 namespace slipway::storage::sqlite {
@@ -36,18 +37,8 @@ constexpr std::int64_t kMinute = 60'000;
 class IdentityStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = model::load_concept_string(kConcept, "test.yaml");
-    for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
-    ASSERT_TRUE(loaded.ok());
-    concept_ = std::move(loaded.concept_file);
-    SqliteOptions o;
-    o.path = dir_.file("db.sqlite");
-    auto opened = SqliteStorage::open(*concept_, o, clock_);
-    ASSERT_TRUE(opened.has_value()) << opened.error().cause;
-    storage_ = std::move(*opened);
-    auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
-    ASSERT_TRUE(plan.has_value());
-    ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
+    storage_ = testing::open_migrated(kConcept, dir_.file("db.sqlite"), clock_, concept_);
+    ASSERT_NE(storage_, nullptr);
     users_ = concept_->users();
     ASSERT_NE(users_, nullptr);
   }

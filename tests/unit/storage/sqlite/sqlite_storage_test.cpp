@@ -8,6 +8,7 @@
 
 #include "core/concept/loader.h"
 #include "storage/sql/dialect.h"
+#include "support/migrated_storage.h"
 #include "support/temp_dir.h"
 
 namespace slipway::storage::sqlite {
@@ -38,18 +39,8 @@ collections:
 class SqliteStorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = model::load_concept_string(kConcept, "test.yaml");
-    for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
-    ASSERT_TRUE(loaded.ok());
-    concept_ = std::move(loaded.concept_file);
-    SqliteOptions o;
-    o.path = dir_.file("db.sqlite");
-    auto opened = SqliteStorage::open(*concept_, o, clock_);
-    ASSERT_TRUE(opened.has_value()) << opened.error().cause;
-    storage_ = std::move(*opened);
-    auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
-    ASSERT_TRUE(plan.has_value());
-    ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
+    storage_ = testing::open_migrated(kConcept, dir_.file("db.sqlite"), clock_, concept_);
+    ASSERT_NE(storage_, nullptr);
     admin_ = Principal::bootstrap_admin();
     posts_ = concept_->find_collection("posts");
     authors_ = concept_->find_collection("authors");
@@ -309,7 +300,7 @@ TEST_F(SqliteStorageTest, CachedVerdictFollowsTheRowNotTheFirstCaller) {
 class RoleRuleStorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded = model::load_concept_string(R"(app: test
+    storage_ = testing::open_migrated(R"(app: test
 collections:
   notes:
     fields:
@@ -319,19 +310,8 @@ collections:
       view: "published || 'editor' in @auth.roles"
 auth:
   roles: [editor, member]
-)",
-                                             "test.yaml");
-    for (const auto& d : loaded.diagnostics) ADD_FAILURE() << d.to_string();
-    ASSERT_TRUE(loaded.ok());
-    concept_ = std::move(loaded.concept_file);
-    SqliteOptions o;
-    o.path = dir_.file("db.sqlite");
-    auto opened = SqliteStorage::open(*concept_, o, clock_);
-    ASSERT_TRUE(opened.has_value()) << opened.error().cause;
-    storage_ = std::move(*opened);
-    auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
-    ASSERT_TRUE(plan.has_value());
-    ASSERT_TRUE(storage_->apply(*plan, "test", false).has_value());
+)", dir_.file("db.sqlite"), clock_, concept_);
+    ASSERT_NE(storage_, nullptr);
     notes_ = concept_->find_collection("notes");
     member_.kind = PrincipalKind::kUser;
     member_.id = "u1";

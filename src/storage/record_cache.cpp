@@ -41,12 +41,17 @@ std::size_t RecordCache::approximate_size(const Record& r) {
 }
 
 void RecordCache::insert(std::size_t collection, std::uint64_t epoch_at_load, Entry entry) {
+  std::string key = entry.record->id;
+  insert(collection, epoch_at_load, std::move(key), std::move(entry));
+}
+
+void RecordCache::insert(std::size_t collection, std::uint64_t epoch_at_load, std::string key, Entry entry) {
   const std::size_t size = approximate_size(*entry.record);
   if (size > kMaxRecordBytes) return;
-  Shard& s = shard(collection, entry.record->id);
+  Shard& s = shard(collection, key);
   std::lock_guard lock(s.mu);
   if (epoch(collection) != epoch_at_load) return;  // a write landed since the row was read
-  if (auto it = s.map.find(entry.record->id); it != s.map.end()) {
+  if (auto it = s.map.find(key); it != s.map.end()) {
     s.bytes -= approximate_size(*it->second.record);
     s.map.erase(it);
   }
@@ -55,7 +60,6 @@ void RecordCache::insert(std::size_t collection, std::uint64_t epoch_at_load, En
     s.bytes = 0;
   }
   s.bytes += size;
-  std::string key = entry.record->id;
   s.map.emplace(std::move(key), std::move(entry));
 }
 

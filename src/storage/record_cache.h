@@ -38,6 +38,9 @@ class RecordCache {
   std::optional<Entry> find(std::size_t collection, std::string_view id);
   // Dropped when a write to the collection happened since `epoch_at_load` was read.
   void insert(std::size_t collection, std::uint64_t epoch_at_load, Entry entry);
+  // Under another key than the record's id (verdicts per caller: id + rule_key). invalidate(collection, id) does not
+  // reach such keys: whoever uses them drops the collection with invalidate_all().
+  void insert(std::size_t collection, std::uint64_t epoch_at_load, std::string key, Entry entry);
   void invalidate(std::size_t collection, std::string_view id);
   void invalidate_all(std::size_t collection);
 

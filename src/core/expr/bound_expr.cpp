@@ -106,4 +106,32 @@ bool row_only(const BoundExpr& e) {
   return false;
 }
 
+namespace {
+bool row_or_caller_operand(const BoundOperand& o) {
+  switch (o.kind) {
+    case BoundOperand::Kind::kColumn:
+    case BoundOperand::Kind::kValue:
+    case BoundOperand::Kind::kAuthId: return true;
+    case BoundOperand::Kind::kNow: return false;
+  }
+  return false;
+}
+}  // namespace
+
+bool row_and_caller_only(const BoundExpr& e) {
+  switch (e.kind) {
+    case BoundExpr::Kind::kAnd:
+    case BoundExpr::Kind::kOr:
+      return std::all_of(e.children.begin(), e.children.end(), [](const auto& c) { return row_and_caller_only(*c); });
+    case BoundExpr::Kind::kConst:
+    case BoundExpr::Kind::kHasRole: return true;
+    case BoundExpr::Kind::kCompare: return row_or_caller_operand(e.lhs) && row_or_caller_operand(e.rhs);
+    case BoundExpr::Kind::kIsNull:
+    case BoundExpr::Kind::kIn:
+    case BoundExpr::Kind::kLike: return row_or_caller_operand(e.lhs);
+    case BoundExpr::Kind::kRelated: return false;
+  }
+  return false;
+}
+
 }  // namespace slipway::expr

@@ -89,6 +89,11 @@ bool references_now(const BoundExpr& e);
 // silently count as row-only.
 bool row_only(const BoundExpr& e);
 
+// Whether the verdict depends on the row and the caller only: like row_only, but @auth.id and role tests are
+// allowed (no @now, no relation path). Such a verdict may be cached per row *and* caller (rule_key), dropped when
+// the row's collection changes.
+bool row_and_caller_only(const BoundExpr& e);
+
 // A compact rendering for tests and logs, e.g. (views > 10 OR views IS NULL).
 std::string to_string(const BoundExpr& e);
 

@@ -169,16 +169,24 @@ struct SqliteStorage::Impl {
   // Hot reads by id (see record_cache.h). Per collection: whether its view rule can be cached with the row, and
   // which collections a delete in it can change through ON DELETE CASCADE / SET NULL (transitively).
   RecordCache cache;
+  // Verdicts of view rules that read the row and the caller (`owner = @auth.id`): rows the caller may view, keyed by
+  // id + rule_key(caller); dropped whole for a collection whenever any of its rows changes (coarse, and so simple
+  // to keep right). Only visible rows are kept.
+  RecordCache verdicts;
+  std::vector<bool> view_caller_local;
   std::unordered_map<const model::Collection*, std::size_t> index_of;
   std::vector<bool> view_row_only;
   std::vector<std::vector<std::size_t>> delete_reaches;
 
   Impl(const model::Concept& c, SqliteOptions o, const Clock& k)
-      : concept_file(c), options(std::move(o)), clock(k), uuids(k), cache(c.collections.size()) {
+      : concept_file(c), options(std::move(o)), clock(k), uuids(k), cache(c.collections.size()),
+        verdicts(c.collections.size()) {
     const auto& cols = c.collections;
     for (std::size_t i = 0; i < cols.size(); ++i) {
       index_of[&cols[i]] = i;
       view_row_only.push_back(cols[i].rules.view && expr::row_only(*cols[i].rules.view->bound));
+      view_caller_local.push_back(cols[i].rules.view && !view_row_only.back() &&
+                                  expr::row_and_caller_only(*cols[i].rules.view->bound));
     }
     for (std::size_t i = 0; i < cols.size(); ++i) {
       std::vector<bool> seen(cols.size(), false);
@@ -546,8 +554,19 @@ Result<Record> SqliteStorage::get(const model::Collection& c, std::string_view i
     if (!auth.admin() && !visible) return not_found();
     return impl_->visible_copy(**conn, c, *record, auth);
   }
+  const bool verdict_cached = expand.empty() && !auth.admin() && impl_->view_caller_local[idx];
+  std::string verdict_key;
+  std::uint64_t verdict_epoch = 0;
+  if (verdict_cached) {
+    verdict_key = sid + '\x1f' + rule_key(auth);
+    if (auto hit = impl_->verdicts.find(idx, verdict_key)) return impl_->visible_copy(**conn, c, *hit->record, auth);
+    verdict_epoch = impl_->verdicts.epoch(idx);  // before the read: see record_cache.h
+  }
   const Impl::SelectById& q = p.for_caller(p.view, auth);
   auto rows = impl_->query(**conn, c, q.sql, q.params, auth, &sid);
+  if (verdict_cached && rows && !rows->empty())
+    impl_->verdicts.insert(idx, verdict_epoch, verdict_key,
+                           RecordCache::Entry{std::make_shared<const Record>(rows->front()), true});
   if (!rows) return std::move(rows).error();
   if (rows->empty()) return not_found();
   if (Status st = impl_->mask_relations(**conn, c, *rows, auth); !st) return std::move(st).error();
@@ -730,6 +749,7 @@ void SqliteStorage::update(UpdateCommand cmd, Principal auth, std::function<void
   };
   impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
                                   impl->cache.invalidate(idx, id);  // committed (or uncertain): before the answer
+                                  impl->verdicts.invalidate_all(idx);
                                   impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   if (!st) return done(std::move(st).error());
                                   done(std::move(**result));
@@ -768,7 +788,11 @@ void SqliteStorage::remove(RemoveCommand cmd, Principal auth, std::function<void
   const std::size_t idx = impl->index_of.at(&c);
   impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
                                   impl->cache.invalidate(idx, id);
-                                  for (std::size_t other : impl->delete_reaches[idx]) impl->cache.invalidate_all(other);
+                                  impl->verdicts.invalidate_all(idx);
+                                  for (std::size_t other : impl->delete_reaches[idx]) {
+                                    impl->cache.invalidate_all(other);
+                                    impl->verdicts.invalidate_all(other);
+                                  }
                                   impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
                                   done(std::move(st));
                                 }});

@@ -30,6 +30,12 @@ collections:
       owner: { type: relation, to: users }
     rules:
       view: "true"
+  diaries:
+    fields:
+      owner: { type: relation, to: users }
+      text: { type: text }
+    rules:
+      view: "owner = @auth.id"
 )";
 
 constexpr std::int64_t kMinute = 60'000;
@@ -270,6 +276,51 @@ TEST_F(IdentityStoreTest, ARelationToUsersShowsOnlyTheCallersOwnId) {
   EXPECT_EQ(seen_by_ada->values[0], Value(ada->record.id));
   EXPECT_EQ(seen_by_bob->values[0], Value(Null{}));
   EXPECT_EQ(seen_by_nobody->values[0], Value(Null{}));
+}
+
+TEST_F(IdentityStoreTest, ACachedVerdictOfAnOwnerRuleNeverOutlivesAChangeOrCrossesCallers) {
+  auto ada = sign_up("ada2@example.com", "s1", "r0");
+  auto bob = sign_up("bob2@example.com", "s2", "r1");
+  ASSERT_TRUE(ada.has_value() && bob.has_value());
+  const model::Collection* diaries = concept_->find_collection("diaries");
+  CreateCommand cmd;
+  cmd.collection = diaries;
+  cmd.values = {Value(ada->record.id), Value(std::string("dear diary"))};
+  std::promise<Result<CreateResult>> p;
+  storage_->create(std::move(cmd), Principal::bootstrap_admin(), [&](Result<CreateResult> r) { p.set_value(std::move(r)); });
+  auto entry = p.get_future().get();
+  ASSERT_TRUE(entry.has_value());
+  const std::string id = entry->record.id;
+  auto as = [](const std::string& uid) {
+    Principal u;
+    u.kind = PrincipalKind::kUser;
+    u.id = uid;
+    return u;
+  };
+  for (int i = 0; i < 3; ++i) {  // Ada fills the cache; Bob is never served from it
+    EXPECT_TRUE(storage_->get(*diaries, id, as(ada->record.id), {}).has_value());
+    EXPECT_FALSE(storage_->get(*diaries, id, as(bob->record.id), {}).has_value());
+  }
+  // The diary changes hands: Ada's cached verdict must not survive the write.
+  UpdateCommand upd;
+  upd.collection = diaries;
+  upd.id = id;
+  upd.changes = {{0, Value(bob->record.id)}};
+  std::promise<Result<Record>> u;
+  storage_->update(std::move(upd), Principal::bootstrap_admin(), [&](Result<Record> r) { u.set_value(std::move(r)); });
+  ASSERT_TRUE(u.get_future().get().has_value());
+  EXPECT_FALSE(storage_->get(*diaries, id, as(ada->record.id), {}).has_value());
+  auto bobs = storage_->get(*diaries, id, as(bob->record.id), {});
+  ASSERT_TRUE(bobs.has_value());
+  EXPECT_EQ(bobs->values[1], Value(std::string("dear diary")));
+  // Deleted: gone for its owner too, cached or not.
+  RemoveCommand rm;
+  rm.collection = diaries;
+  rm.id = id;
+  std::promise<Status> d;
+  storage_->remove(std::move(rm), Principal::bootstrap_admin(), [&](Status st) { d.set_value(st); });
+  ASSERT_TRUE(d.get_future().get().has_value());
+  EXPECT_FALSE(storage_->get(*diaries, id, as(bob->record.id), {}).has_value());
 }
 
 TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {

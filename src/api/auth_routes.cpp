@@ -8,6 +8,7 @@
 #include "auth/password_policy.h"
 #include "core/ascii.h"
 #include "core/json_writer.h"
+#include "core/uuid7.h"
 #include "obs/logger.h"
 #include "runtime/worker_pool.h"
 
@@ -171,7 +172,7 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
   session.expires_ms = session.auth_time_ms + settings.session_absolute_s * 1000;
   session.user_agent = user_agent_of(req);
   session.address = req.remote_addr;
-  const std::string refresh = auth::random_token();
+  const std::string refresh = session.id + "." + auth::random_token();  // names its session: one-row lookups
   session.refresh_hash = auth::token_digest(refresh);
   cmd.session = session;
   storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.signup");
@@ -274,7 +275,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
             session.expires_ms = session.auth_time_ms + settings.session_absolute_s * 1000;
             session.user_agent = std::move(user_agent);
             session.address = address;
-            const std::string refresh = auth::random_token();
+            const std::string refresh = session.id + "." + auth::random_token();
             session.refresh_hash = auth::token_digest(refresh);
             Principal who;
             who.kind = PrincipalKind::kUser;
@@ -311,19 +312,28 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
   auto fields = parse_string_fields(req.body, kNames, kMaxRefreshTokenBytes);
   if (!fields) return app.fail(req.request_id, {}, fields.error(), respond, route);
   if (!(*fields)[0]) return app.fail(req.request_id, {}, required({"refresh_token"}), respond, route);
-  const std::string presented_hash = auth::token_digest(*(*fields)[0]);
-  // A read first, on this event loop: an unknown or ended token costs no write, and the access token is signed
-  // here rather than on the single writer thread. The write below decides (rotation, repeat, reuse) and may still
-  // refuse: the read is only a head start.
-  auto peek = app.storage_.peek_refresh_token(presented_hash);
+  const std::string& presented = *(*fields)[0];
+  const std::size_t dot = presented.find('.');
+  std::string session_id = presented.substr(0, dot == std::string::npos ? 0 : dot);
+  ascii_to_lower(session_id);
+  if (dot == std::string::npos || !is_uuid(session_id)) {
+    refresh_invalid.inc();
+    return app.fail(req.request_id, {}, bad_refresh_token(), respond, route);
+  }
+  const std::string presented_hash = auth::token_digest(presented);
+  // A read first, on this event loop: a token naming no live session costs no write, and the access token is
+  // signed here rather than on the single writer thread. The write below checks the token against the session
+  // (rotation, repeat, reuse) and may still refuse: the read is only a head start.
+  auto peek = app.storage_.peek_refresh_token(session_id);
   if (!peek) return app.fail(req.request_id, {}, peek.error(), respond, route);
   if (!*peek || (*peek)->disabled) {
     refresh_invalid.inc();
     return app.fail(req.request_id, {}, bad_refresh_token(), respond, route);
   }
   const std::string access = access_token((*peek)->user_id, (*peek)->session_id, (*peek)->roles, (*peek)->aal);
-  const std::string next = auth::random_token();
+  const std::string next = session_id + "." + auth::random_token();
   storage::RefreshCommand cmd;
+  cmd.session_id = session_id;
   cmd.presented_hash = presented_hash;
   cmd.next_hash = auth::token_digest(next);
   cmd.next_sealed = seal.seal(next);

@@ -56,6 +56,7 @@ struct SessionInfo {
 
 // POST /auth/refresh, decided inside one write transaction.
 struct RefreshCommand {
+  std::string session_id;        // the session the presented token names (its part before the '.')
   std::string presented_hash;    // hex SHA-256 of the presented refresh token
   std::string next_hash;         // of the successor the auth layer made, used if this rotates
   std::string next_sealed;       // the successor sealed, kept for the reuse window

@@ -129,8 +129,9 @@ class Storage {
   // the user was disabled or deleted meanwhile (then nothing is written but the audit entries).
   virtual void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
                             std::function<void(Result<Account>)> done) = 0;
-  // The live session and account a presented refresh token belongs to (nullopt: unknown token or ended session).
-  virtual Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash) = 0;
+  // The live session a refresh token names, with its user's roles (nullopt: no such live session). The token
+  // itself is checked by refresh_session.
+  virtual Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view session_id) = 0;
   virtual void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) = 0;
   // The ids of the sessions it revoked; a named session that is not the user's live session is kNotFound.
   virtual void revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,

@@ -1,5 +1,7 @@
 #include "storage/sqlite/identity_store.h"
 
+#include <algorithm>
+
 #include "core/json_writer.h"
 #include "storage/sqlite/audit_log.h"
 #include "storage/sqlite/connection.h"
@@ -90,17 +92,12 @@ Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand
   }
   auto upd = conn.prepare("UPDATE _slipway_sessions SET revoked_ms = ?2, revoked_reason = ?3, successor = NULL WHERE id = ?1");
   if (!upd) return std::move(upd).error();
-  auto forget = conn.prepare("DELETE FROM _slipway_refresh_tokens WHERE session_id = ?1");
-  if (!forget) return std::move(forget).error();
   for (const auto& id : ids) {
     (*upd)->bind(1, Value(id));
     (*upd)->bind(2, Value(cmd.now_ms));
     (*upd)->bind(3, Value(cmd.reason));
     if (auto st = (*upd)->step(); !st) return std::move(st).error();
     (*upd)->reset();
-    (*forget)->bind(1, Value(id));
-    if (auto st = (*forget)->step(); !st) return std::move(st).error();
-    (*forget)->reset();
   }
   return ids;
 }
@@ -134,25 +131,20 @@ Status insert_account(Connection& conn, const std::string& user_id, const NewAcc
 }
 
 Status insert_session(Connection& conn, const NewSession& s, std::int64_t now_ms) {
-  {
-    auto lease = conn.prepare(
-        "INSERT INTO _slipway_sessions (id, user_id, created_ms, last_used_ms, expires_ms, auth_time_ms, aal, "
-        "generation, rotated_ms, successor, user_agent, address) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0, ?3, NULL, ?7, ?8)");
-    if (!lease) return std::move(lease).error();
-    (*lease)->bind(1, Value(s.id));
-    (*lease)->bind(2, Value(s.user_id));
-    (*lease)->bind(3, Value(now_ms));
-    (*lease)->bind(4, Value(s.expires_ms));
-    (*lease)->bind(5, Value(s.auth_time_ms));
-    (*lease)->bind(6, Value(std::int64_t{s.aal}));
-    (*lease)->bind(7, Value(s.user_agent));
-    (*lease)->bind(8, Value(s.address));
-    if (auto st = (*lease)->step(); !st) return std::move(st).error();
-  }
-  auto lease = conn.prepare("INSERT INTO _slipway_refresh_tokens (hash, session_id, generation) VALUES (?1, ?2, 0)");
+  auto lease = conn.prepare(
+      "INSERT INTO _slipway_sessions (id, user_id, created_ms, last_used_ms, expires_ms, auth_time_ms, aal, "
+      "generation, rotated_ms, current_hash, successor, user_agent, address) "
+      "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, 0, ?3, ?7, NULL, ?8, ?9)");
   if (!lease) return std::move(lease).error();
-  (*lease)->bind(1, Value(s.refresh_hash));
-  (*lease)->bind(2, Value(s.id));
+  (*lease)->bind(1, Value(s.id));
+  (*lease)->bind(2, Value(s.user_id));
+  (*lease)->bind(3, Value(now_ms));
+  (*lease)->bind(4, Value(s.expires_ms));
+  (*lease)->bind(5, Value(s.auth_time_ms));
+  (*lease)->bind(6, Value(std::int64_t{s.aal}));
+  (*lease)->bind(7, Value(s.refresh_hash));
+  (*lease)->bind(8, Value(s.user_agent));
+  (*lease)->bind(9, Value(s.address));
   if (auto st = (*lease)->step(); !st) return std::move(st).error();
   return {};
 }
@@ -160,8 +152,7 @@ Status insert_session(Connection& conn, const NewSession& s, std::int64_t now_ms
 Status delete_identity_rows(Connection& conn, const std::string& user_id, std::int64_t now_ms) {
   if (Status st = revoke_user_tokens_in(conn, user_id, now_ms); !st) return st;
   for (const char* sql :
-       {"DELETE FROM _slipway_refresh_tokens WHERE session_id IN (SELECT id FROM _slipway_sessions WHERE user_id = ?1)",
-        "DELETE FROM _slipway_sessions WHERE user_id = ?1", "DELETE FROM _slipway_accounts WHERE user_id = ?1"}) {
+       {"DELETE FROM _slipway_sessions WHERE user_id = ?1", "DELETE FROM _slipway_accounts WHERE user_id = ?1"}) {
     auto lease = conn.prepare(sql);
     if (!lease) return std::move(lease).error();
     (*lease)->bind(1, Value(user_id));
@@ -218,15 +209,15 @@ void IdentityStore::open_session(NewSession session, std::optional<std::string> 
                   }});
 }
 
-Result<std::optional<RefreshPeek>> IdentityStore::peek_refresh_token(std::string_view presented_hash) {
+Result<std::optional<RefreshPeek>> IdentityStore::peek_refresh_token(std::string_view session_id) {
   auto conn = reader_();
   if (!conn) return std::move(conn).error();
   auto lease = (*conn)->prepare(
-      "SELECT s.id, s.user_id, s.aal, a.roles, a.disabled FROM _slipway_refresh_tokens AS t"
-      " JOIN _slipway_sessions AS s ON s.id = t.session_id JOIN _slipway_accounts AS a ON a.user_id = s.user_id"
-      " JOIN " + users_table_ + " AS u ON u.id = s.user_id WHERE t.hash = ?1 AND s.revoked_ms IS NULL");
+      "SELECT s.id, s.user_id, s.aal, a.roles, a.disabled FROM _slipway_sessions AS s"
+      " JOIN _slipway_accounts AS a ON a.user_id = s.user_id"
+      " JOIN " + users_table_ + " AS u ON u.id = s.user_id WHERE s.id = ?1 AND s.revoked_ms IS NULL");
   if (!lease) return std::move(lease).error();
-  (*lease)->bind(1, Value(std::string(presented_hash)));
+  (*lease)->bind(1, Value(std::string(session_id)));
   auto row = (*lease)->step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<RefreshPeek>();
@@ -239,66 +230,95 @@ Result<std::optional<RefreshPeek>> IdentityStore::peek_refresh_token(std::string
   return std::optional<RefreshPeek>(std::move(p));
 }
 
+namespace {
+constexpr std::size_t kSpentKept = 32;  // rotated-away digests kept per session for reuse detection
+
+// `spent` (space-separated digests, oldest first) with `digest` appended, the oldest dropped beyond kSpentKept.
+std::string with_spent(std::string_view spent, std::string_view digest) {
+  std::string out(spent);
+  if (!out.empty()) out.push_back(' ');
+  out.append(digest);
+  std::size_t count = static_cast<std::size_t>(std::count(out.begin(), out.end(), ' ')) + 1;
+  while (count > kSpentKept) {
+    out.erase(0, out.find(' ') + 1);
+    --count;
+  }
+  return out;
+}
+
+bool contains_digest(std::string_view spent, std::string_view digest) {
+  std::size_t pos = 0;
+  while (pos < spent.size()) {
+    std::size_t end = spent.find(' ', pos);
+    if (end == std::string_view::npos) end = spent.size();
+    if (spent.substr(pos, end - pos) == digest) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+}  // namespace
+
 void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done) {
   auto out = std::make_shared<RefreshOutcome>();
-  const std::string select = "SELECT t.generation, s.generation, s.rotated_ms, s.successor, " +
-                             std::string(kSessionColumns) +
-                             " FROM _slipway_refresh_tokens AS t JOIN _slipway_sessions AS s ON s.id = t.session_id"
-                             " WHERE t.hash = ?1";
+  const std::string select = "SELECT s.generation, s.rotated_ms, s.successor, s.current_hash, s.previous_hash, "
+                             "s.spent_hashes, " + std::string(kSessionColumns) +
+                             " FROM _slipway_sessions AS s WHERE s.id = ?1";
   auto apply = [this, cmd = std::move(cmd), out, select](Connection& conn) -> Status {
-    std::int64_t presented_gen = 0, current_gen = 0, rotated_ms = 0;
-    std::string successor;
+    std::int64_t generation = 0, rotated_ms = 0;
+    std::string successor, current, previous, spent;
     {
       auto lease = conn.prepare(select);
       if (!lease) return std::move(lease).error();
-      (*lease)->bind(1, Value(cmd.presented_hash));
+      (*lease)->bind(1, Value(cmd.session_id));
       auto row = (*lease)->step();
       if (!row) return std::move(row).error();
-      if (!*row) return {};  // kInvalid: a token this database never issued (or forgot with its session)
-      presented_gen = (*lease)->column_int(0);
-      current_gen = (*lease)->column_int(1);
-      rotated_ms = (*lease)->column_int(2);
-      successor = (*lease)->column_text(3);
-      out->session = read_session(**lease, 4);
+      if (!*row) return {};  // kInvalid: no such session (never, or deleted with its user)
+      generation = (*lease)->column_int(0);
+      rotated_ms = (*lease)->column_int(1);
+      successor = (*lease)->column_text(2);
+      current = (*lease)->column_text(3);
+      previous = (*lease)->column_text(4);
+      spent = (*lease)->column_text(5);
+      out->session = read_session(**lease, 6);
     }
     const SessionInfo& s = out->session;
     // Disabling or deleting a user ends its sessions in the same transaction, so a live session is a live user.
     if (s.revoked_ms) return {};
+    const bool is_current = !current.empty() && cmd.presented_hash == current;
+    const bool is_previous = !previous.empty() && cmd.presented_hash == previous;
+    const bool is_spent = is_previous || contains_digest(spent, cmd.presented_hash);
+    if (!is_current && !is_spent) return {};  // kInvalid: not a token this session ever gave (nothing changes)
     // The current token was issued at the last rotation (or the session's start): refresh_ttl counts from there.
-    const std::int64_t issued_ms = presented_gen == current_gen ? rotated_ms : 0;
-    const bool token_too_old = presented_gen == current_gen && cmd.refresh_ttl_ms > 0 &&
-                               cmd.now_ms - issued_ms >= cmd.refresh_ttl_ms;
+    const bool token_too_old = is_current && cmd.refresh_ttl_ms > 0 && cmd.now_ms - rotated_ms >= cmd.refresh_ttl_ms;
     if (cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms || token_too_old) {
       auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "expired", cmd.now_ms});
       return revoked ? Status{} : Status(std::move(revoked).error());
     }
-    if (presented_gen == current_gen) {
+    if (is_current) {
+      // One row, one UPDATE: the digests live on the session (no per-token row, no random-keyed index insert).
       auto upd = conn.prepare(
           "UPDATE _slipway_sessions SET generation = ?2, rotated_ms = ?3, last_used_ms = ?3, successor = ?4, "
-          "address = ?5 WHERE id = ?1");
+          "address = ?5, current_hash = ?6, previous_hash = ?7, spent_hashes = ?8 WHERE id = ?1");
       if (!upd) return std::move(upd).error();
       (*upd)->bind(1, Value(s.id));
-      (*upd)->bind(2, Value(current_gen + 1));
+      (*upd)->bind(2, Value(generation + 1));
       (*upd)->bind(3, Value(cmd.now_ms));
       (*upd)->bind(4, Value(cmd.next_sealed));
       (*upd)->bind(5, Value(cmd.address));
+      (*upd)->bind(6, Value(cmd.next_hash));
+      (*upd)->bind(7, Value(current));
+      (*upd)->bind(8, Value(previous.empty() ? spent : with_spent(spent, previous)));
       if (auto st = (*upd)->step(); !st) return std::move(st).error();
-      auto ins = conn.prepare("INSERT INTO _slipway_refresh_tokens (hash, session_id, generation) VALUES (?1, ?2, ?3)");
-      if (!ins) return std::move(ins).error();
-      (*ins)->bind(1, Value(cmd.next_hash));
-      (*ins)->bind(2, Value(s.id));
-      (*ins)->bind(3, Value(current_gen + 1));
-      if (auto st = (*ins)->step(); !st) return std::move(st).error();
       out->session.last_used_ms = cmd.now_ms;
       out->kind = RefreshOutcome::Kind::kRotated;
       return {};
     }
-    if (presented_gen == current_gen - 1 && cmd.now_ms - rotated_ms <= cmd.reuse_window_ms && !successor.empty()) {
+    if (is_previous && cmd.now_ms - rotated_ms <= cmd.reuse_window_ms && !successor.empty()) {
       out->sealed = std::move(successor);
       out->kind = RefreshOutcome::Kind::kRepeated;
       return {};
     }
-    // A token that rotated away long ago is back: one of its holders is not the user. End the session for both.
+    // A token that rotated away is back after the window: one of its holders is not the user. End the session.
     auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "refresh_token_reuse", cmd.now_ms});
     if (!revoked) return std::move(revoked).error();
     AuditEntry e;
@@ -308,8 +328,7 @@ void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Resul
     e.reason = "refresh_token_reuse";
     e.address = cmd.address;
     e.request_id = cmd.request_id;
-    e.detail = "{\"session\":\"" + s.id + "\",\"generation\":" + std::to_string(presented_gen) +
-               ",\"current\":" + std::to_string(current_gen) + "}";
+    e.detail = "{\"session\":\"" + s.id + "\",\"generation\":" + std::to_string(generation) + "}";
     if (Status st = append_audit_rows(conn, std::span<const AuditEntry>(&e, 1), format_rfc3339_ms(cmd.now_ms)); !st)
       return st;
     out->kind = RefreshOutcome::Kind::kReused;

@@ -2,12 +2,14 @@
 // on the caller's read connection, its writes as ops of the group-commit writer, each with its audit entries in the
 // same transaction. SqliteStorage owns one and forwards the identity part of Storage to it.
 //
-// Refresh rotation (docs/security.md#refresh-tokens), decided in one write transaction:
-//   presented hash ─► _slipway_refresh_tokens (session, generation)
-//     unknown, or session revoked/expired/idle (disabling or deleting a user ends its sessions) ─► kInvalid
-//     generation = current                                      ─► kRotated: next_hash becomes current (gen + 1)
-//     generation = current - 1, rotated within the reuse window  ─► kRepeated: the sealed successor, unchanged
-//     older, or outside the window                              ─► kReused: session revoked, audited
+// Refresh rotation (docs/security.md#sessions-and-refresh-tokens). A refresh token is "<session id>.<random>"; the
+// session row keeps the digests of its current and previous token and of the last 32 spent ones. Decided in one
+// write transaction, on that one row:
+//   presented digest
+//     not one of the session's, or the session revoked/expired/idle/too old     ─► kInvalid
+//     the current one                                     ─► kRotated: next_hash becomes current (one UPDATE)
+//     the previous one, within the reuse window           ─► kRepeated: the sealed successor, unchanged
+//     the previous one after the window, or a spent one   ─► kReused: session revoked, audited
 // Thread safety: as SqliteStorage.
 #pragma once
 
@@ -44,7 +46,7 @@ class IdentityStore {
   Result<std::optional<Account>> find_account(std::string_view user_id);
   void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
                     std::int64_t now_ms, std::function<void(Result<Account>)> done);
-  Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash);
+  Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view session_id);
   void refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done);
   void revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> audit,
                        std::function<void(Result<std::vector<std::string>>)> done);

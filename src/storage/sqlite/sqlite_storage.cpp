@@ -838,9 +838,9 @@ void SqliteStorage::open_session(NewSession session, std::optional<std::string> 
                                 std::move(done));
 }
 
-Result<std::optional<RefreshPeek>> SqliteStorage::peek_refresh_token(std::string_view presented_hash) {
+Result<std::optional<RefreshPeek>> SqliteStorage::peek_refresh_token(std::string_view session_id) {
   if (!impl_->identity) return no_identity();
-  return impl_->identity->peek_refresh_token(presented_hash);
+  return impl_->identity->peek_refresh_token(session_id);
 }
 
 void SqliteStorage::refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) {

@@ -55,7 +55,7 @@ class SqliteStorage final : public Storage, public SchemaManager {
   Result<std::optional<Account>> find_account(std::string_view user_id) override;
   void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
                     std::function<void(Result<Account>)> done) override;
-  Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view presented_hash) override;
+  Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view session_id) override;
   void refresh_session(RefreshCommand command, std::function<void(Result<RefreshOutcome>)> done) override;
   void revoke_sessions(RevokeCommand command, std::vector<AuditEntry> audit,
                        std::function<void(Result<std::vector<std::string>>)> done) override;

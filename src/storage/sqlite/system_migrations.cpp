@@ -17,7 +17,7 @@ constexpr SystemMigration kMigrations[] = {
      " scope TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, record_id TEXT NOT NULL,"
      " created_ms INTEGER NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID;"
      "CREATE TABLE IF NOT EXISTS _slipway_secrets (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"},
-    {2, "identity: accounts, sessions, refresh tokens, user revocations, API keys, throttles, audit chain",
+    {2, "identity: accounts, sessions with their refresh-token digests, user revocations, API keys, throttles, audit chain",
      "CREATE TABLE _slipway_accounts ("
      " user_id TEXT PRIMARY KEY NOT NULL, password_hash TEXT, roles TEXT NOT NULL DEFAULT '[]',"
      " disabled INTEGER NOT NULL DEFAULT 0, password_changed_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
@@ -25,12 +25,10 @@ constexpr SystemMigration kMigrations[] = {
      " id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
      " last_used_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, auth_time_ms INTEGER NOT NULL,"
      " aal INTEGER NOT NULL DEFAULT 1, generation INTEGER NOT NULL DEFAULT 0, rotated_ms INTEGER NOT NULL,"
+     " current_hash TEXT NOT NULL, previous_hash TEXT, spent_hashes TEXT NOT NULL DEFAULT '',"
      " successor TEXT, user_agent TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
      " revoked_ms INTEGER, revoked_reason TEXT) WITHOUT ROWID;"
      "CREATE INDEX _slipway_sessions_by_user ON _slipway_sessions (user_id);"
-     "CREATE TABLE _slipway_refresh_tokens ("
-     " hash TEXT PRIMARY KEY NOT NULL, session_id TEXT NOT NULL, generation INTEGER NOT NULL) WITHOUT ROWID;"
-     "CREATE INDEX _slipway_refresh_tokens_by_session ON _slipway_refresh_tokens (session_id);"
      "CREATE TABLE _slipway_api_keys ("
      " id TEXT PRIMARY KEY NOT NULL, prefix TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, name TEXT NOT NULL,"
      " roles TEXT NOT NULL DEFAULT '[]', created_ms INTEGER NOT NULL, created_by TEXT NOT NULL,"

@@ -66,8 +66,11 @@ class IdentityStoreTest : public ::testing::Test {
     return p.get_future().get();
   }
 
-  Result<RefreshOutcome> refresh(const std::string& presented, const std::string& next, std::int64_t at_ms) {
+  // Refreshes session `sid` presenting the token digest `presented`; `next` becomes current if it rotates.
+  Result<RefreshOutcome> refresh(const std::string& presented, const std::string& next, std::int64_t at_ms,
+                                 const std::string& sid = "s1") {
     RefreshCommand c;
+    c.session_id = sid;
     c.presented_hash = presented;
     c.next_hash = next;
     c.next_sealed = "sealed:" + next;
@@ -112,7 +115,7 @@ TEST_F(IdentityStoreTest, ASignUpCreatesTheRecordAccountAndSessionTogether) {
   auto again = sign_up("ada@example.com", "s2", "r9");
   ASSERT_FALSE(again.has_value());
   EXPECT_EQ(again.error().code, ProblemCode::kConflict);
-  EXPECT_EQ(refresh("r9", "x", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);
+  EXPECT_EQ(refresh("r9", "x", clock_.now_ms(), "s2")->kind, RefreshOutcome::Kind::kInvalid);
   EXPECT_FALSE(storage_->find_account_by_email("nobody@example.com")->has_value());
 }
 
@@ -122,11 +125,13 @@ TEST_F(IdentityStoreTest, RotationRepeatsWithinTheWindowAndRevokesOnReuse) {
   auto first = refresh("r0", "r1", t);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->kind, RefreshOutcome::Kind::kRotated);
-  auto peek = storage_->peek_refresh_token("r1");
+  auto peek = storage_->peek_refresh_token("s1");
   ASSERT_TRUE(peek.has_value() && peek->has_value());
   EXPECT_EQ((*peek)->roles, std::vector<std::string>{"editor"});
   EXPECT_EQ((*peek)->session_id, "s1");
   EXPECT_FALSE(storage_->peek_refresh_token("nope")->has_value());
+  // A digest the session never gave changes nothing (no revocation by guessing).
+  EXPECT_EQ(refresh("forged", "r9", t + 1)->kind, RefreshOutcome::Kind::kInvalid);
   // A second tab presents r0 five seconds later: the same successor, nothing rotates again.
   auto tab = refresh("r0", "r1-other", t + 5'000);
   ASSERT_TRUE(tab.has_value());
@@ -203,6 +208,7 @@ TEST_F(IdentityStoreTest, DeletingTheUserRecordDeletesItsIdentityRows) {
 TEST_F(IdentityStoreTest, ARefreshTokenOlderThanItsLifetimeIsRefused) {
   ASSERT_TRUE(sign_up("fa@example.com", "s1", "r0").has_value());
   RefreshCommand c;
+  c.session_id = "s1";
   c.presented_hash = "r0";
   c.next_hash = "r1";
   c.now_ms = clock_.now_ms() + 2000;
@@ -232,7 +238,7 @@ TEST_F(IdentityStoreTest, ALoginDecidesOnTheAccountAsItIsWhenTheSessionIsWritten
   auto refused = login.get_future().get();
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ProblemCode::kUnauthorized);
-  EXPECT_EQ(refresh("h2", "x", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);  // nothing was written
+  EXPECT_EQ(refresh("h2", "x", clock_.now_ms(), "s2")->kind, RefreshOutcome::Kind::kInvalid);  // nothing written
   // Enabled again: the login gets the roles of this moment (none).
   std::promise<Result<Account>> enabled;
   storage_->update_account({uid, std::nullopt, false, clock_.now_ms()}, {},

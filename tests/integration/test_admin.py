@@ -10,7 +10,7 @@ import uuid
 
 import harness
 from itutil import assert_problem, error_pairs
-from test_auth import NOTES, PASSWORD, key_file
+from test_auth import NOTES, PASSWORD, key_file, notes_data, notes_server
 
 
 class Admin(unittest.TestCase):
@@ -121,9 +121,8 @@ class Admin(unittest.TestCase):
 class RestartKeepsUserRevocations(unittest.TestCase):
     def test_a_token_with_roles_taken_away_stays_refused_after_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-admin-restart-") as tmp:
-            env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
-            data = os.path.join(tmp, "data")
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            data, env = notes_data(tmp)
+            with notes_server(data, env) as s:
                 u = s.request("POST", "/api/v1/auth/signup", token=None,
                               body={"email": "demoted@example.com", "password": PASSWORD}).json()
                 uid = u["user"]["id"]
@@ -133,7 +132,7 @@ class RestartKeepsUserRevocations(unittest.TestCase):
                 self.assertEqual(s.request("GET", "/api/v1/admin/users", token=admin["access_token"]).status, 200)
                 self.assertEqual(s.request("PATCH", f"/api/v1/admin/users/{uid.upper()}", body={"roles": []}).status, 200)
                 assert_problem(self, s.request("GET", "/api/v1/admin/users", token=admin["access_token"]), 401)
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            with notes_server(data, env) as s:
                 assert_problem(self, s.request("GET", "/api/v1/admin/users", token=admin["access_token"]), 401)
                 fresh = s.request("POST", "/api/v1/auth/refresh", token=None,
                                   body={"refresh_token": admin["refresh_token"]}).json()
@@ -143,9 +142,8 @@ class RestartKeepsUserRevocations(unittest.TestCase):
 class AdminAuditAndUsage(unittest.TestCase):
     def test_admin_writes_and_first_key_use_are_audited_and_last_use_survives_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-admin-audit-") as tmp:
-            env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
-            data = os.path.join(tmp, "data")
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            data, env = notes_data(tmp)
+            with notes_server(data, env) as s:
                 u = s.request("POST", "/api/v1/auth/signup", token=None,
                               body={"email": "a@example.com", "password": PASSWORD}).json()
                 s.request("PATCH", f"/api/v1/admin/users/{u['user']['id']}", body={"roles": ["editor"], "disabled": True})
@@ -166,7 +164,7 @@ class AdminAuditAndUsage(unittest.TestCase):
             self.assertEqual(actions.count("api_key.first_use"), 1)
             r = harness.run_cli("audit", "verify", "--config", NOTES, "--data", data)
             self.assertEqual(r.returncode, 0, r.stderr)
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            with notes_server(data, env) as s:
                 keys = s.request("GET", "/api/v1/admin/api-keys").json()["items"]
                 self.assertIsNotNone(keys[0]["last_used"])
                 self.assertIsNotNone(keys[0]["revoked"])

@@ -27,6 +27,16 @@ def key_file(directory):
     return path
 
 
+def notes_data(tmp):
+    """(data directory, environment with a signing-key file) under `tmp`, for servers restarted on the same data."""
+    return os.path.join(tmp, "data"), {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
+
+
+def notes_server(data, env):
+    """A notes server (not started) on `data` with `env`; use as a context manager."""
+    return harness.Server(config=NOTES, data_dir=data, env=env)
+
+
 def metric(server, name, labels=""):
     text = server.request("GET", "/metrics", token=None).body.decode()
     m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
@@ -274,9 +284,8 @@ class Sessions(AuthServer):
 class BruteForce(unittest.TestCase):
     def test_repeated_failures_get_429_alike_for_known_and_unknown_accounts_and_survive_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-auth-throttle-") as tmp:
-            env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
-            data = os.path.join(tmp, "data")
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            data, env = notes_data(tmp)
+            with notes_server(data, env) as s:
                 def login(email, password="wrong password, surely"):
                     return s.request("POST", "/api/v1/auth/login", token=None,
                                      body={"email": email, "password": password})
@@ -309,7 +318,7 @@ class BruteForce(unittest.TestCase):
                 self.assertEqual(answers["victim@example.com"], answers["nobody@example.com"])
                 self.assertGreaterEqual(metric(s, "slipway_auth_logins_total", '{outcome="throttled"}'), 2)
                 # Restart at once, inside the last account's 8 s lock: the lock holds across it.
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            with notes_server(data, env) as s:
                 r = s.request("POST", "/api/v1/auth/login", token=None,
                               body={"email": "nobody@example.com", "password": PASSWORD})
                 assert_problem(self, r, 429)
@@ -319,14 +328,13 @@ class BruteForce(unittest.TestCase):
 class RestartKeepsRevocations(unittest.TestCase):
     def test_a_logged_out_access_token_stays_refused_after_a_restart(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-auth-restart-") as tmp:
-            env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
-            data = os.path.join(tmp, "data")
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            data, env = notes_data(tmp)
+            with notes_server(data, env) as s:
                 r = s.request("POST", "/api/v1/auth/signup", token=None,
                               body={"email": "r@example.com", "password": PASSWORD})
                 token = r.json()["access_token"]
                 self.assertEqual(s.request("POST", "/api/v1/auth/logout", token=token).status, 204)
-            with harness.Server(config=NOTES, data_dir=data, env=env) as s:
+            with notes_server(data, env) as s:
                 assert_problem(self, s.request("GET", "/api/v1/auth/me", token=token), 401)
                 self.assertEqual(s.request("POST", "/api/v1/auth/login", token=None,
                                            body={"email": "r@example.com", "password": PASSWORD}).status, 200)

@@ -26,7 +26,7 @@ struct KeyOptions {
 std::string fmt_optional(const std::optional<std::int64_t>& ms) { return ms ? format_rfc3339_ms(*ms) : "-"; }
 
 int open_keys(const KeyOptions& o, bool read_only, std::unique_ptr<model::Concept>& concept_file,
-              std::unique_ptr<storage::sqlite::SqliteStorage>& storage, const Clock& clock) {
+              std::unique_ptr<storage::RecordStore>& storage, const Clock& clock) {
   concept_file = load_concept(o.common.config);
   if (!concept_file) return kExitConcept;
   storage = open_current_storage(*concept_file, o.common, clock, read_only);
@@ -45,7 +45,7 @@ storage::AuditEntry audit(const std::string& action, const std::string& key_id) 
 int create(const KeyOptions& o) {
   SystemClock clock;
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   if (int rc = open_keys(o, false, concept_file, storage, clock)) return rc;
   if (o.name.empty() || o.name.size() > 100) {
     print_error("--name must be 1 to 100 bytes");
@@ -100,7 +100,7 @@ int create(const KeyOptions& o) {
 int list(const KeyOptions& o) {
   SystemClock clock;
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   if (int rc = open_keys(o, true, concept_file, storage, clock)) return rc;
   auto keys = storage->list_api_keys();
   if (!keys) {
@@ -120,7 +120,7 @@ int list(const KeyOptions& o) {
 int revoke(const KeyOptions& o) {
   SystemClock clock;
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   if (int rc = open_keys(o, false, concept_file, storage, clock)) return rc;
   std::promise<Status> done;
   storage->revoke_api_key(o.id, clock.now_ms(), {audit("api_key.revoke", o.id)},

@@ -82,7 +82,7 @@ bool validate_common(const CommonOptions& o, std::string& host, std::uint16_t& p
   return true;
 }
 
-std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& o,
+std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept_file, const CommonOptions& o,
                                                              const Clock& clock, storage::sqlite::SqliteOptions so) {
   struct stat st {};
   if (stat(o.data.c_str(), &st) != 0) {
@@ -96,7 +96,7 @@ std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concep
     return nullptr;
   }
   so.path = o.data + "/slipway.db";
-  auto opened = storage::sqlite::SqliteStorage::open(concept_file, so, clock);
+  auto opened = storage::sqlite::open_storage(concept_file, so, clock);
   if (!opened) {
     print_error("cannot open database " + so.path + ": " + opened.error().cause);
     return nullptr;
@@ -119,7 +119,7 @@ std::unique_ptr<model::Concept> load_configuration(CommonOptions& o, std::string
   return concept_file;
 }
 
-std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file) {
+std::optional<SchemaPlan> plan_schema(storage::RecordStore& storage, const model::Concept& concept_file) {
   auto snapshot = storage.current_snapshot();
   if (!snapshot) {
     print_error("cannot read the migration history: " + snapshot.error().cause);
@@ -140,7 +140,7 @@ std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, c
   return out;
 }
 
-std::unique_ptr<storage::sqlite::SqliteStorage> open_current_storage(const model::Concept& concept_file,
+std::unique_ptr<storage::RecordStore> open_current_storage(const model::Concept& concept_file,
                                                                      const CommonOptions& options, const Clock& clock,
                                                                      bool read_only) {
   storage::sqlite::SqliteOptions so;

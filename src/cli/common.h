@@ -61,7 +61,7 @@ std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, std::
 // Creates the data directory (0700) when missing (not for a read-only `hooks.read_only` open) and opens
 // <data>/slipway.db.
 // `hooks` carries the observability callbacks (its path is replaced).
-std::unique_ptr<storage::sqlite::SqliteStorage> open_storage(const model::Concept& concept_file, const CommonOptions& options,
+std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept_file, const CommonOptions& options,
                                                              const Clock& clock, storage::sqlite::SqliteOptions hooks = {});
 
 // A migration plan from the database's recorded snapshot to the file; `fresh`: the database has no history yet.
@@ -70,12 +70,12 @@ struct SchemaPlan : sql::MigrationPlan {
 };
 // Plans, then settles every data-dependent step against the rows (SchemaManager::assess). Prints the problem and
 // returns nullopt on failure.
-std::optional<SchemaPlan> plan_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file);
+std::optional<SchemaPlan> plan_schema(storage::RecordStore& storage, const model::Concept& concept_file);
 
 // For commands that work on the data (user, apikey): opens the database and checks that its schema matches the
 // file (else one line pointing to `migrate apply`). `read_only`: inspection beside a running server. nullptr on
 // failure, printed.
-std::unique_ptr<storage::sqlite::SqliteStorage> open_current_storage(const model::Concept& concept_file,
+std::unique_ptr<storage::RecordStore> open_current_storage(const model::Concept& concept_file,
                                                                      const CommonOptions& options, const Clock& clock,
                                                                      bool read_only);
 

@@ -12,7 +12,7 @@ namespace {
 struct Loaded {
   SystemClock clock;  // outlives `storage`, which keeps a reference
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   sql::MigrationPlan plan;
 };
 

@@ -33,7 +33,7 @@ struct ServeOptions {
 
 // Brings the schema in line with the file before serving: a new database is created (and recorded); an existing
 // one that differs is migrated only with --migrate and only when every step is safe.
-int ensure_schema(storage::sqlite::SqliteStorage& storage, const model::Concept& concept_file, const ServeOptions& o,
+int ensure_schema(storage::RecordStore& storage, const model::Concept& concept_file, const ServeOptions& o,
                   obs::Logger& logger) {
   auto plan = plan_schema(storage, concept_file);
   if (!plan) return kExitRuntime;
@@ -146,7 +146,7 @@ int serve(ServeOptions& o) {
   metrics.gauge_callback("slipway_auth_hash_rejections", "Logins and sign-ups refused (503) because the hash queue was full",
                          {}, [&hash_pool] { return static_cast<double>(hash_pool.rejected()); });
   {
-    storage::sqlite::SqliteStorage* s = storage.get();
+    storage::RecordStore* s = storage.get();
     metrics.gauge_callback("slipway_record_cache_hit_ratio", "Share of GET-by-id reads served from the hot-read cache",
                            {}, [s] {
                              const double hits = static_cast<double>(s->cache_hits());

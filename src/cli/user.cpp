@@ -77,7 +77,7 @@ storage::AuditEntry audit(const std::string& action, const std::string& user_id)
 
 // Loads the concept (it must have `auth:`) and opens the database. 0 or an exit code.
 int open_identity(const UserOptions& o, bool read_only, std::unique_ptr<model::Concept>& concept_file,
-                  std::unique_ptr<storage::sqlite::SqliteStorage>& storage, const Clock& clock) {
+                  std::unique_ptr<storage::RecordStore>& storage, const Clock& clock) {
   concept_file = load_concept(o.common.config);
   if (!concept_file) return kExitConcept;
   if (!concept_file->auth) {
@@ -100,7 +100,7 @@ Result<storage::Account> account_by_email(storage::Storage& s, const std::string
 int update(const UserOptions& o, std::optional<std::vector<std::string>> roles, std::optional<bool> disabled) {
   SystemClock clock;
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   if (int rc = open_identity(o, false, concept_file, storage, clock)) return rc;
   if (roles && !check_roles(*roles, *concept_file->auth)) return kExitUsage;
   auto account = account_by_email(*storage, o.email);
@@ -130,7 +130,7 @@ int update(const UserOptions& o, std::optional<std::vector<std::string>> roles, 
 int create(const UserOptions& o) {
   SystemClock clock;
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   if (int rc = open_identity(o, false, concept_file, storage, clock)) return rc;
   const model::AuthSettings& auth = *concept_file->auth;
   std::vector<std::string> roles = o.roles.empty() && auth.default_role
@@ -208,7 +208,7 @@ int create(const UserOptions& o) {
 int list(const UserOptions& o) {
   SystemClock clock;
   std::unique_ptr<model::Concept> concept_file;
-  std::unique_ptr<storage::sqlite::SqliteStorage> storage;
+  std::unique_ptr<storage::RecordStore> storage;
   if (int rc = open_identity(o, true, concept_file, storage, clock)) return rc;
   std::string cursor;
   do {

@@ -26,6 +26,19 @@ enum class ProblemCode : std::uint8_t {
   kUnavailable,          // 503: draining, database broken
 };
 
+// What kind of storage failure a Problem reports, as a storage driver classified its engine's error (never by
+// matching message text above the driver). kNone for every Problem that did not come from a database.
+enum class Fault : std::uint8_t {
+  kNone,
+  kUnique,          // a unique constraint (409 naming the field where the driver knows it)
+  kForeignKey,      // a relation names no record, or a record is still referenced
+  kBusy,            // locked by another writer past the busy timeout
+  kSerialization,   // deadlock or serialization failure: nothing was written, the work may be run again
+  kConnectionLost,  // the connection broke: a commit in flight has an unknown outcome
+  kTimeout,         // a statement ran past its timeout, or no connection came free in time
+  kFull,            // disk full or I/O error while writing
+};
+
 // One failing field in a 422 answer.
 struct FieldError {
   std::string field;
@@ -40,6 +53,7 @@ struct Problem {
   std::vector<FieldError> errors;   // for kUnprocessable
   int position = -1;                // 0-based offset into the client's expression, or -1
   std::string parameter;            // the query parameter the position refers to ("filter", "sort"), or empty
+  Fault fault = Fault::kNone;       // set by storage drivers only
 
   static Problem make(ProblemCode code, std::string detail, std::string cause = {}) {
     Problem p;

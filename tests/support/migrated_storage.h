@@ -15,7 +15,7 @@ namespace slipway::testing {
 
 // Loads `concept_text` into `concept_out` and opens `path` with its schema; ADD_FAILUREs and returns nullptr when
 // anything fails (call it from SetUp and ASSERT_NE on the result).
-inline std::unique_ptr<storage::sqlite::SqliteStorage> open_migrated(std::string_view concept_text,
+inline std::unique_ptr<storage::RecordStore> open_migrated(std::string_view concept_text,
                                                                      const std::string& path, const Clock& clock,
                                                                      std::unique_ptr<model::Concept>& concept_out) {
   auto loaded = model::load_concept_string(concept_text, "test.yaml");
@@ -24,7 +24,7 @@ inline std::unique_ptr<storage::sqlite::SqliteStorage> open_migrated(std::string
   concept_out = std::move(loaded.concept_file);
   storage::sqlite::SqliteOptions o;
   o.path = path;
-  auto opened = storage::sqlite::SqliteStorage::open(*concept_out, o, clock);
+  auto opened = storage::sqlite::open_storage(*concept_out, o, clock);
   if (!opened) {
     ADD_FAILURE() << opened.error().cause;
     return nullptr;

@@ -1,7 +1,7 @@
 // Keyset cursor codec. A cursor is sealed: base64url (no padding) of
 //   nonce (24 bytes) || crypto_secretbox(JSON array [<sort signature>, <sort key 1>, ..., <sort key n>, <id>])
 // taken from the last row of a page, so it is opaque (sort values, hidden ones included, cannot be read) and
-// tamper-proof (a changed byte fails authentication). The key is per database (SqliteStorage keeps it in
+// tamper-proof (a changed byte fails authentication). The key is per database (storage/system/secrets.h keeps it in
 // _slipway_secrets), so cursors stay valid across restarts. The signature (a hash of the sort spec) makes a cursor
 // from one sort order fail cleanly when replayed with another. See docs/formats.md.
 #pragma once

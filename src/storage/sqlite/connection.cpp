@@ -19,6 +19,7 @@ Problem sqlite_problem(sqlite3* db, int rc, std::string_view what) {
       // SQLite names the column only in its message ("UNIQUE constraint failed: authors.email"): read it here, in
       // the driver, so no layer above matches message text. A unique index is on one field (schema_sql.h).
       Problem p = Problem::make(ProblemCode::kConflict, "A record with this value already exists.", cause);
+      p.fault = Fault::kUnique;
       constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
       const std::string_view msg = db ? sqlite3_errmsg(db) : "";
       if (msg.starts_with(kPrefix)) {
@@ -31,15 +32,24 @@ Problem sqlite_problem(sqlite3* db, int rc, std::string_view what) {
       }
       return p;
     }
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return Problem::make(ProblemCode::kConflict, "The record is referenced by other records.", std::move(cause));
+    case SQLITE_CONSTRAINT_FOREIGNKEY: {
+      Problem p = Problem::make(ProblemCode::kConflict, "The record is referenced by other records.", std::move(cause));
+      p.fault = Fault::kForeignKey;
+      return p;
+    }
     default:
       break;
   }
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    return Problem::make(ProblemCode::kUnavailable, "The database is busy; retry later.", std::move(cause));
-  if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR)
-    return Problem::make(ProblemCode::kUnavailable, "The database cannot write right now.", std::move(cause));
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    Problem p = Problem::make(ProblemCode::kUnavailable, "The database is busy; retry later.", std::move(cause));
+    p.fault = Fault::kBusy;
+    return p;
+  }
+  if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR) {
+    Problem p = Problem::make(ProblemCode::kUnavailable, "The database cannot write right now.", std::move(cause));
+    p.fault = Fault::kFull;
+    return p;
+  }
   return Problem::make(ProblemCode::kInternal, "An unexpected error occurred.", std::move(cause));
 }
 
@@ -67,6 +77,15 @@ Result<bool> Statement::step() {
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return sqlite_problem(db_, rc, "step");
+}
+
+ColumnKind Statement::column_kind(int i) const {
+  switch (sqlite3_column_type(stmt_, i)) {
+    case SQLITE_NULL: return ColumnKind::kNull;
+    case SQLITE_INTEGER: return ColumnKind::kInt;
+    case SQLITE_FLOAT: return ColumnKind::kFloat;
+    default: return ColumnKind::kText;
+  }
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, const OpenOptions& options) {
@@ -145,11 +164,18 @@ void Connection::evict_to_fit() {
   }
 }
 
-Result<std::unique_ptr<Statement>> Connection::prepare_uncached(std::string_view sql) {
+Result<std::unique_ptr<storage::Statement>> Connection::prepare_uncached(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return sqlite_problem(db_, rc, "prepare");
-  return std::make_unique<Statement>(db_, stmt);
+  return std::unique_ptr<storage::Statement>(std::make_unique<Statement>(db_, stmt));
+}
+
+Result<bool> Connection::has_table(std::string_view name) {
+  auto lease = prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(std::string(name)));
+  return (*lease)->step();
 }
 
 std::string sqlite_library_version() { return sqlite3_libversion(); }

@@ -14,59 +14,36 @@
 
 #include "core/result.h"
 #include "core/value.h"
+#include "storage/driver.h"
 
 namespace slipway::storage::sqlite {
 
-// A prepared statement, reset and its bindings cleared when the Lease that handed it out ends.
-class Statement {
+// A prepared statement; its lease's end resets it and clears its bindings (storage::StatementLease).
+class Statement final : public storage::Statement {
  public:
   Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
+  ~Statement() override { sqlite3_finalize(stmt_); }
 
-  void bind(int index, const Value& v);  // 1-based
+  void bind(int index, const Value& v) override;  // 1-based
   // SQLITE_ROW → true, SQLITE_DONE → false, error → Problem (kInternal with the SQLite message as cause,
-  // kConflict for a UNIQUE or FOREIGN KEY violation; callers that know better remap, e.g. create → 422).
-  Result<bool> step();
-  void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
+  // kConflict with its fault for a UNIQUE or FOREIGN KEY violation; callers that know better remap, e.g. create →
+  // 422).
+  Result<bool> step() override;
+  void release() override { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
 
-  int column_count() const { return sqlite3_column_count(stmt_); }
-  bool column_is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-  std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
-  double column_double(int i) const { return sqlite3_column_double(stmt_, i); }
-  std::string_view column_text(int i) const {
+  bool column_is_null(int i) const override { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::int64_t column_int(int i) const override { return sqlite3_column_int64(stmt_, i); }
+  double column_double(int i) const override { return sqlite3_column_double(stmt_, i); }
+  std::string_view column_text(int i) const override {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
     return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string_view();
   }
-  sqlite3_stmt* raw() { return stmt_; }
-  bool leased() const { return leased_; }
-  void set_leased(bool on) { leased_ = on; }
+  ColumnKind column_kind(int i) const override;
+  int column_count() const { return sqlite3_column_count(stmt_); }
 
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
-  bool leased_ = false;  // a StatementLease holds it: the cache never evicts it then
-};
-
-// Resets the statement when the scope ends, so a cached statement never stays mid-step (which would pin a read
-// snapshot in WAL mode and stop checkpoints).
-class StatementLease {
- public:
-  explicit StatementLease(Statement* s) : s_(s) { s_->set_leased(true); }
-  ~StatementLease() {
-    if (!s_) return;
-    s_->reset();
-    s_->set_leased(false);
-  }
-  StatementLease(const StatementLease&) = delete;
-  StatementLease& operator=(const StatementLease&) = delete;
-  StatementLease(StatementLease&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
-  Statement* operator->() { return s_; }
-  Statement& operator*() { return *s_; }
-
- private:
-  Statement* s_;
 };
 
 // Bounds of one connection's prepared-statement cache. Filters are client input, so the number of distinct SQL
@@ -83,22 +60,23 @@ struct OpenOptions {
   StatementCacheLimits statement_cache;
 };
 
-class Connection {
+class Connection final : public storage::Connection {
  public:
   // Opens (creating when !read_only) the database file and applies the pragmas (WAL, synchronous, foreign_keys).
   static Result<std::unique_ptr<Connection>> open(const std::string& path, const OpenOptions& options);
-  ~Connection();
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  ~Connection() override;
 
   // Runs SQL without results (DDL, BEGIN/COMMIT, pragmas). Several statements allowed.
-  Status exec(std::string_view sql);
+  Status exec(std::string_view sql) override;
   // A cached prepared statement for this SQL text, reset when the lease ends. The cache is an LRU bounded by
   // OpenOptions::statement_cache.
-  Result<StatementLease> prepare(const std::string& sql);
+  Result<StatementLease> prepare(const std::string& sql) override;
   // Uncached, for one-off statements (migrations).
-  Result<std::unique_ptr<Statement>> prepare_uncached(std::string_view sql);
-  std::int64_t changes() const { return sqlite3_changes64(db_); }
+  Result<std::unique_ptr<storage::Statement>> prepare_uncached(std::string_view sql) override;
+  // Whether a transaction is open.
+  bool in_transaction() const { return !sqlite3_get_autocommit(db_); }
+  std::int64_t changes() const override { return sqlite3_changes64(db_); }
+  Result<bool> has_table(std::string_view name) override;
   sqlite3* raw() { return db_; }
   std::size_t cached_statements() const { return lru_.size(); }
   std::size_t cached_bytes() const { return cached_bytes_; }

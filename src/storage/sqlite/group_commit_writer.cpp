@@ -33,21 +33,23 @@ void GroupCommitWriter::submit(WriteOp op) {
 Status GroupCommitWriter::run_exclusive(std::function<Status(Connection&)> fn) {
   auto promise = std::make_shared<std::promise<Status>>();
   auto future = promise->get_future();
-  submit(WriteOp{std::move(fn), [promise](Status st) { promise->set_value(std::move(st)); }});
+  submit(WriteOp{[fn = std::move(fn)](storage::Connection& conn) { return fn(static_cast<Connection&>(conn)); },
+                 [promise](Status st) { promise->set_value(std::move(st)); }});
   return future.get();
 }
 
 Status GroupCommitWriter::run_alone(std::function<Status(Connection&)> fn) {
   auto promise = std::make_shared<std::promise<Status>>();
   auto future = promise->get_future();
-  submit(WriteOp{std::move(fn), [promise](Status st) { promise->set_value(std::move(st)); }, true});
+  submit(WriteOp{[fn = std::move(fn)](storage::Connection& conn) { return fn(static_cast<Connection&>(conn)); },
+                 [promise](Status st) { promise->set_value(std::move(st)); }, true});
   return future.get();
 }
 
 bool GroupCommitWriter::connection_is_sound() {
-  if (!sqlite3_get_autocommit(conn_->raw())) {
+  if (conn_->in_transaction()) {
     (void)conn_->exec("ROLLBACK");
-    if (!sqlite3_get_autocommit(conn_->raw())) return false;
+    if (conn_->in_transaction()) return false;
   }
   auto fk = conn_->prepare_uncached("PRAGMA foreign_keys");
   if (!fk) return false;
@@ -88,7 +90,7 @@ void GroupCommitWriter::loop() {
     if (batch.front().alone) {
       WriteOp& op = batch.front();
       Status st = op.apply(*conn_);
-      if (!sqlite3_get_autocommit(conn_->raw()) && st) {  // its work was never committed: do not report it was
+      if (conn_->in_transaction() && st) {  // its work was never committed: do not report it was
         st = Problem::make(ProblemCode::kInternal, "A maintenance operation did not finish its transaction.",
                            "run_alone op left a transaction open; rolled back");
       }

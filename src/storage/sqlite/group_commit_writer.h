@@ -15,7 +15,7 @@
 //     whose fate is unknown is never acknowledged, and nothing is retried blindly (LevelDB's background error).
 //  4. close() stops intake, drains the queue (committing it) and joins the thread.
 //  5. This is the only connection of the process that writes or checkpoints the database (readers are read-only
-//     and never checkpoint on close; SqliteStorage holds the data directory's lock so no other process writes).
+//     and never checkpoint on close; the SQLite engine holds the data directory's lock so no other process writes).
 //     Work that needs its own transaction (migrations: foreign_keys=OFF is only honoured outside one) runs here
 //     too, alone, through run_alone(), never on a second connection.
 //  6. After a run_alone() op the connection is outside any transaction with foreign_keys on; if the op left it
@@ -31,18 +31,10 @@
 #include <thread>
 
 #include "core/result.h"
+#include "storage/driver.h"
 #include "storage/sqlite/connection.h"
 
 namespace slipway::storage::sqlite {
-
-struct WriteOp {
-  // Runs inside the batch transaction and its own savepoint. An error rolls back this op only.
-  std::function<Status(Connection&)> apply;
-  // Called after the batch committed (or failed): `status` is the op's own error, or the commit's.
-  std::function<void(Status status)> complete;
-  // Runs alone, outside any transaction of the writer's (it manages its own); see run_alone().
-  bool alone = false;
-};
 
 struct WriterStats {
   std::function<void(std::size_t batch_size, double commit_seconds)> on_commit;  // may be empty

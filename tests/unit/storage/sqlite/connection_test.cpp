@@ -19,6 +19,28 @@ std::unique_ptr<Connection> open_db(const testing::TempDir& dir, StatementCacheL
 
 std::string shape(int i) { return "SELECT " + std::to_string(i) + " + ?1"; }
 
+// The record store decides on Problem::fault (a foreign key on insert → 422, a unique value → 409 naming the
+// field), never on the engine's message text: the driver must classify.
+TEST(DriverFaults, ConstraintErrorsCarryTheirKind) {
+  testing::TempDir dir;
+  auto conn = open_db(dir, {});
+  ASSERT_TRUE(conn->exec("CREATE TABLE a (id TEXT PRIMARY KEY, email TEXT UNIQUE);"
+                         "CREATE TABLE b (id TEXT PRIMARY KEY, a TEXT REFERENCES a (id));"
+                         "INSERT INTO a VALUES ('1', 'x@example.com')")
+                  .has_value());
+  auto dup = conn->exec("INSERT INTO a VALUES ('2', 'x@example.com')");
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().fault, Fault::kUnique);
+  ASSERT_EQ(dup.error().errors.size(), 1u);
+  EXPECT_EQ(dup.error().errors[0].field, "email");
+  auto dangling = conn->exec("INSERT INTO b VALUES ('1', 'nope')");
+  ASSERT_FALSE(dangling.has_value());
+  EXPECT_EQ(dangling.error().fault, Fault::kForeignKey);
+  auto syntax = conn->exec("SELEKT 1");
+  ASSERT_FALSE(syntax.has_value());
+  EXPECT_EQ(syntax.error().fault, Fault::kNone);
+}
+
 TEST(StatementCache, StaysWithinItsCountBound) {
   testing::TempDir dir;
   auto conn = open_db(dir, {16, 1 << 30});
@@ -60,7 +82,7 @@ TEST(StatementCache, KeepsTheMostRecentlyUsedAndNeverALeasedOne) {
 TEST(StatementCache, AHitReusesTheSameStatement) {
   testing::TempDir dir;
   auto conn = open_db(dir, {4, 1 << 30});
-  Statement* first = nullptr;
+  storage::Statement* first = nullptr;
   {
     auto a = conn->prepare(shape(1));
     first = &**a;

@@ -22,7 +22,7 @@ std::unique_ptr<Connection> open_db(const std::string& path) {
 }
 
 WriteOp insert(int id, std::function<void(Status)> done) {
-  return WriteOp{[id](Connection& c) -> Status {
+  return WriteOp{[id](storage::Connection& c) -> Status {
                    auto st = c.prepare("INSERT INTO t (id, v) VALUES (?1, 'x')");
                    if (!st) return std::move(st).error();
                    (*st)->bind(1, Value(std::int64_t{id}));
@@ -58,7 +58,7 @@ TEST(GroupCommitWriter, BatchesWritesQueuedWhileACommitIsInProgress) {
   std::shared_future<void> queued_f = queued.get_future().share();
   std::promise<void> first_done;
   std::promise<void> first_running;
-  writer.submit(WriteOp{[queued_f, &first_running](Connection&) -> Status {
+  writer.submit(WriteOp{[queued_f, &first_running](storage::Connection&) -> Status {
                           first_running.set_value();
                           queued_f.wait();
                           return {};

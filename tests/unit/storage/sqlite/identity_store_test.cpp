@@ -91,7 +91,7 @@ class IdentityStoreTest : public ::testing::Test {
   testing::TempDir dir_;
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
-  std::unique_ptr<SqliteStorage> storage_;
+  std::unique_ptr<RecordStore> storage_;
   const model::Collection* users_ = nullptr;
 };
 
@@ -336,7 +336,7 @@ TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {
   SystemClock clock;
   SqliteOptions o;
   o.path = dir.file("db.sqlite");
-  auto storage = SqliteStorage::open(*loaded.concept_file, o, clock);
+  auto storage = open_storage(*loaded.concept_file, o, clock);
   ASSERT_TRUE(storage.has_value());
   auto r = (*storage)->find_account_by_email("a@example.com");
   ASSERT_FALSE(r.has_value());

@@ -26,7 +26,7 @@ class MigrationData : public ::testing::Test {
     concepts_.push_back(std::move(loaded.concept_file));
     SqliteOptions o;
     o.path = dir_.file("db.sqlite");
-    auto opened = SqliteStorage::open(*concepts_.back(), o, clock_);
+    auto opened = open_storage(*concepts_.back(), o, clock_);
     ASSERT_TRUE(opened.has_value()) << opened.error().cause;
     storage_ = std::move(*opened);
   }
@@ -80,7 +80,7 @@ class MigrationData : public ::testing::Test {
   testing::TempDir dir_;
   SystemClock clock_;
   std::vector<std::unique_ptr<model::Concept>> concepts_;
-  std::unique_ptr<SqliteStorage> storage_;
+  std::unique_ptr<RecordStore> storage_;
 };
 
 constexpr const char* kRow1 = "'00000000-0000-7000-8000-000000000001', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1";

@@ -24,13 +24,13 @@ class SingleWriter : public ::testing::Test {
     ASSERT_TRUE(loaded.ok());
     concept_ = std::move(loaded.concept_file);
   }
-  Result<std::unique_ptr<SqliteStorage>> open(bool read_only = false) {
+  Result<std::unique_ptr<RecordStore>> open(bool read_only = false) {
     SqliteOptions o;
     o.path = dir_.file("db.sqlite");
     o.read_only = read_only;
-    return SqliteStorage::open(*concept_, o, clock_);
+    return open_storage(*concept_, o, clock_);
   }
-  void create_schema(SqliteStorage& s) {
+  void create_schema(RecordStore& s) {
     auto plan = sql::plan_migration(std::nullopt, *concept_, *sql::make_sqlite_dialect());
     ASSERT_TRUE(plan.has_value());
     ASSERT_TRUE(s.apply(*plan, "test", false).has_value());

@@ -73,7 +73,7 @@ class SqliteStorageTest : public ::testing::Test {
   testing::TempDir dir_;
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
-  std::unique_ptr<SqliteStorage> storage_;
+  std::unique_ptr<RecordStore> storage_;
   Principal admin_;
   Principal anon_;
   const model::Collection* posts_ = nullptr;
@@ -264,7 +264,7 @@ TEST_F(SqliteStorageTest, DeletingAnAuthorCascadesToPosts) {
   EXPECT_EQ(gone.error().code, ProblemCode::kNotFound);
 }
 
-Result<Record> patch(SqliteStorage& storage, const model::Collection* c, const std::string& id,
+Result<Record> patch(RecordStore& storage, const model::Collection* c, const std::string& id,
                      std::vector<std::pair<int, Value>> changes, const Principal& auth) {
   std::promise<Result<Record>> p;
   UpdateCommand cmd;
@@ -342,7 +342,7 @@ auth:
   testing::TempDir dir_;
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
-  std::unique_ptr<SqliteStorage> storage_;
+  std::unique_ptr<RecordStore> storage_;
   const model::Collection* notes_ = nullptr;
   Principal anon_, member_, editor_;
 };

@@ -1,12 +1,12 @@
-#include "storage/sqlite/identity_store.h"
+#include "storage/system/identity_store.h"
 
 #include <algorithm>
 
 #include "core/json_writer.h"
-#include "storage/sqlite/audit_log.h"
-#include "storage/sqlite/connection.h"
+#include "storage/system/audit_log.h"
+#include "storage/driver.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
 namespace {
 
 std::string roles_json(const std::vector<std::string>& roles) {
@@ -97,7 +97,7 @@ Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand
     (*upd)->bind(2, Value(cmd.now_ms));
     (*upd)->bind(3, Value(cmd.reason));
     if (auto st = (*upd)->step(); !st) return std::move(st).error();
-    (*upd)->reset();
+    (*upd)->release();
   }
   return ids;
 }
@@ -499,14 +499,14 @@ void IdentityStore::save_throttles(std::vector<ThrottleRow> rows) {
         st.bind(4, Value(r.locked_until_ms));
       }
       if (auto done = st.step(); !done) return std::move(done).error();
-      st.reset();
+      st.release();
     }
     return {};
   };
   submit_(WriteOp{std::move(apply), [](Status) {}});  // best effort: the in-memory state already holds
 }
 
-void IdentityStore::create_api_key(GroupCommitWriter& writer, ApiKey key, std::vector<AuditEntry> audit,
+void IdentityStore::create_api_key(const std::function<void(WriteOp)>& submit, ApiKey key, std::vector<AuditEntry> audit,
                                    std::function<void(Status)> done) {
   auto apply = [key = std::move(key), audit = std::move(audit)](Connection& conn) -> Status {
     auto lease = conn.prepare(
@@ -524,15 +524,13 @@ void IdentityStore::create_api_key(GroupCommitWriter& writer, ApiKey key, std::v
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
     return append_audit_rows(conn, audit, format_rfc3339_ms(key.created_ms));
   };
-  writer.submit(WriteOp{std::move(apply), std::move(done)});
+  submit(WriteOp{std::move(apply), std::move(done)});
 }
 
 Result<std::vector<ApiKey>> IdentityStore::list_api_keys(Connection& conn) {
   std::vector<ApiKey> out;
   {
-    auto exists = conn.prepare_uncached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_slipway_api_keys'");
-    if (!exists) return std::move(exists).error();
-    auto found = (*exists)->step();
+    auto found = conn.has_table("_slipway_api_keys");
     if (!found) return std::move(found).error();
     if (!*found) return out;  // inspecting a database from before identity
   }
@@ -561,7 +559,7 @@ Result<std::vector<ApiKey>> IdentityStore::list_api_keys(Connection& conn) {
   return out;
 }
 
-void IdentityStore::revoke_api_key(GroupCommitWriter& writer, std::string id, std::int64_t now_ms,
+void IdentityStore::revoke_api_key(const std::function<void(WriteOp)>& submit, std::string id, std::int64_t now_ms,
                                    std::vector<AuditEntry> audit, std::function<void(Status)> done) {
   auto apply = [id = std::move(id), now_ms, audit = std::move(audit)](Connection& conn) -> Status {
     auto lease = conn.prepare("UPDATE _slipway_api_keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL");
@@ -572,10 +570,10 @@ void IdentityStore::revoke_api_key(GroupCommitWriter& writer, std::string id, st
     if (conn.changes() == 0) return Problem::make(ProblemCode::kNotFound, "No such API key, or it is already revoked.");
     return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
   };
-  writer.submit(WriteOp{std::move(apply), std::move(done)});
+  submit(WriteOp{std::move(apply), std::move(done)});
 }
 
-void IdentityStore::touch_api_keys(GroupCommitWriter& writer,
+void IdentityStore::touch_api_keys(const std::function<void(WriteOp)>& submit,
                                    std::vector<std::pair<std::string, std::int64_t>> last_used,
                                    std::vector<AuditEntry> audit) {
   if (last_used.empty() && audit.empty()) return;
@@ -588,12 +586,12 @@ void IdentityStore::touch_api_keys(GroupCommitWriter& writer,
       (*lease)->bind(1, Value(id));
       (*lease)->bind(2, Value(ms));
       if (auto st = (*lease)->step(); !st) return std::move(st).error();
-      (*lease)->reset();
+      (*lease)->release();
       latest = std::max(latest, ms);
     }
     return append_audit_rows(conn, audit, format_rfc3339_ms(latest));
   };
-  writer.submit(WriteOp{std::move(apply), [](Status) {}});
+  submit(WriteOp{std::move(apply), [](Status) {}});
 }
 
 Result<std::vector<ThrottleRow>> IdentityStore::load_throttles() {
@@ -612,4 +610,4 @@ Result<std::vector<ThrottleRow>> IdentityStore::load_throttles() {
   return out;
 }
 
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

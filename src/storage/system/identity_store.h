@@ -1,6 +1,6 @@
-// IdentityStore: accounts, sessions and refresh-token rotation on SQLite (tables of system version 2). Its reads run
+// IdentityStore: accounts, sessions and refresh-token rotation (tables of system version 2), over the driver seam. Its reads run
 // on the caller's read connection, its writes as ops of the group-commit writer, each with its audit entries in the
-// same transaction. SqliteStorage owns one and forwards the identity part of Storage to it.
+// same transaction. The record store owns one and forwards the identity part of Storage to it.
 //
 // Refresh rotation (docs/security.md#sessions-and-refresh-tokens). A refresh token is "<session id>.<random>"; the
 // session row keeps the digests of its current and previous token and of the last 32 spent ones. Decided in one
@@ -10,7 +10,7 @@
 //     the current one                                     ─► kRotated: next_hash becomes current (one UPDATE)
 //     the previous one, within the reuse window           ─► kRepeated: the sealed successor, unchanged
 //     the previous one after the window, or a spent one   ─► kReused: session revoked, audited
-// Thread safety: as SqliteStorage.
+// Thread safety: as the record store.
 #pragma once
 
 #include <functional>
@@ -22,11 +22,10 @@
 #include "core/result.h"
 #include "storage/audit.h"
 #include "storage/identity.h"
-#include "storage/sqlite/group_commit_writer.h"
+#include "storage/driver.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
 
-class Connection;
 
 // Row writes shared with the records path (a sign-up inserts its account and first session with the users record).
 Status insert_account(Connection& conn, const std::string& user_id, const NewAccount& account, std::int64_t now_ms);
@@ -37,7 +36,7 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id, std::i
 
 class IdentityStore {
  public:
-  using Reader = std::function<Result<Connection*>()>;
+  using Reader = std::function<Result<ReadLease>()>;
   using Submit = std::function<void(WriteOp)>;
   // `users_table` is the quoted name of the built-in users collection's table.
   IdentityStore(std::string users_table, Reader reader, Submit submit);
@@ -60,12 +59,12 @@ class IdentityStore {
   void purge(std::int64_t successor_before_ms, std::int64_t revocation_before_ms);
 
   // API keys need no users collection (services exist without sign-up), so they take the writer or a connection.
-  static void create_api_key(GroupCommitWriter& writer, ApiKey key, std::vector<AuditEntry> audit,
+  static void create_api_key(const std::function<void(WriteOp)>& submit, ApiKey key, std::vector<AuditEntry> audit,
                              std::function<void(Status)> done);
   static Result<std::vector<ApiKey>> list_api_keys(Connection& conn);
-  static void revoke_api_key(GroupCommitWriter& writer, std::string id, std::int64_t now_ms,
+  static void revoke_api_key(const std::function<void(WriteOp)>& submit, std::string id, std::int64_t now_ms,
                              std::vector<AuditEntry> audit, std::function<void(Status)> done);
-  static void touch_api_keys(GroupCommitWriter& writer, std::vector<std::pair<std::string, std::int64_t>> last_used,
+  static void touch_api_keys(const std::function<void(WriteOp)>& submit, std::vector<std::pair<std::string, std::int64_t>> last_used,
                              std::vector<AuditEntry> audit);
   Result<std::vector<ThrottleRow>> load_throttles();
 
@@ -76,4 +75,4 @@ class IdentityStore {
   Submit submit_;
 };
 
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

@@ -1,8 +1,8 @@
-#include "storage/sqlite/audit_log.h"
+#include "storage/system/audit_log.h"
 
-#include "storage/sqlite/connection.h"
+#include "storage/driver.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
 
 Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, std::string_view at) {
   if (entries.empty()) return {};
@@ -40,7 +40,7 @@ Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, 
     st.bind(12, Value(row.prev_hash));
     st.bind(13, Value(row.hash));
     if (auto done = st.step(); !done) return std::move(done).error();
-    st.reset();
+    st.release();
   }
   return {};
 }
@@ -48,9 +48,7 @@ Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, 
 Result<AuditReport> verify_audit_chain(Connection& conn) {
   AuditReport report;
   {
-    auto exists = conn.prepare_uncached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_slipway_audit'");
-    if (!exists) return std::move(exists).error();
-    auto found = (*exists)->step();
+    auto found = conn.has_table("_slipway_audit");
     if (!found) return std::move(found).error();
     if (!*found) return report;  // a database from before the audit log: nothing to verify
   }
@@ -83,4 +81,4 @@ Result<AuditReport> verify_audit_chain(Connection& conn) {
   return report;
 }
 
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

@@ -1,4 +1,4 @@
-// The audit chain on SQLite (`_slipway_audit`, system version 2): appended on the writer's connection inside the
+// The audit chain (`_slipway_audit`, system version 2): appended on the writer's connection inside the
 // transaction of the change it describes, verified by reading every row in order.
 // Thread safety: append() runs on the writer thread only (inside its transaction); verify() on any read connection.
 #pragma once
@@ -8,11 +8,11 @@
 
 #include "core/result.h"
 #include "storage/audit.h"
+#include "storage/driver.h"
 #include "storage/storage.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
 
-class Connection;
 
 // Appends `entries` after the newest row. The head is read from the table each time (not kept in memory), so an
 // op whose savepoint rolls back takes its entries with it and the next op links to what is really there.
@@ -21,4 +21,4 @@ Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, 
 // Reads the whole chain in sequence order and reports the first bad entry, if any.
 Result<AuditReport> verify_audit_chain(Connection& conn);
 
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

@@ -1,0 +1,126 @@
+// The driver seam (docs/decisions/0010): what the engine-neutral record store needs of a database engine, and
+// nothing more. SQLite (storage/sqlite) and PostgreSQL (storage/postgres) implement it.
+//
+// - SQL text written by hand above this seam uses `?N` placeholders (1-based); a driver whose engine spells them
+//   otherwise rewrites them once per prepared text. Text that differs between engines comes from sql::Dialect.
+// - Errors are values: a driver turns its engine's error into a Problem whose `fault` says what kind it was
+//   (unique, foreign key, busy, serialization, connection lost, timeout). Nothing above this line reads an
+//   engine's message text.
+// Thread safety: a Connection and its statements are used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "core/value.h"
+
+namespace slipway::storage {
+
+// What a result column holds in the current row, for code that reads values of a type it does not know.
+enum class ColumnKind : std::uint8_t { kNull, kInt, kFloat, kText };
+
+// A prepared statement with its bound parameters and current row.
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  virtual void bind(int index, const Value& v) = 0;  // 1-based
+  // A row → true; no more rows → false; an error → a Problem with its fault set.
+  virtual Result<bool> step() = 0;
+  virtual bool column_is_null(int i) const = 0;
+  virtual std::int64_t column_int(int i) const = 0;  // a boolean column reads as 0 / 1
+  virtual double column_double(int i) const = 0;
+  virtual std::string_view column_text(int i) const = 0;  // valid until the next step() or release()
+  virtual ColumnKind column_kind(int i) const = 0;
+  // Back to its prepared state: bindings cleared, result released (a lease's end).
+  virtual void release() = 0;
+  bool leased() const { return leased_; }
+  void set_leased(bool on) { leased_ = on; }
+
+ private:
+  bool leased_ = false;  // a StatementLease holds it: a statement cache never evicts it then
+};
+
+// Releases a cached statement when the scope ends, so it never stays mid-result (on SQLite that would pin a read
+// snapshot and stop checkpoints).
+class StatementLease {
+ public:
+  explicit StatementLease(Statement* s) : s_(s) { s_->set_leased(true); }
+  ~StatementLease() { reset(); }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+  StatementLease(StatementLease&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  Statement* operator->() { return s_; }
+  Statement& operator*() { return *s_; }
+  // Ends the lease early (the statement is released and may be evicted).
+  void reset() {
+    if (!s_) return;
+    s_->release();
+    s_->set_leased(false);
+    s_ = nullptr;
+  }
+
+ private:
+  Statement* s_;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs SQL without results (DDL, transaction control). Several statements allowed.
+  virtual Status exec(std::string_view sql) = 0;
+  // A cached prepared statement for this SQL text (bounded cache), released when the lease ends.
+  virtual Result<StatementLease> prepare(const std::string& sql) = 0;
+  // Uncached, for one-off statements (migrations, inspection).
+  virtual Result<std::unique_ptr<Statement>> prepare_uncached(std::string_view sql) = 0;
+  // Rows changed by the last INSERT, UPDATE or DELETE stepped on this connection.
+  virtual std::int64_t changes() const = 0;
+  // Whether one of slipway's tables exists (inspection may open a database slipway never initialised).
+  virtual Result<bool> has_table(std::string_view name) = 0;
+};
+
+// One unit of write work: runs inside a write transaction (its own savepoint on the engines that batch), then
+// completes once the transaction's fate is known.
+struct WriteOp {
+  // An error rolls back this op only.
+  std::function<Status(Connection&)> apply;
+  // Called after the commit (or its failure): `status` is the op's own error, or the commit's.
+  std::function<void(Status status)> complete;
+  // Runs alone, outside any transaction the writer opens (the op manages its own): migrations.
+  bool alone = false;
+};
+
+// A connection for the statements of one storage call. On SQLite it is the calling thread's own read connection;
+// on PostgreSQL one checked out of the pool and given back when the lease ends.
+class ReadLease {
+ public:
+  using GiveBack = void (*)(void* owner, Connection* conn);
+  explicit ReadLease(Connection* conn, GiveBack give_back = nullptr, void* owner = nullptr)
+      : conn_(conn), give_back_(give_back), owner_(owner) {}
+  ~ReadLease() {
+    if (conn_ && give_back_) give_back_(owner_, conn_);
+  }
+  ReadLease(const ReadLease&) = delete;
+  ReadLease& operator=(const ReadLease&) = delete;
+  ReadLease(ReadLease&& o) noexcept : conn_(o.conn_), give_back_(o.give_back_), owner_(o.owner_) { o.conn_ = nullptr; }
+  Connection& operator*() { return *conn_; }
+  Connection* operator->() { return conn_; }
+
+ private:
+  Connection* conn_;
+  GiveBack give_back_;
+  void* owner_;
+};
+
+}  // namespace slipway::storage

@@ -1,0 +1,52 @@
+// Engine: what a database driver gives the engine-neutral record store (storage/record_store.h) besides its
+// connections — where reads and writes run, the engine's migration transaction, and health. SQLite
+// (storage/sqlite/sqlite_engine.h) and PostgreSQL implement it; docs/decisions/0010 has the picture.
+// Thread safety: every method from any thread, except close() (after the last read).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/driver.h"
+#include "storage/schema_manager.h"
+#include "storage/sql/cursor.h"
+#include "storage/sql/dialect.h"
+
+namespace slipway::storage {
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+
+  virtual const sql::Dialect& dialect() const = 0;
+  // False only for a read-only inspection of a database that does not exist yet (it reads as empty).
+  virtual bool exists() const = 0;
+  // False for a read-only inspection: writes complete with kUnavailable.
+  virtual bool writable() const = 0;
+
+  // A connection for the statements of one storage call.
+  virtual Result<ReadLease> reader() = 0;
+  // Queues a write; `op.complete` is called exactly once, after its transaction committed or failed.
+  virtual void submit(WriteOp op) = 0;
+  // Runs `fn` in a write transaction of its own and waits for it (maintenance).
+  virtual Status run_exclusive(std::function<Status(Connection&)> fn) = 0;
+  // Runs a migration: `body` (the plan's statements and its history row) inside one transaction opened with the
+  // engine's rules for schema changes, checked before commit (relations left dangling fail it). Waits.
+  virtual Status run_migration(std::function<Status(Connection&)> body) = 0;
+
+  // The key sealing list cursors, kept in the database (loaded when the engine opened it).
+  virtual const sql::CursorKey& cursor_key() const = 0;
+  // slipway's own schema versions: applied, then pending.
+  virtual Result<std::vector<SystemMigrationRecord>> system_history() = 0;
+
+  // Reachable and able to write (for /readyz).
+  virtual Status ping() = 0;
+  // Stops writes after draining what is queued and closes every connection. Idempotent.
+  virtual void close() = 0;
+  // Prepared statements evicted from bounded statement caches since start (a metric).
+  virtual std::uint64_t statement_evictions() const = 0;
+};
+
+}  // namespace slipway::storage

@@ -1,0 +1,255 @@
+#include "storage/record_store.h"
+
+#include "storage/audit_detail.h"
+#include "storage/record_store_impl.h"
+#include "storage/system/audit_log.h"
+#include "storage/system/identity_store.h"
+
+namespace slipway::storage {
+
+void RecordStore::create(CreateCommand cmd, Principal auth, std::function<void(Result<CreateResult>)> done) {
+  const model::Collection& c = *cmd.collection;
+  if (!auth.admin() && !c.rules.create) return done(forbidden("create records"));
+  auto result = std::make_shared<std::optional<CreateResult>>();
+  auto* impl = impl_.get();
+  auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
+    const model::Collection& c = *cmd.collection;
+    const std::int64_t now = impl->clock.now_ms();
+    const std::string scope = c.name + "|" + rule_key(auth);
+    if (!cmd.idempotency_key.empty()) {
+      auto lease = conn.prepare(
+          "SELECT fingerprint, record_id FROM _slipway_idempotency WHERE scope = ?1 AND key = ?2 AND created_ms > ?3");
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(scope));
+      (*lease)->bind(2, Value(cmd.idempotency_key));
+      (*lease)->bind(3, Value(now - kIdempotencyTtlMs));
+      auto row = (*lease)->step();
+      if (!row) return std::move(row).error();
+      if (*row) {
+        if ((*lease)->column_text(0) != cmd.idempotency_fingerprint) {
+          return Problem::make(ProblemCode::kUnprocessable,
+                               "This Idempotency-Key was already used with a different request.");
+        }
+        const std::string record_id((*lease)->column_text(1));
+        // The replay shows the record as the caller may see it now: through the view rule for everyone but the
+        // admin, so a guessed key and body can never reveal a row the caller may not view.
+        const Impl::Prepared& p = impl->prepared.at(&c);
+        const Impl::SelectById& q = auth.admin() || !p.view ? p.admin : *p.view;
+        auto rows = impl->query(conn, c, q.sql, q.params, auth, &record_id);
+        if (!rows) return std::move(rows).error();
+        if (!auth.admin() && (!c.rules.view || rows->empty()))
+          return Problem::make(ProblemCode::kConflict,
+                               "This Idempotency-Key was already used; the record it created is not visible to you.");
+        if (rows->empty()) return not_found();
+        if (Status st = impl->mask_relations(conn, c, std::span<Record>(&rows->front(), 1), auth); !st) return st;
+        *result = CreateResult{std::move(rows->front()), true};
+        return {};
+      }
+    }
+    std::vector<std::pair<int, const Value*>> rel;
+    for (std::size_t i = 0; i < c.fields.size(); ++i) rel.emplace_back(static_cast<int>(i), &cmd.values[i]);
+    if (Status st = impl->check_relations(conn, c, rel, auth); !st) return st;
+
+    Record r;
+    r.id = impl->uuids.generate();
+    r.created = format_rfc3339_ms(now);
+    r.updated = r.created;
+    r.version = 1;
+    r.values = cmd.values;
+    {
+      auto lease = conn.prepare(impl->prepared.at(&c).insert_sql);
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(r.id));
+      (*lease)->bind(2, Value(r.created));
+      (*lease)->bind(3, Value(r.updated));
+      (*lease)->bind(4, Value(r.version));
+      for (std::size_t i = 0; i < r.values.size(); ++i) (*lease)->bind(static_cast<int>(i) + 5, r.values[i]);
+      auto st = (*lease)->step();
+      if (!st) {
+        Problem p = std::move(st).error();
+        if (p.fault == Fault::kForeignKey) {
+          p.code = ProblemCode::kUnprocessable;
+          p.detail = "A relation names no existing record.";
+        }
+        return p;
+      }
+    }
+    if (cmd.account) {  // a sign-up: the account and first session ride the users record's savepoint
+      if (Status st = insert_account(conn, r.id, *cmd.account, now); !st) return st;
+    }
+    if (cmd.session) {
+      NewSession s = *cmd.session;
+      s.user_id = r.id;
+      if (Status st = insert_session(conn, s, now); !st) return st;
+    }
+    if (!auth.admin()) {  // the create rule, checked against the new row inside this savepoint
+      const Impl::SelectById& q = *impl->prepared.at(&c).create;
+      auto ok = impl->exists(conn, q.sql, q.params, auth, r.id);
+      if (!ok) return std::move(ok).error();
+      if (!*ok) return forbidden("create this record");
+    }
+    if (!cmd.idempotency_key.empty()) {
+      auto lease = conn.prepare(
+          "INSERT INTO _slipway_idempotency (scope, key, fingerprint, record_id, created_ms) "
+          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, "
+          "record_id = excluded.record_id, created_ms = excluded.created_ms");
+      if (!lease) return std::move(lease).error();
+      (*lease)->bind(1, Value(scope));
+      (*lease)->bind(2, Value(cmd.idempotency_key));
+      (*lease)->bind(3, Value(cmd.idempotency_fingerprint));
+      (*lease)->bind(4, Value(r.id));
+      (*lease)->bind(5, Value(now));
+      auto st = (*lease)->step();
+      if (!st) return std::move(st).error();
+    }
+    if (!cmd.audit.empty()) {
+      std::vector<AuditEntry> entries = cmd.audit;
+      for (auto& e : entries) {
+        if (e.record_id.empty()) e.record_id = r.id;
+        if (c.audit && e.action.starts_with("record.")) e.detail = record_change_json(c, nullptr, &r);
+      }
+      if (Status st = append_audit_rows(conn, entries, r.created); !st) return st;
+    }
+    *result = CreateResult{std::move(r), false};
+    return {};
+  };
+  impl_->submit(WriteOp{std::move(apply), [impl, result, done = std::move(done)](Status st) {
+                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
+                                  if (!st) return done(std::move(st).error());
+                                  done(std::move(**result));
+                                }});
+}
+
+void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(Result<Record>)> done) {
+  const model::Collection& c = *cmd.collection;
+  if (!auth.admin() && !c.rules.update) return done(forbidden("update records"));
+  auto result = std::make_shared<std::optional<Record>>();
+  auto* impl = impl_.get();
+  const std::size_t idx = impl->index_of.at(&c);
+  std::string id = cmd.id;
+  auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
+    const model::Collection& c = *cmd.collection;
+    const Impl::Prepared& p = impl->prepared.at(&c);
+    const Impl::SelectById& q = p.for_caller(p.update, auth);
+    auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return not_found();
+    Record r = std::move(rows->front());
+    if (cmd.if_match && *cmd.if_match != r.version) return stale_version(*cmd.if_match, r.version);
+    const std::optional<Record> before = c.audit && !cmd.audit.empty() ? std::optional<Record>(r) : std::nullopt;
+    if (cmd.changes.empty()) {
+      if (Status st = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !st) return st;
+      *result = std::move(r);
+      return {};
+    }
+    for (const auto& [idx, v] : cmd.changes) r.values[static_cast<std::size_t>(idx)] = v;
+    if (cmd.validate) {
+      if (Status st = cmd.validate(r); !st) return st;
+    }
+    std::vector<std::pair<int, const Value*>> rel;
+    for (const auto& [idx, v] : cmd.changes) rel.emplace_back(idx, &v);
+    if (Status st = impl->check_relations(conn, c, rel, auth); !st) return st;
+    r.updated = format_rfc3339_ms(impl->clock.now_ms());
+    r.version += 1;
+    std::string sql = "UPDATE " + impl->dialect->quote_ident(c.name) + " SET ";
+    int n = 0;
+    for (const auto& [idx, v] : cmd.changes) {
+      sql += impl->dialect->quote_ident(c.fields[static_cast<std::size_t>(idx)].name) + " = " + impl->dialect->placeholder(++n) + ", ";
+    }
+    sql += "\"updated\" = " + impl->dialect->placeholder(n + 1) + ", \"version\" = " + impl->dialect->placeholder(n + 2) +
+           " WHERE \"id\" = " + impl->dialect->placeholder(n + 3);
+    auto lease = conn.prepare(sql);
+    if (!lease) return std::move(lease).error();
+    n = 0;
+    for (const auto& [idx, v] : cmd.changes) (*lease)->bind(++n, v);
+    (*lease)->bind(n + 1, Value(r.updated));
+    (*lease)->bind(n + 2, Value(r.version));
+    (*lease)->bind(n + 3, Value(r.id));
+    auto st = (*lease)->step();
+    if (!st) return std::move(st).error();
+    if (before) {
+      std::vector<AuditEntry> entries = cmd.audit;
+      for (auto& e : entries)
+        if (e.action.starts_with("record.")) e.detail = record_change_json(c, &*before, &r);
+      if (Status audited = append_audit_rows(conn, entries, r.updated); !audited) return audited;
+    } else if (Status audited = append_audit_rows(conn, cmd.audit, r.updated); !audited) {
+      return audited;
+    }
+    if (Status masked = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !masked) return masked;
+    *result = std::move(r);
+    return {};
+  };
+  impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
+                                  impl->cache.invalidate(idx, id);  // committed (or uncertain): before the answer
+                                  impl->verdicts.invalidate_all(idx);
+                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
+                                  if (!st) return done(std::move(st).error());
+                                  done(std::move(**result));
+                                }});
+}
+
+void RecordStore::remove(RemoveCommand cmd, Principal auth, std::function<void(Status)> done) {
+  const model::Collection& c = *cmd.collection;
+  if (!auth.admin() && !c.rules.remove) return done(forbidden("delete records"));
+  auto* impl = impl_.get();
+  const std::string cmd_id = cmd.id;
+  auto apply = [impl, cmd = std::move(cmd), auth](Connection& conn) -> Status {
+    const model::Collection& c = *cmd.collection;
+    const Impl::Prepared& p = impl->prepared.at(&c);
+    const Impl::SelectById& q = p.for_caller(p.remove, auth);
+    auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) return not_found();
+    if (cmd.if_match && *cmd.if_match != rows->front().version) return stale_version(*cmd.if_match, rows->front().version);
+    auto lease = conn.prepare("DELETE FROM " + impl->dialect->quote_ident(c.name) + " WHERE \"id\" = ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(cmd.id));
+    auto st = (*lease)->step();
+    if (!st) return std::move(st).error();
+    if (&c == impl->users) {  // a deleted user's account and sessions go with the record
+      if (Status gone = delete_identity_rows(conn, cmd.id, impl->clock.now_ms()); !gone) return gone;
+    }
+    if (c.audit && !cmd.audit.empty()) {
+      std::vector<AuditEntry> entries = cmd.audit;
+      for (auto& e : entries)
+        if (e.action.starts_with("record.")) e.detail = record_change_json(c, &rows->front(), nullptr);
+      return append_audit_rows(conn, entries, format_rfc3339_ms(impl->clock.now_ms()));
+    }
+    return append_audit_rows(conn, cmd.audit, format_rfc3339_ms(impl->clock.now_ms()));
+  };
+  const std::size_t idx = impl->index_of.at(&c);
+  impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
+                                  impl->cache.invalidate(idx, id);
+                                  impl->verdicts.invalidate_all(idx);
+                                  for (std::size_t other : impl->delete_reaches[idx]) {
+                                    impl->cache.invalidate_all(other);
+                                    impl->verdicts.invalidate_all(other);
+                                  }
+                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
+                                  done(std::move(st));
+                                }});
+}
+
+void RecordStore::append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) {
+  auto* impl = impl_.get();
+  auto apply = [impl, entries = std::move(entries)](Connection& conn) -> Status {
+    return append_audit_rows(conn, entries, format_rfc3339_ms(impl->clock.now_ms()));
+  };
+  impl_->submit(WriteOp{std::move(apply), [done = std::move(done)](Status st) {
+                          if (done) done(std::move(st));
+                        }});
+}
+
+Status RecordStore::purge_idempotency_keys() {
+  const std::int64_t cutoff = impl_->clock.now_ms() - kIdempotencyTtlMs;
+  return impl_->engine->run_exclusive([cutoff](Connection& conn) -> Status {
+    auto lease = conn.prepare("DELETE FROM _slipway_idempotency WHERE created_ms <= ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(cutoff));
+    auto st = (*lease)->step();
+    if (!st) return std::move(st).error();
+    return {};
+  });
+}
+
+}  // namespace slipway::storage

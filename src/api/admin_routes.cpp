@@ -181,7 +181,7 @@ void App::Admin::patch_user(http::Request& req, std::string_view id, const Princ
   App* self = &app;
   app.storage_.update_account(
       std::move(update), std::move(audit),
-      [self, caller, uid, revoke, request_id = req.request_id, respond](Result<storage::Account> account) mutable {
+      App::on_loop(req, [self, caller, uid, revoke, request_id = req.request_id, respond](Result<storage::Account> account) mutable {
         if (!account) return self->fail(request_id, caller, account.error(), respond, kUserRoute);
         // Tokens issued before now carry the old roles (or belong to a disabled user): refused from now on, so the
         // client refreshes and gets the current roles — or, disabled, nothing.
@@ -196,7 +196,7 @@ void App::Admin::patch_user(http::Request& req, std::string_view id, const Princ
         w.key("disabled").boolean(account->disabled);
         w.end_object();
         respond(json_answer(200, std::move(body), kUserRoute, caller));
-      });
+      }));
 }
 
 void App::Admin::delete_user(http::Request& req, std::string_view id, const Principal& caller, http::Responder respond) {
@@ -250,7 +250,7 @@ void App::Admin::create_api_key(http::Request& req, const Principal& caller, htt
   App* self = &app;
   app.storage_.create_api_key(
       key, {std::move(e)},
-      [self, key, full = secret.full, caller, request_id = req.request_id, respond](Status st) mutable {
+      App::on_loop(req, [self, key, full = secret.full, caller, request_id = req.request_id, respond](Status st) mutable {
         if (!st) return self->fail(request_id, caller, st.error(), respond, kKeysRoute);
         self->api_keys_.add(key);
         std::string body;
@@ -262,7 +262,7 @@ void App::Admin::create_api_key(http::Request& req, const Principal& caller, htt
         http::Response r = json_answer(201, std::move(body), kKeysRoute, caller);
         r.set_header("Location", "/api/v1/admin/api-keys/" + key.id);
         respond(std::move(r));
-      });
+      }));
 }
 
 void App::Admin::list_api_keys(http::Request& req, const Principal& caller, http::Responder respond) {
@@ -289,7 +289,7 @@ void App::Admin::revoke_api_key(http::Request& req, std::string_view id, const P
   const std::int64_t now = clock.now_ms();
   App* self = &app;
   app.storage_.revoke_api_key(key_id, now, {std::move(e)},
-                              [self, key_id, now, caller, request_id = req.request_id, respond](Status st) mutable {
+                              App::on_loop(req, [self, key_id, now, caller, request_id = req.request_id, respond](Status st) mutable {
                                 if (!st) return self->fail(request_id, caller, st.error(), respond, kKeyRoute);
                                 self->api_keys_.revoke(key_id, now);
                                 http::Response r;
@@ -297,7 +297,7 @@ void App::Admin::revoke_api_key(http::Request& req, std::string_view id, const P
                                 r.route = kKeyRoute;
                                 r.user_id = caller.id.value_or("");
                                 respond(std::move(r));
-                              });
+                              }));
 }
 
 }  // namespace slipway::api

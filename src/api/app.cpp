@@ -53,6 +53,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                    "403 answers; a known caller's are in the audit log, anonymous ones only here",
                                    {{"caller", "known"}});
   admin_ = std::make_unique<Admin>(*this);
+  storage_.changes().subscribe([this](const storage::Change&) { list_cache_.on_change(); });
   auto keys = storage_.list_api_keys();
   if (!keys) throw std::runtime_error("cannot read API keys: " + keys.error().cause);
   api_keys_.load(std::move(*keys));

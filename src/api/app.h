@@ -90,6 +90,21 @@ class App final : public http::Handler {
   void housekeeping();
 
  private:
+  // Wraps a storage completion so it runs on the request's event loop rather than on the thread that finished the
+  // write (the writer, a database thread): rendering and the answer leave that thread. Without a loop (unit tests)
+  // it runs where it is called. The completion must own what it uses (it holds the Responder, which keeps the
+  // session and so its loop alive).
+  template <class F>
+  static auto on_loop(const http::Request& req, F f) {
+    return on_loop(req.loop, std::move(f));
+  }
+  template <class F>
+  static auto on_loop(const http::Continuation* loop, F f) {
+    return [loop, f = std::move(f)](auto result) mutable {
+      if (!loop) return f(std::move(result));
+      loop->post([f = std::move(f), result = std::move(result)]() mutable { f(std::move(result)); });
+    };
+  }
   // An audit entry naming the caller, the request and `action` (api/app.cpp); the rest is the caller's to fill.
   static storage::AuditEntry audit_entry(std::string_view request_id, std::string_view address, const Principal& caller,
                                          std::string action);

@@ -181,7 +181,7 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
 
   offload(req.request_id, caller, route, respond,
           [this, cmd = std::move(cmd), account = std::move(account), password = std::move(body->password), refresh,
-           request_id = req.request_id, respond]() mutable {
+           request_id = req.request_id, loop = req.loop, respond]() mutable {
             password_hashes.inc();
             auto hash = auth::hash_password(password, params);
             if (!hash) return app.fail(request_id, {}, hash.error(), respond, route);
@@ -191,7 +191,7 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
             cmd.account = std::move(account);
             app.storage_.create(
                 std::move(cmd), Principal::bootstrap_admin(),
-                [this, roles, sid, refresh, request_id, respond](Result<storage::CreateResult> created) mutable {
+                App::on_loop(loop, [this, roles, sid, refresh, request_id, respond](Result<storage::CreateResult> created) mutable {
                   if (!created) return app.fail(request_id, {}, created.error(), respond, route);
                   signups.inc();
                   const std::string& uid = created->record.id;
@@ -204,7 +204,7 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
                   http::Response r = json_response(201, std::move(body), route, uid);
                   r.set_header("Location", "/api/v1/auth/me");
                   respond(std::move(r));
-                });
+                }));
           });
 }
 
@@ -241,7 +241,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
   const bool queued = offload(req.request_id, anonymous, route, respond,
           [this, account = std::move(*account), password = std::move(*(*fields)[1]), request_id = req.request_id,
            address = req.remote_addr, user_agent = user_agent_of(req), account_key = std::move(account_key),
-           address_key = std::move(address_key), respond]() mutable {
+           address_key = std::move(address_key), loop = req.loop, respond]() mutable {
             // The same argon2id work whether or not the address is known (no enumeration by timing).
             password_hashes.inc();
             const std::string& stored =
@@ -285,7 +285,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
             const std::string sid = session.id;
             app.storage_.open_session(
                 std::move(session), std::move(rehash), {std::move(e)},
-                [this, user = std::move(*user), sid, refresh, request_id,
+                App::on_loop(loop, [this, user = std::move(*user), sid, refresh, request_id,
                  respond](Result<storage::Account> account) mutable {
                   if (!account) {
                     if (account.error().code == ProblemCode::kUnauthorized) logins_failed.inc();
@@ -301,7 +301,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
                   write_record(w, user, users, app.concept_, {});
                   w.end_object();
                   respond(json_response(200, std::move(body), route, account->user_id));
-                });
+                }));
           });
   if (!queued) logins_rejected.inc();
 }
@@ -344,7 +344,7 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
   cmd.address = req.remote_addr;
   cmd.request_id = req.request_id;
   app.storage_.refresh_session(
-      std::move(cmd), [this, next, access, sid = (*peek)->session_id, request_id = req.request_id,
+      std::move(cmd), App::on_loop(req, [this, next, access, sid = (*peek)->session_id, request_id = req.request_id,
                        respond](Result<storage::RefreshOutcome> r) mutable {
         if (!r) return app.fail(request_id, {}, r.error(), respond, route);
         using Kind = storage::RefreshOutcome::Kind;
@@ -383,7 +383,7 @@ void App::Auth::refresh(http::Request& req, http::Responder respond) {
         write_tokens(w, access, refresh_token);
         w.end_object();
         respond(json_response(200, std::move(body), route, r->session.user_id));
-      });
+      }));
 }
 
 void App::Auth::logout(http::Request& req, const Principal& caller, http::Responder respond) {
@@ -393,10 +393,10 @@ void App::Auth::logout(http::Request& req, const Principal& caller, http::Respon
   app.revocations_.revoke_session(caller.session_id, clock.now_ms());  // this instance refuses it from now on
   app.storage_.revoke_sessions(
       storage::RevokeCommand{*caller.id, caller.session_id, "", "logout", clock.now_ms()}, {std::move(e)},
-      [this, caller, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
+      App::on_loop(req, [this, caller, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
         if (!r && r.error().code != ProblemCode::kNotFound) return app.fail(request_id, caller, r.error(), respond, route);
         respond(no_content(route, *caller.id));
-      });
+      }));
 }
 
 void App::Auth::me(http::Request& req, const Principal& caller, http::Responder respond) {
@@ -460,7 +460,8 @@ void App::Auth::change_password(http::Request& req, const Principal& caller, htt
   offload(req.request_id, caller, route, respond,
           [this, caller, stored = (*account)->password_hash, current = std::move(*(*fields)[0]),
            next = std::move(*(*fields)[1]), request_id = req.request_id, address = req.remote_addr,
-           account_key = std::move(account_key), address_key = std::move(address_key), respond]() mutable {
+           account_key = std::move(account_key), address_key = std::move(address_key), loop = req.loop,
+           respond]() mutable {
             password_hashes.inc();
             if (stored.empty() || auth::verify_password(current, stored, params) == auth::Verify::kMismatch) {
               Problem p = Problem::make(ProblemCode::kForbidden, "The current password is wrong.");
@@ -474,11 +475,11 @@ void App::Auth::change_password(http::Request& req, const Principal& caller, htt
             storage::AuditEntry e = App::audit_entry(request_id, address, caller, "auth.password.change");
             app.storage_.change_password(
                 *caller.id, std::move(*hash), caller.session_id, {std::move(e)},
-                [this, caller, request_id, respond](Result<std::vector<std::string>> ended) mutable {
+                App::on_loop(loop, [this, caller, request_id, respond](Result<std::vector<std::string>> ended) mutable {
                   if (!ended) return app.fail(request_id, caller, ended.error(), respond, route);
                   for (const auto& sid : *ended) app.revocations_.revoke_session(sid, clock.now_ms());
                   respond(no_content(route, *caller.id));
-                });
+                }));
           });
 }
 
@@ -513,11 +514,11 @@ void App::Auth::revoke_session(http::Request& req, std::string_view id, const Pr
   JsonWriter(e.detail).begin_object().key("session").string(sid).end_object();
   app.storage_.revoke_sessions(
       storage::RevokeCommand{*caller.id, sid, "", "revoked", clock.now_ms()}, {std::move(e)},
-      [this, caller, sid, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
+      App::on_loop(req, [this, caller, sid, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
         if (!r) return app.fail(request_id, caller, r.error(), respond, route);
         app.revocations_.revoke_session(sid, clock.now_ms());
         respond(no_content(route, *caller.id));
-      });
+      }));
 }
 
 void App::Auth::revoke_other_sessions(http::Request& req, const Principal& caller, http::Responder respond) {
@@ -525,11 +526,11 @@ void App::Auth::revoke_other_sessions(http::Request& req, const Principal& calle
   storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.session.revoke_others");
   app.storage_.revoke_sessions(
       storage::RevokeCommand{*caller.id, std::nullopt, caller.session_id, "revoked", clock.now_ms()}, {std::move(e)},
-      [this, caller, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
+      App::on_loop(req, [this, caller, request_id = req.request_id, respond](Result<std::vector<std::string>> r) mutable {
         if (!r) return app.fail(request_id, caller, r.error(), respond, route);
         for (const auto& sid : *r) app.revocations_.revoke_session(sid, clock.now_ms());
         respond(no_content(route, *caller.id));
-      });
+      }));
 }
 
 void App::Auth::jwks(http::Request&, http::Responder respond) {

@@ -163,7 +163,7 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
   std::uint64_t epoch = 0;
   if (cacheable) {
     cache_key = ListCache::key(c.name, req.query, auth);
-    epoch = app.storage_.write_epoch();  // before the read: see storage.h
+    epoch = app.list_cache_.epoch();  // before the read: see list_cache.h
     if (auto hit = app.list_cache_.find(cache_key, epoch)) {
       resp.body = **hit;
       return respond(std::move(resp));
@@ -257,7 +257,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
   App* self = &app;
   std::string request_id = req.request_id;
   app.storage_.create(std::move(cmd), auth,
-                      [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
+                      App::on_loop(req, [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
                           Result<storage::CreateResult> result) mutable {
                         if (!result) {
                           return self->fail(request_id, auth, result.error(), respond, kListRoute);
@@ -267,7 +267,7 @@ void App::Records::create(http::Request& req, const model::Collection& c, const 
                         resp.set_header("Location", "/api/v1/" + c.name + "/" + result->record.id);
                         if (result->replayed) resp.set_header("Idempotent-Replayed", "true");
                         respond(std::move(resp));
-                      });
+                      }));
 }
 
 void App::Records::patch(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth,
@@ -306,13 +306,13 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
   App* self = &app;
   std::string request_id = req.request_id;
   app.storage_.update(std::move(cmd), auth,
-                      [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
+                      App::on_loop(req, [self, &c, auth, request_id = std::move(request_id), respond = std::move(respond)](
                           Result<storage::Record> result) mutable {
                         if (!result) {
                           return self->fail(request_id, auth, result.error(), respond, kRecordRoute);
                         }
                         respond(record_response(200, *result, c, self->concept_, {}, auth));
-                      });
+                      }));
 }
 
 void App::Records::remove(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth,
@@ -337,7 +337,7 @@ void App::Records::remove(http::Request& req, const model::Collection& c, std::s
   std::string request_id = req.request_id;
   const std::string removed_user = c.auth ? cmd.id : std::string();
   app.storage_.remove(std::move(cmd), auth,
-                      [self, auth, removed_user, request_id = std::move(request_id), respond = std::move(respond)](
+                      App::on_loop(req, [self, auth, removed_user, request_id = std::move(request_id), respond = std::move(respond)](
                           Status st) mutable {
                         if (!st) {
                           return self->fail(request_id, auth, st.error(), respond, kRecordRoute);
@@ -348,7 +348,7 @@ void App::Records::remove(http::Request& req, const model::Collection& c, std::s
                         r.route = kRecordRoute;
                         if (auth.id) r.user_id = *auth.id;
                         respond(std::move(r));
-                      });
+                      }));
 }
 
 }  // namespace slipway::api

@@ -10,6 +10,15 @@
 
 namespace slipway::http {
 
+// Where a handler continues work that another thread finished (the storage writer, a database thread): the
+// session's own event loop, so rendering and the answer never run on that thread. post() from any thread; the work
+// is dropped once the loop has stopped for good, so it must own what it uses.
+class Continuation {
+ public:
+  virtual ~Continuation() = default;
+  virtual void post(std::function<void()> work) const = 0;
+};
+
 // Called exactly once per request, from any thread (a handler may answer from the storage writer thread
 // after a group commit). The session posts the write back to its own executor.
 using Responder = std::function<void(Response&&)>;

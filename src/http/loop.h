@@ -22,9 +22,11 @@ class Session;
 // How a Responder on a foreign thread reaches a loop. Closed (ioc == nullptr) once the loop has stopped for good,
 // so a late Responder drops its response instead of posting to a dead io_context. Shared with sessions, which
 // may outlive the Server.
-struct Gate {
-  std::mutex mu;
+struct Gate final : Continuation {
+  mutable std::mutex mu;
   boost::asio::io_context* ioc = nullptr;  // GUARDED_BY(mu)
+
+  void post(std::function<void()> work) const override;
 };
 
 struct Loop {

@@ -26,6 +26,9 @@ struct Request {
   std::string trace_id;     // 32 hex chars from a valid W3C traceparent, else generated
   std::string parent_span;  // 16 hex chars of the incoming traceparent, or empty
   std::string remote_addr;
+  // The session's event loop (http/handler.h): valid while the request is (until its Responder was called).
+  // Null outside a session (unit tests).
+  const class Continuation* loop = nullptr;
 
   // First header with this name (ASCII case-insensitive), or empty.
   std::string_view header(std::string_view name) const;

@@ -335,8 +335,15 @@ void Session::begin_request() {
   req_ready_ = true;
 }
 
+void Gate::post(std::function<void()> work) const {
+  std::lock_guard lock(mu);
+  if (!ioc) return;  // the loop has stopped for good
+  asio::post(*ioc, std::move(work));
+}
+
 void Session::dispatch() {
   req_.body = std::move(parser_->get().body());
+  req_.loop = gate_.get();
   state_ = State::kHandling;
   responded_ = false;
   core_.in_flight.fetch_add(1, std::memory_order_relaxed);

@@ -12,6 +12,7 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
   const auto& cols = c.collections;
   for (std::size_t i = 0; i < cols.size(); ++i) {
     index_of[&cols[i]] = i;
+    index_by_name[cols[i].name] = i;
     view_row_only.push_back(cols[i].rules.view && expr::row_only(*cols[i].rules.view->bound));
     view_caller_local.push_back(cols[i].rules.view && !view_row_only.back() &&
                                 expr::row_and_caller_only(*cols[i].rules.view->bound));
@@ -69,6 +70,7 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
       if (ch != ' ' && ch != '\t' && ch != '\n') text.push_back(ch);
     if (text == "id=@auth.id" || text == "@auth.id=id") self_only_view.insert(&col);
   }
+  feed.subscribe([this](const Change& change) { on_change(change); });
   if (users) {
     identity = std::make_unique<IdentityStore>(
         d.quote_ident(users->name), [this] { return reader(); }, [this](WriteOp op) { submit(std::move(op)); });
@@ -181,7 +183,29 @@ Result<AuditReport> RecordStore::verify_audit() {
   return verify_audit_chain(**conn);
 }
 
-std::uint64_t RecordStore::write_epoch() const { return impl_->write_epoch.load(std::memory_order_seq_cst); }
+ChangeFeed& RecordStore::changes() { return impl_->feed; }
+
+void RecordStore::Impl::on_change(const Change& change) {
+  if (change.kind == Change::Kind::kReset) {
+    for (std::size_t i = 0; i < concept_file.collections.size(); ++i) {
+      cache.invalidate_all(i);
+      verdicts.invalidate_all(i);
+    }
+    return;
+  }
+  if (change.kind != Change::Kind::kRecord) return;
+  const auto it = index_by_name.find(change.collection);
+  if (it == index_by_name.end()) return;  // another instance's concept knows a collection this one does not
+  const std::size_t idx = it->second;
+  if (change.op == Change::Op::kCreate) return;  // a new id is in no cache, and no verdict depends on it
+  cache.invalidate(idx, change.id);
+  verdicts.invalidate_all(idx);
+  if (change.op != Change::Op::kDelete) return;
+  for (std::size_t other : delete_reaches[idx]) {  // ON DELETE CASCADE / SET NULL changed rows there too
+    cache.invalidate_all(other);
+    verdicts.invalidate_all(other);
+  }
+}
 
 Status RecordStore::ping() {
   if (impl_->closed.load()) return Problem::make(ProblemCode::kUnavailable, "The database is closed.");

@@ -14,6 +14,7 @@
 #include "core/expr/bound_expr.h"
 #include "core/expr/names.h"
 #include "core/uuid7.h"
+#include "storage/change_feed.h"
 #include "storage/record_cache.h"
 #include "storage/record_store.h"
 #include "storage/sql/select_builder.h"
@@ -93,7 +94,7 @@ struct RecordStore::Impl {
   StoreHooks hooks;
   Uuid7Generator uuids;
   std::atomic<bool> closed{false};
-  std::atomic<std::uint64_t> write_epoch{0};
+  ChangeFeed feed;
   const model::Collection* users = nullptr;   // the built-in users collection (`auth:` in the file), or nullptr
   // Collections whose view rule is exactly `id = @auth.id`: masking relations to them needs no query.
   std::unordered_set<const model::Collection*> self_only_view;
@@ -125,6 +126,7 @@ struct RecordStore::Impl {
   RecordCache verdicts;
   std::vector<bool> view_caller_local;
   std::unordered_map<const model::Collection*, std::size_t> index_of;
+  std::unordered_map<std::string, std::size_t> index_by_name;
   std::vector<bool> view_row_only;
   std::vector<std::vector<std::size_t>> delete_reaches;
 
@@ -137,6 +139,19 @@ struct RecordStore::Impl {
     return engine->reader();
   }
   void submit(WriteOp op) { engine->submit(std::move(op)); }
+
+  // A record write's change, on the thread completing it, before its answer (change_feed.h).
+  void publish_record(Change::Op op, const model::Collection& c, std::string id, std::int64_t version) {
+    Change ch;
+    ch.kind = Change::Kind::kRecord;
+    ch.op = op;
+    ch.collection = c.name;
+    ch.id = std::move(id);
+    ch.version = version;
+    feed.publish(std::move(ch));
+  }
+  // The caches' subscriber (record_store.cpp).
+  void on_change(const Change& change);
 
   void observe(std::chrono::steady_clock::time_point t0) const {
     if (hooks.on_statement)

@@ -113,11 +113,14 @@ void RecordStore::create(CreateCommand cmd, Principal auth, std::function<void(R
     *result = CreateResult{std::move(r), false};
     return {};
   };
-  impl_->submit(WriteOp{std::move(apply), [impl, result, done = std::move(done)](Status st) {
-                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
-                                  if (!st) return done(std::move(st).error());
-                                  done(std::move(**result));
-                                }});
+  impl_->submit(WriteOp{std::move(apply), [impl, &c, result, done = std::move(done)](Status st) {
+                          // Committed, or uncertain (change_feed.h, invariants 1 and 2): published before the answer.
+                          const bool made = st && !(*result)->replayed;
+                          impl->publish_record(Change::Op::kCreate, c, made ? (*result)->record.id : std::string(),
+                                               made ? 1 : 0);
+                          if (!st) return done(std::move(st).error());
+                          done(std::move(**result));
+                        }});
 }
 
 void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(Result<Record>)> done) {
@@ -125,7 +128,6 @@ void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(R
   if (!auth.admin() && !c.rules.update) return done(forbidden("update records"));
   auto result = std::make_shared<std::optional<Record>>();
   auto* impl = impl_.get();
-  const std::size_t idx = impl->index_of.at(&c);
   std::string id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
@@ -179,13 +181,11 @@ void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(R
     *result = std::move(r);
     return {};
   };
-  impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::move(id), result, done = std::move(done)](Status st) {
-                                  impl->cache.invalidate(idx, id);  // committed (or uncertain): before the answer
-                                  impl->verdicts.invalidate_all(idx);
-                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
-                                  if (!st) return done(std::move(st).error());
-                                  done(std::move(**result));
-                                }});
+  impl_->submit(WriteOp{std::move(apply), [impl, &c, id = std::move(id), result, done = std::move(done)](Status st) {
+                          impl->publish_record(Change::Op::kUpdate, c, id, st ? (*result)->version : 0);
+                          if (!st) return done(std::move(st).error());
+                          done(std::move(**result));
+                        }});
 }
 
 void RecordStore::remove(RemoveCommand cmd, Principal auth, std::function<void(Status)> done) {
@@ -217,17 +217,10 @@ void RecordStore::remove(RemoveCommand cmd, Principal auth, std::function<void(S
     }
     return append_audit_rows(conn, cmd.audit, format_rfc3339_ms(impl->clock.now_ms()));
   };
-  const std::size_t idx = impl->index_of.at(&c);
-  impl_->submit(WriteOp{std::move(apply), [impl, idx, id = std::string(cmd_id), done = std::move(done)](Status st) {
-                                  impl->cache.invalidate(idx, id);
-                                  impl->verdicts.invalidate_all(idx);
-                                  for (std::size_t other : impl->delete_reaches[idx]) {
-                                    impl->cache.invalidate_all(other);
-                                    impl->verdicts.invalidate_all(other);
-                                  }
-                                  impl->write_epoch.fetch_add(1, std::memory_order_seq_cst);
-                                  done(std::move(st));
-                                }});
+  impl_->submit(WriteOp{std::move(apply), [impl, &c, id = std::string(cmd_id), done = std::move(done)](Status st) {
+                          impl->publish_record(Change::Op::kDelete, c, id, 0);
+                          done(std::move(st));
+                        }});
 }
 
 void RecordStore::append_audit(std::vector<AuditEntry> entries, std::function<void(Status)> done) {

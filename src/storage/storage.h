@@ -26,6 +26,7 @@
 #include "core/result.h"
 #include "core/value.h"
 #include "storage/audit.h"
+#include "storage/change_feed.h"
 #include "storage/identity.h"
 
 namespace slipway::storage {
@@ -163,9 +164,9 @@ class Storage {
   // Users whose tokens were made stale (roles changed, disabled, deleted) at or after `since_ms`, with the time.
   virtual Result<std::vector<std::pair<std::string, std::int64_t>>> users_revoked_since(std::int64_t since_ms) = 0;
 
-  // A counter bumped after every committed write and before that write is answered. A read that noted the
-  // epoch before it started is current as long as the epoch has not moved (response caches key on it).
-  virtual std::uint64_t write_epoch() const = 0;
+  // Every committed change, published after its commit and before the write is answered (change_feed.h). Caches
+  // subscribe while wiring.
+  virtual ChangeFeed& changes() = 0;
 
   // Database reachable and the writer healthy (for /readyz).
   virtual Status ping() = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -90,6 +91,86 @@ TEST_F(SqliteStorageTest, CreatedRecordsHaveSystemFieldsAndReadBack) {
   EXPECT_EQ(got->created.size(), 24u);  // 2026-11-24T14:41:50.123Z
   EXPECT_EQ(std::get<std::string>(got->values[0]), "Hello");
   EXPECT_EQ(std::get<bool>(got->values[2]), true);
+}
+
+// The change feed (storage/change_feed.h): every write's change is published after its commit and before its
+// answer, so a cache that consumes the feed can never serve a client the version before its own write.
+TEST_F(SqliteStorageTest, EveryWriteIsPublishedBeforeItIsAnswered) {
+  std::mutex mu;
+  std::vector<Change> seen;
+  storage_->changes().subscribe([&](const Change& c) {
+    std::lock_guard lock(mu);
+    seen.push_back(c);
+  });
+  const std::uint64_t before = storage_->changes().sequence();
+  std::uint64_t at_answer = 0;
+  std::promise<Result<CreateResult>> created;
+  CreateCommand cmd;
+  cmd.collection = posts_;
+  cmd.values = {Value(std::string("Hello")), Value(std::int64_t{0}), Value(true), Value(Null{})};
+  storage_->create(std::move(cmd), admin_, [&](Result<CreateResult> r) {
+    at_answer = storage_->changes().sequence();
+    created.set_value(std::move(r));
+  });
+  auto r = created.get_future().get();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(at_answer, before + 1);
+
+  std::promise<Result<Record>> updated;
+  UpdateCommand up;
+  up.collection = posts_;
+  up.id = r->record.id;
+  up.changes = {{1, Value(std::int64_t{7})}};
+  storage_->update(std::move(up), admin_, [&](Result<Record> rec) {
+    at_answer = storage_->changes().sequence();
+    updated.set_value(std::move(rec));
+  });
+  ASSERT_TRUE(updated.get_future().get().has_value());
+  EXPECT_EQ(at_answer, before + 2);
+
+  std::promise<Status> removed;
+  storage_->remove(RemoveCommand{posts_, r->record.id, std::nullopt, {}}, admin_, [&](Status st) {
+    at_answer = storage_->changes().sequence();
+    removed.set_value(std::move(st));
+  });
+  ASSERT_TRUE(removed.get_future().get().has_value());
+  EXPECT_EQ(at_answer, before + 3);
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].op, Change::Op::kCreate);
+  EXPECT_EQ(seen[0].collection, "posts");
+  EXPECT_EQ(seen[0].id, r->record.id);
+  EXPECT_EQ(seen[0].version, 1);
+  EXPECT_EQ(seen[1].op, Change::Op::kUpdate);
+  EXPECT_EQ(seen[1].version, 2);
+  EXPECT_EQ(seen[2].op, Change::Op::kDelete);
+  EXPECT_EQ(seen[2].id, r->record.id);
+  EXPECT_FALSE(seen[2].remote);
+}
+
+// Another instance's change (or a lost listener: kReset) reaches the hot-read cache through the same feed.
+TEST_F(SqliteStorageTest, APublishedChangeDropsTheCachedRecord) {
+  const std::string id = post("Hello", true);
+  ASSERT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());  // cached now
+  const auto hits = storage_->cache_hits();
+  ASSERT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());
+  EXPECT_EQ(storage_->cache_hits(), hits + 1);
+  Change remote;
+  remote.collection = "posts";
+  remote.id = id;
+  remote.remote = true;
+  storage_->changes().publish(remote);
+  const auto misses = storage_->cache_misses();
+  ASSERT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());
+  EXPECT_EQ(storage_->cache_misses(), misses + 1);
+  ASSERT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());
+  Change reset;
+  reset.kind = Change::Kind::kReset;
+  storage_->changes().publish(reset);
+  const auto misses_after = storage_->cache_misses();
+  ASSERT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());
+  EXPECT_EQ(storage_->cache_misses(), misses_after + 1);
 }
 
 TEST_F(SqliteStorageTest, ViewRuleHidesRowsAsNotFound) {

@@ -20,7 +20,7 @@ void add_audit(CLI::App& root, Run& run) {
       SystemClock clock;
       auto concept_file = load_concept(opts->config);
       if (!concept_file) return kExitConcept;
-      storage::sqlite::SqliteOptions so;
+      OpenOptions so;
       so.read_only = true;
       auto storage = open_storage(*concept_file, *opts, clock, std::move(so));
       if (!storage) return kExitRuntime;

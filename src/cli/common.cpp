@@ -8,20 +8,27 @@
 
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
 #include "cli/cli.h"
 #include "core/concept/loader.h"
+#include "storage/postgres/pg_storage.h"
 #include "storage/sql/dialect.h"
+#include "storage/sqlite/sqlite_storage.h"
 
 namespace slipway::cli {
 
 void add_file_flags(CLI::App& app, CommonOptions& o) {
   app.add_option("--config", o.config, "The concept file")->envname("SLIPWAY_CONFIG")->capture_default_str();
-  app.add_option("--data", o.data, "The data directory (database, backups)")
+  app.add_option("--data", o.data, "The data directory (SQLite database, dev secrets)")
       ->envname("SLIPWAY_DATA")
       ->capture_default_str();
+  app.add_option("--database", o.database,
+                 "PostgreSQL URL (postgres://user@host:port/db); SQLite in the data directory when absent. "
+                 "SLIPWAY_DATABASE_URL_FILE names a file holding it")
+      ->envname("SLIPWAY_DATABASE_URL");
 }
 
 void add_common_flags(CLI::App& app, CommonOptions& o) {
@@ -32,6 +39,23 @@ void add_common_flags(CLI::App& app, CommonOptions& o) {
                                     ->envname("SLIPWAY_LOG_LEVEL")
                                     ->capture_default_str());
   app.add_option("--mode", o.mode, "dev|production")->envname("SLIPWAY_MODE")->capture_default_str();
+  app.add_option("--db-pool-size", o.db_pool_size, "PostgreSQL read connections")
+      ->envname("SLIPWAY_DB_POOL_SIZE")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--db-pool-wait-ms", o.db_pool_wait_ms,
+                 "How long a request waits for a free PostgreSQL connection before 503")
+      ->envname("SLIPWAY_DB_POOL_WAIT_MS")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  app.add_option("--db-statement-timeout-ms", o.db_statement_timeout_ms, "PostgreSQL statement timeout (0: none)")
+      ->envname("SLIPWAY_DB_STATEMENT_TIMEOUT_MS")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  app.add_option("--db-writers", o.db_writers, "PostgreSQL writer connections (each commits one batch at a time)")
+      ->envname("SLIPWAY_DB_WRITERS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
 }
 
 void apply_file_settings(CommonOptions& o, const model::Concept& c) {
@@ -82,12 +106,67 @@ bool validate_common(const CommonOptions& o, std::string& host, std::uint16_t& p
   return true;
 }
 
+std::string redact_url(const std::string& url) {
+  const std::size_t scheme = url.find("://");
+  const std::size_t at = url.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const std::size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+namespace {
+// --database / SLIPWAY_DATABASE_URL, else the file SLIPWAY_DATABASE_URL_FILE names (one line; a trailing newline is
+// not part of it). False, printed, when the file cannot be read or the URL is not a PostgreSQL one.
+bool database_url(const CommonOptions& o, std::string& url) {
+  url = o.database;
+  if (url.empty()) {
+    const char* file = std::getenv("SLIPWAY_DATABASE_URL_FILE");
+    if (!file || !*file) return true;
+    if (!read_whole_file(file, url)) {
+      print_error(std::string("cannot read SLIPWAY_DATABASE_URL_FILE ") + file + ": " + std::strerror(errno));
+      return false;
+    }
+    while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' ')) url.pop_back();
+    if (url.empty()) {
+      print_error(std::string("SLIPWAY_DATABASE_URL_FILE ") + file + " is empty");
+      return false;
+    }
+  }
+  if (!url.starts_with("postgres://") && !url.starts_with("postgresql://")) {
+    print_error("--database must be a PostgreSQL URL (postgres://user@host:port/database), got '" +
+                redact_url(url).substr(0, 80) + "'");
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept_file, const CommonOptions& o,
-                                                             const Clock& clock, storage::sqlite::SqliteOptions so) {
+                                                   const Clock& clock, OpenOptions open) {
+  std::string url;
+  if (!database_url(o, url)) return nullptr;
+  if (!url.empty()) {
+    storage::postgres::PgOptions po;
+    po.url = url;
+    po.read_only = open.read_only;
+    po.pool_size = o.db_pool_size;
+    po.pool_wait_ms = o.db_pool_wait_ms;
+    po.statement_timeout_ms = o.db_statement_timeout_ms;
+    po.writers = o.db_writers;
+    po.on_statement = std::move(open.on_statement);
+    po.on_commit = std::move(open.on_commit);
+    auto opened = storage::postgres::open_storage(concept_file, std::move(po), clock);
+    if (!opened) {
+      print_error("cannot open database " + redact_url(url) + ": " + opened.error().cause);
+      return nullptr;
+    }
+    return std::move(*opened);
+  }
   struct stat st {};
   if (stat(o.data.c_str(), &st) != 0) {
     // Inspection (`migrate plan|status`) creates nothing: a missing directory reads as an empty database.
-    if (!so.read_only && mkdir(o.data.c_str(), 0700) != 0) {
+    if (!open.read_only && mkdir(o.data.c_str(), 0700) != 0) {
       print_error("cannot create data directory " + o.data + ": " + std::strerror(errno));
       return nullptr;
     }
@@ -95,7 +174,11 @@ std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept
     print_error("--data " + o.data + " is not a directory");
     return nullptr;
   }
+  storage::sqlite::SqliteOptions so;
   so.path = o.data + "/slipway.db";
+  so.read_only = open.read_only;
+  so.on_statement = std::move(open.on_statement);
+  so.on_commit = std::move(open.on_commit);
   auto opened = storage::sqlite::open_storage(concept_file, so, clock);
   if (!opened) {
     print_error("cannot open database " + so.path + ": " + opened.error().cause);
@@ -125,7 +208,7 @@ std::optional<SchemaPlan> plan_schema(storage::RecordStore& storage, const model
     print_error("cannot read the migration history: " + snapshot.error().cause);
     return std::nullopt;
   }
-  auto plan = sql::plan_migration(*snapshot, concept_file, *sql::make_sqlite_dialect());
+  auto plan = sql::plan_migration(*snapshot, concept_file, storage.dialect());
   if (!plan) {
     print_error(plan.error().detail);
     return std::nullopt;
@@ -143,9 +226,9 @@ std::optional<SchemaPlan> plan_schema(storage::RecordStore& storage, const model
 std::unique_ptr<storage::RecordStore> open_current_storage(const model::Concept& concept_file,
                                                                      const CommonOptions& options, const Clock& clock,
                                                                      bool read_only) {
-  storage::sqlite::SqliteOptions so;
-  so.read_only = read_only;
-  auto storage = open_storage(concept_file, options, clock, std::move(so));
+  OpenOptions open;
+  open.read_only = read_only;
+  auto storage = open_storage(concept_file, options, clock, std::move(open));
   if (!storage) return nullptr;
   auto plan = plan_schema(*storage, concept_file);
   if (!plan) return nullptr;

@@ -2,6 +2,7 @@
 // with its diagnostics, and opening the database. Errors are one line on stderr.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,7 +11,7 @@
 #include "core/clock.h"
 #include "core/concept/model.h"
 #include "storage/sql/migration_planner.h"
-#include "storage/sqlite/sqlite_storage.h"
+#include "storage/record_store.h"
 
 namespace CLI {
 class App;
@@ -25,6 +26,13 @@ struct CommonOptions {
   std::string listen = "127.0.0.1:8080";
   std::string log_level = "info";
   std::string mode = "production";
+  // Empty: SQLite in <data>/slipway.db. Else a PostgreSQL URL (postgres://…), from --database,
+  // SLIPWAY_DATABASE_URL or the file named by SLIPWAY_DATABASE_URL_FILE (a secret: never printed with its password).
+  std::string database;
+  int db_pool_size = 8;             // PostgreSQL read connections
+  int db_pool_wait_ms = 2000;       // a read waits this long for a free connection, then 503 + Retry-After
+  int db_statement_timeout_ms = 5000;
+  int db_writers = 2;
   // The CLI11 options behind listen and log_level (one per subcommand that has them), to tell whether a flag or
   // env var set them: only then does the concept file's `server:` value not apply.
   std::vector<CLI::Option*> listen_options;
@@ -58,11 +66,21 @@ bool validate_common(const CommonOptions& options, std::string& host, std::uint1
 std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, std::string& host, std::uint16_t& port,
                                                    int& exit_code);
 
-// Creates the data directory (0700) when missing (not for a read-only `hooks.read_only` open) and opens
-// <data>/slipway.db.
-// `hooks` carries the observability callbacks (its path is replaced).
+// How a command opens the database: read-only for inspection, and the observability callbacks.
+struct OpenOptions {
+  bool read_only = false;
+  std::function<void(double seconds)> on_statement;
+  std::function<void(std::size_t batch, double commit_seconds)> on_commit;
+};
+
+// The PostgreSQL URL with its password replaced by "***", for messages.
+std::string redact_url(const std::string& url);
+
+// Opens the database the options name: PostgreSQL when `database` is set (nothing is created in a read-only
+// open), else SQLite in <data>/slipway.db (the data directory is created 0700 when missing, unless read-only).
+// nullptr on failure, printed.
 std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept_file, const CommonOptions& options,
-                                                             const Clock& clock, storage::sqlite::SqliteOptions hooks = {});
+                                                   const Clock& clock, OpenOptions open = {});
 
 // A migration plan from the database's recorded snapshot to the file; `fresh`: the database has no history yet.
 struct SchemaPlan : sql::MigrationPlan {

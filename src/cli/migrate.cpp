@@ -22,7 +22,7 @@ struct Loaded {
 int load_and_plan(const CommonOptions& o, bool read_only, Loaded& out) {
   out.concept_file = load_concept(o.config);
   if (!out.concept_file) return kExitConcept;
-  storage::sqlite::SqliteOptions so;
+  OpenOptions so;
   so.read_only = read_only;
   out.storage = open_storage(*out.concept_file, o, out.clock, std::move(so));
   if (!out.storage) return kExitRuntime;

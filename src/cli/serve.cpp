@@ -109,7 +109,7 @@ int serve(ServeOptions& o) {
     }
   }
   SystemClock clock;
-  storage::sqlite::SqliteOptions hooks;
+  OpenOptions hooks;
   hooks.on_statement = [statement_seconds](double s) mutable { statement_seconds.observe(s); };
   hooks.on_commit = [commit_seconds, batch_size](std::size_t n, double s) mutable {
     commit_seconds.observe(s);

@@ -23,6 +23,14 @@ namespace slipway::storage {
 // What a result column holds in the current row, for code that reads values of a type it does not know.
 enum class ColumnKind : std::uint8_t { kNull, kInt, kFloat, kText };
 
+// Work that must not run in two processes at once on one database (several instances on PostgreSQL): each key
+// names what it serialises. Values are PostgreSQL advisory-lock keys ("slw" + a number).
+enum class LockKey : std::int64_t {
+  kSystemSchema = 0x736c7701,   // applying slipway's own schema versions
+  kConceptSchema = 0x736c7702,  // applying a migration plan of the concept
+  kAuditChain = 0x736c7703,     // appending to the audit chain (one chain, one head)
+};
+
 // A prepared statement with its bound parameters and current row.
 class Statement {
  public:
@@ -88,6 +96,9 @@ class Connection {
   virtual std::int64_t changes() const = 0;
   // Whether one of slipway's tables exists (inspection may open a database slipway never initialised).
   virtual Result<bool> has_table(std::string_view name) = 0;
+  // Holds `key` until the current transaction ends, waiting for any other process holding it. A no-op where one
+  // process writes the database (SQLite). REQUIRES: inside a transaction.
+  virtual Status lock_across_processes(LockKey key) = 0;
 };
 
 // One unit of write work: runs inside a write transaction (its own savepoint on the engines that batch), then

@@ -39,19 +39,21 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
   const sql::Dialect& d = *dialect;
   for (const auto& col : c.collections) {
     Prepared p;
-    auto select_by_id = [&](const expr::BoundExpr* rule, bool admin) {
+    auto select_by_id = [&](const expr::BoundExpr* rule, bool admin, bool lock) {
       sql::SqlBuilder b = sql::build_get_sql(d, col, rule, admin);
+      if (lock) b.append(d.lock_rows("t"));
       return SelectById{b.take_sql(), b.take_params()};
     };
-    auto under = [&](const std::optional<model::Rule>& rule) -> std::optional<SelectById> {
+    auto under = [&](const std::optional<model::Rule>& rule, bool lock) -> std::optional<SelectById> {
       if (!rule) return std::nullopt;
-      return select_by_id(rule->bound.get(), false);
+      return select_by_id(rule->bound.get(), false, lock);
     };
-    p.admin = select_by_id(nullptr, true);
-    p.view = under(col.rules.view);
-    p.create = under(col.rules.create);
-    p.update = under(col.rules.update);
-    p.remove = under(col.rules.remove);
+    p.admin = select_by_id(nullptr, true, false);
+    p.admin_locked = select_by_id(nullptr, true, true);
+    p.view = under(col.rules.view, false);
+    p.create = under(col.rules.create, false);
+    p.update = under(col.rules.update, true);
+    p.remove = under(col.rules.remove, true);
     std::string cols = "\"id\", \"created\", \"updated\", \"version\"";
     std::string vals = "?1, ?2, ?3, ?4";
     int n = 4;
@@ -73,7 +75,8 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
   feed.subscribe([this](const Change& change) { on_change(change); });
   if (users) {
     identity = std::make_unique<IdentityStore>(
-        d.quote_ident(users->name), [this] { return reader(); }, [this](WriteOp op) { submit(std::move(op)); });
+        d.quote_ident(users->name), d.lock_rows("s"), [this] { return reader(); },
+        [this](WriteOp op) { submit(std::move(op)); });
   }
 }
 
@@ -217,6 +220,7 @@ void RecordStore::close() {
   impl_->engine->close();
 }
 
+const sql::Dialect& RecordStore::dialect() const { return *impl_->dialect; }
 std::uint64_t RecordStore::cache_hits() const { return impl_->cache.hits(); }
 std::uint64_t RecordStore::cache_misses() const { return impl_->cache.misses(); }
 std::uint64_t RecordStore::statement_evictions() const { return impl_->engine->statement_evictions(); }

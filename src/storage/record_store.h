@@ -74,6 +74,8 @@ class RecordStore final : public Storage, public SchemaManager {
   Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) override;
   Status assess(sql::MigrationPlan& plan, const model::Concept& target) override;
 
+  // The engine's SQL dialect (plans are made in it).
+  const sql::Dialect& dialect() const;
   // Hits and misses of the hot-read cache (GET by id), for the cache hit ratio metric.
   std::uint64_t cache_hits() const;
   std::uint64_t cache_misses() const;

@@ -108,11 +108,18 @@ struct RecordStore::Impl {
   // Per-collection statements built once: select by id as the admin and under each action's rule, and insert.
   struct Prepared {
     SelectById admin;
-    std::optional<SelectById> view, create, update, remove;  // absent when the action has no rule
+    SelectById admin_locked;  // the admin's, locking the row (writes that change it)
+    std::optional<SelectById> view, create;
+    std::optional<SelectById> update, remove;  // lock the row they read (Dialect::lock_rows)
+    // absent when the action has no rule
     std::string insert_sql;
     // The statement a caller is held to; REQUIRES: the admin, or the action has a rule (checked before).
     const SelectById& for_caller(const std::optional<SelectById>& rule, const Principal& auth) const {
       return auth.admin() ? admin : *rule;
+    }
+    // For the update and remove statements: the admin's locking one.
+    const SelectById& for_writer(const std::optional<SelectById>& rule, const Principal& auth) const {
+      return auth.admin() ? admin_locked : *rule;
     }
   };
   std::unordered_map<const model::Collection*, Prepared> prepared;

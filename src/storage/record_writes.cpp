@@ -92,15 +92,25 @@ void RecordStore::create(CreateCommand cmd, Principal auth, std::function<void(R
       auto lease = conn.prepare(
           "INSERT INTO _slipway_idempotency (scope, key, fingerprint, record_id, created_ms) "
           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, "
-          "record_id = excluded.record_id, created_ms = excluded.created_ms");
+          "record_id = excluded.record_id, created_ms = excluded.created_ms "
+          "WHERE _slipway_idempotency.created_ms <= ?6");
       if (!lease) return std::move(lease).error();
       (*lease)->bind(1, Value(scope));
       (*lease)->bind(2, Value(cmd.idempotency_key));
       (*lease)->bind(3, Value(cmd.idempotency_fingerprint));
       (*lease)->bind(4, Value(r.id));
       (*lease)->bind(5, Value(now));
+      (*lease)->bind(6, Value(now - kIdempotencyTtlMs));  // only an expired key is replaced
       auto st = (*lease)->step();
       if (!st) return std::move(st).error();
+      if (conn.changes() == 0) {
+        // A live key appeared after the SELECT above: a concurrent request with the same key committed first
+        // (several writers on PostgreSQL). Run this op again: its SELECT now finds that request and replays it.
+        Problem p = Problem::make(ProblemCode::kConflict, "A request with this Idempotency-Key is in progress.",
+                                  "idempotency key taken concurrently");
+        p.fault = Fault::kSerialization;
+        return p;
+      }
     }
     if (!cmd.audit.empty()) {
       std::vector<AuditEntry> entries = cmd.audit;
@@ -132,7 +142,7 @@ void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(R
   auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
     const Impl::Prepared& p = impl->prepared.at(&c);
-    const Impl::SelectById& q = p.for_caller(p.update, auth);
+    const Impl::SelectById& q = p.for_writer(p.update, auth);
     auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
@@ -196,7 +206,7 @@ void RecordStore::remove(RemoveCommand cmd, Principal auth, std::function<void(S
   auto apply = [impl, cmd = std::move(cmd), auth](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
     const Impl::Prepared& p = impl->prepared.at(&c);
-    const Impl::SelectById& q = p.for_caller(p.remove, auth);
+    const Impl::SelectById& q = p.for_writer(p.remove, auth);
     auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();

@@ -19,7 +19,7 @@ struct MigrationRecord {
   std::string plan;        // the plan text that was applied
 };
 
-// One of slipway's own schema versions (storage/sqlite/system_migrations.h): the tables slipway keeps for itself.
+// One of slipway's own schema versions (storage/system/system_migrations.h): the tables slipway keeps for itself.
 struct SystemMigrationRecord {
   int version = 0;
   std::string name;        // what it adds

@@ -155,9 +155,7 @@ class AdminAuditAndUsage(unittest.TestCase):
                               body={"email": "v@example.com", "password": PASSWORD}).json()
                 self.assertEqual(s.request("GET", "/api/v1/admin/users", token=v["access_token"]).status, 403)
                 s.request("DELETE", f"/api/v1/admin/api-keys/{key['id']}")
-            out = subprocess.run(["sqlite3", os.path.join(data, "slipway.db"),
-                                  "SELECT action FROM _slipway_audit ORDER BY seq"], capture_output=True, text=True, check=True)
-            actions = out.stdout.split()
+            actions = [r["action"] for r in harness.db_json(data, "SELECT action FROM _slipway_audit ORDER BY seq")]
             for a in ("auth.signup", "user.roles.set", "user.disable", "api_key.create", "api_key.first_use", "api_key.revoke",
                       "access.denied"):
                 self.assertIn(a, actions)

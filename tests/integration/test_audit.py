@@ -45,13 +45,12 @@ class AuditLog(unittest.TestCase):
         return run_cli("audit", "verify", "--config", harness.EXAMPLE, "--data", self.data)
 
     def sql(self, statement):
-        subprocess.run(["sqlite3", self.db, statement], check=True, capture_output=True, text=True)
+        harness.db_exec(self.data, statement)
 
     def rows(self):
-        out = subprocess.run(["sqlite3", "-separator", "|", self.db,
-                              "SELECT seq, actor_kind, actor_id, action, collection, record_id, request_id "
-                              "FROM _slipway_audit ORDER BY seq"], check=True, capture_output=True, text=True)
-        return [line.split("|") for line in out.stdout.splitlines()]
+        cols = ("seq", "actor_kind", "actor_id", "action", "collection", "record_id", "request_id")
+        out = harness.db_json(self.data, f"SELECT {', '.join(cols)} FROM _slipway_audit ORDER BY seq")
+        return [[str(r[c]) for c in cols] for r in out]
 
     def test_admin_writes_denials_and_migrations_are_recorded_in_order(self):
         rows = self.rows()
@@ -86,9 +85,7 @@ class AuditLog(unittest.TestCase):
         # entry 4 still holds the old hash, so the chain breaks there.
         cols = ("seq, at, action, actor_kind, actor_id, reason, collection, record_id, address, request_id, detail, "
                 "prev_hash")
-        out = subprocess.run(["sqlite3", "-json", self.db, f"SELECT {cols} FROM _slipway_audit WHERE seq = 3"],
-                             check=True, capture_output=True, text=True)
-        row = json.loads(out.stdout)[0]
+        row = harness.db_json(self.data, f"SELECT {cols} FROM _slipway_audit WHERE seq = 3")[0]
         row["actor_id"] = "someone else"
         text = "slipway-audit-1;"
         for name in [c.strip() for c in cols.split(",")]:
@@ -202,10 +199,8 @@ class AuditedCollection(unittest.TestCase):
                 self.assertEqual(s.request("PATCH", f"/api/v1/entries/{eid}", token=tok, body={"amount": 99},
                                            headers={"If-Match": '"7"'}).status, 412)
                 self.assertEqual(s.request("DELETE", f"/api/v1/entries/{eid}", token=tok).status, 204)
-            out = subprocess.run(["sqlite3", "-json", os.path.join(data, "slipway.db"),
-                                  "SELECT action, actor_kind, actor_id, collection, record_id, detail FROM _slipway_audit "
-                                  "WHERE action LIKE 'record.%' ORDER BY seq"], capture_output=True, text=True, check=True)
-            rows = json.loads(out.stdout)
+            rows = harness.db_json(data, "SELECT action, actor_kind, actor_id, collection, record_id, detail "
+                                         "FROM _slipway_audit WHERE action LIKE 'record.%' ORDER BY seq")
             self.assertEqual([r["action"] for r in rows], ["record.create", "record.update", "record.delete"])
             for r in rows:
                 self.assertEqual((r["actor_kind"], r["actor_id"], r["collection"], r["record_id"]), ("user", uid, "entries", eid))
@@ -217,7 +212,7 @@ class AuditedCollection(unittest.TestCase):
             self.assertEqual((update["before"]["version"], update["after"]["version"]), (1, 2))
             self.assertEqual(delete["before"]["amount"], 12)
             self.assertIsNone(delete["after"])
-            self.assertNotIn("s3cret-value", out.stdout)
+            self.assertNotIn("s3cret-value", json.dumps(rows))
             r = run_cli("audit", "verify", "--config", config, "--data", data)
             self.assertEqual(r.returncode, 0, r.stderr)
 

@@ -1,6 +1,7 @@
 """Integration-test harness: starts the real `slipway` binary on a free loopback port with a temporary data
 directory and speaks HTTP to it. Standard library only (runs on a fresh Debian 12 with python3)."""
 
+import hashlib
 import http.client
 import json
 import os
@@ -16,6 +17,82 @@ BIN = os.environ.get("SLIPWAY_BIN", "build/slipway")
 SOURCE_DIR = os.environ.get("SLIPWAY_SOURCE_DIR", os.getcwd())
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789"
 EXAMPLE = os.path.join(SOURCE_DIR, "examples", "blog", "slipway.yaml")
+
+# One parameter selects the engine for the whole suite: SLIPWAY_TEST_PG_URL (postgres://user@host:port, no database
+# name) runs every server and every CLI command on PostgreSQL, one database per data directory, so a server restarted
+# on the same directory (or a CLI command given it) finds the same data. Unset: SQLite, the default users get.
+PG_URL = os.environ.get("SLIPWAY_TEST_PG_URL", "").rstrip("/")
+ENGINE = "postgres" if PG_URL else "sqlite"
+_databases = set()
+
+
+def _psql(sql, database="postgres"):
+    r = subprocess.run(["psql", f"{PG_URL}/{database}", "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError(f"psql failed: {sql}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def database_name(data_dir):
+    return "t_" + hashlib.sha1(os.path.realpath(data_dir).encode()).hexdigest()[:24]
+
+
+def database_url(data_dir):
+    """The PostgreSQL database of a data directory (created on first use), or None on SQLite."""
+    if not PG_URL:
+        return None
+    name = database_name(data_dir)
+    if name not in _databases:
+        if not _psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
+            _psql(f"CREATE DATABASE {name}")
+        _databases.add(name)
+    return f"{PG_URL}/{name}"
+
+
+def drop_database(data_dir):
+    if PG_URL:
+        name = database_name(data_dir)
+        _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _databases.discard(name)
+
+
+def psql(data_dir, sql):
+    """Runs SQL on a data directory's PostgreSQL database; its output, one row per line, columns split by '|'."""
+    return _psql(sql, database_name(data_dir))
+
+
+def engine_env(data_dir):
+    """The environment a slipway process needs to use a data directory's database on the engine under test."""
+    return {"SLIPWAY_DATABASE_URL": database_url(data_dir)} if PG_URL else {}
+
+
+def db_exec(data_dir, sql):
+    """Runs SQL on a data directory's database, whichever the engine (the tests' own hand on the data: tampering)."""
+    if PG_URL:
+        _psql(sql, database_name(data_dir))
+    else:
+        subprocess.run(["sqlite3", os.path.join(data_dir, "slipway.db"), sql], check=True, capture_output=True,
+                       text=True, timeout=60)
+
+
+def db_json(data_dir, sql):
+    """The rows of a query on a data directory's database as a list of dicts (column name → value)."""
+    if PG_URL:
+        out = _psql(f"SELECT COALESCE(json_agg(q), '[]') FROM ({sql}) q", database_name(data_dir))
+    else:
+        out = subprocess.run(["sqlite3", "-json", os.path.join(data_dir, "slipway.db"), sql], check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def sqlite_only(reason):
+    """Skips a test (or class) on PostgreSQL: it reads or edits SQLite files, the engine's own business."""
+    return unittest.skipIf(ENGINE == "postgres", f"SQLite only: {reason}")
+
+
+def postgres_only(reason):
+    return unittest.skipIf(ENGINE != "postgres", f"PostgreSQL only: {reason}")
 
 
 def free_port():
@@ -73,6 +150,9 @@ def run_cli(*args, env=None, cwd=None, timeout=60):
     """Runs `slipway ARGS`; returns CompletedProcess with text stdout/stderr."""
     full_env = dict(os.environ)
     full_env.pop("SLIPWAY_ADMIN_TOKEN", None)
+    if PG_URL and "--data" in args and "SLIPWAY_DATABASE_URL" not in (env or {}):
+        data_dir = args[list(args).index("--data") + 1]
+        full_env["SLIPWAY_DATABASE_URL"] = database_url(data_dir)
     if env:
         full_env.update(env)
     return subprocess.run([BIN, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout)
@@ -100,6 +180,8 @@ class Server:
         env.pop("SLIPWAY_ADMIN_TOKEN", None)
         if self.admin_token:
             env["SLIPWAY_ADMIN_TOKEN"] = self.admin_token
+        if PG_URL:
+            env["SLIPWAY_DATABASE_URL"] = database_url(self.data_dir)
         env.update(self.env)
         fd, self.stdout_path = tempfile.mkstemp(prefix="slipway-out-")
         os.close(fd)
@@ -175,6 +257,7 @@ class Server:
         self.stop()
         if self.own_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            drop_database(self.data_dir)
         for p in (self.stdout_path, self.stderr_path):
             if p and os.path.exists(p):
                 os.unlink(p)

@@ -21,6 +21,7 @@ class SqliteDialect final : public Dialect {
   std::string true_literal() const override { return "1"; }
   std::string false_literal() const override { return "0"; }
   std::string nulls_order(bool) const override { return ""; }  // already NULLs first in ASC, last in DESC
+  std::string lock_rows(std::string_view) const override { return ""; }
 };
 
 class PostgresDialect final : public Dialect {
@@ -33,7 +34,7 @@ class PostgresDialect final : public Dialect {
       case model::FieldType::kFloat: return "double precision";
       case model::FieldType::kBool: return "boolean";
       case model::FieldType::kDatetime: return "timestamptz";
-      case model::FieldType::kJson: return "jsonb";
+      case model::FieldType::kJson: return "json";  // kept verbatim, as SQLite keeps it (jsonb would reformat it)
       default: return "text";
     }
   }
@@ -43,6 +44,7 @@ class PostgresDialect final : public Dialect {
   std::string true_literal() const override { return "TRUE"; }
   std::string false_literal() const override { return "FALSE"; }
   std::string nulls_order(bool descending) const override { return descending ? " NULLS LAST" : " NULLS FIRST"; }
+  std::string lock_rows(std::string_view alias) const override { return " FOR UPDATE OF " + std::string(alias); }
 };
 
 }  // namespace

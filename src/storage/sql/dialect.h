@@ -32,6 +32,9 @@ class Dialect {
   // Boolean literals: SQLite 1/0, PostgreSQL TRUE/FALSE.
   virtual std::string true_literal() const = 0;
   virtual std::string false_literal() const = 0;
+  // Suffix of a SELECT that reads rows a write transaction is about to change, locking them against concurrent
+  // writers until it ends: PostgreSQL " FOR UPDATE OF <alias>"; SQLite "" (one writer: nothing runs concurrently).
+  virtual std::string lock_rows(std::string_view alias) const = 0;
   // ORDER BY term suffix making NULLs sort first in ASC and last in DESC on both engines (SQLite's default).
   virtual std::string nulls_order(bool descending) const = 0;
 };

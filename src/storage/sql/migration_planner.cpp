@@ -231,6 +231,31 @@ std::string schema_snapshot(const model::Concept& c) {
 
 std::string snapshot_checksum(const std::string& snapshot) { return sha256_hex(snapshot); }
 
+namespace {
+// The file's collections, each after the collections its relations reference (a stable topological order: the
+// file's order wherever it already agrees; a cycle keeps the file's order for its members).
+std::vector<const model::Collection*> creation_order(const model::Concept& target) {
+  std::vector<const model::Collection*> out;
+  std::set<std::string> placed;
+  std::vector<const model::Collection*> left;
+  for (const auto& c : target.collections) left.push_back(&c);
+  while (!left.empty()) {
+    auto ready = std::find_if(left.begin(), left.end(), [&](const model::Collection* c) {
+      for (const auto& f : c->fields)
+        if (f.type == model::FieldType::kRelation && f.to != c->name && !placed.contains(f.to) &&
+            target.find_collection(f.to))
+          return false;
+      return true;
+    });
+    if (ready == left.end()) ready = left.begin();  // a cycle: its first member goes first
+    placed.insert((*ready)->name);
+    out.push_back(*ready);
+    left.erase(ready);
+  }
+  return out;
+}
+}  // namespace
+
 Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous, const model::Concept& target,
                                      const Dialect& d) {
   MigrationPlan plan;
@@ -248,13 +273,33 @@ Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous,
   for (const auto& c : before) old_by_name[c.name] = &c;
   std::set<std::string> target_names;
 
-  for (const auto& col : target.collections) {
+  // PostgreSQL checks that a REFERENCES target exists when the table or column is created: relations between
+  // collections that are created in this plan and reference each other in a cycle get their foreign key in a
+  // step of their own after every table exists.
+  std::vector<MigrationStep> deferred_keys;
+  std::set<std::string> exists_now;
+  for (const auto& c : before) exists_now.insert(c.name);
+  for (const model::Collection* colp : creation_order(target)) {
+    const model::Collection& col = *colp;
     target_names.insert(col.name);
     auto it = old_by_name.find(col.name);
     if (it == old_by_name.end()) {
-      MigrationStep s{"create collection " + col.name, {create_table_sql(col, d)}, false};
+      std::vector<std::string> later;  // relation fields whose target does not exist yet
+      if (d.kind() == DialectKind::kPostgres) {
+        for (const auto& f : col.fields)
+          if (f.type == model::FieldType::kRelation && f.to != col.name && !exists_now.contains(f.to))
+            later.push_back(f.name);
+      }
+      MigrationStep s{"create collection " + col.name, {create_table_sql(col, d, later)}, false};
       for (const auto& idx : index_specs(col)) s.sql.push_back(create_index_sql(col.name, idx, d));
       plan.steps.push_back(std::move(s));
+      exists_now.insert(col.name);
+      for (const auto& name : later) {
+        const model::Field& f = *col.find_field(name);
+        deferred_keys.push_back({"link relation " + col.name + "." + f.name + " to " + f.to,
+                                 {"ALTER TABLE " + d.quote_ident(col.name) + " ADD " + foreign_key_sql(f, d)},
+                                 false});
+      }
       continue;
     }
     const SnapCollection& old = *it->second;
@@ -397,6 +442,7 @@ Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous,
     plan.steps.push_back({"drop collection " + old.name + " (all its records are lost)",
                           {"DROP TABLE " + d.quote_ident(old.name)}, true});
   }
+  for (auto& step : deferred_keys) plan.steps.push_back(std::move(step));
   return plan;
 }
 

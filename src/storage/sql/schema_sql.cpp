@@ -48,27 +48,39 @@ std::string sql_literal(const Value& v, const Dialect& d) {
   }
 }
 
-std::string column_definition(const model::Field& f, const Dialect& d) {
-  std::string s = d.quote_ident(f.name) + " " + d.column_type(f.type);
-  if (f.type == model::FieldType::kRelation) {
-    s += " REFERENCES " + d.quote_ident(f.to) + "(" + d.quote_ident("id") + ") ON DELETE ";
-    switch (f.on_delete) {
-      case model::OnDelete::kCascade: s += "CASCADE"; break;
-      case model::OnDelete::kSetNull: s += "SET NULL"; break;
-      case model::OnDelete::kRestrict: s += "RESTRICT"; break;
-    }
+namespace {
+std::string references(const model::Field& f, const Dialect& d) {
+  std::string s = "REFERENCES " + d.quote_ident(f.to) + "(" + d.quote_ident("id") + ") ON DELETE ";
+  switch (f.on_delete) {
+    case model::OnDelete::kCascade: s += "CASCADE"; break;
+    case model::OnDelete::kSetNull: s += "SET NULL"; break;
+    case model::OnDelete::kRestrict: s += "RESTRICT"; break;
   }
   return s;
 }
+}  // namespace
 
-std::string create_table_sql(const model::Collection& c, const Dialect& d) {
+std::string column_definition(const model::Field& f, const Dialect& d) {
+  std::string s = d.quote_ident(f.name) + " " + d.column_type(f.type);
+  if (f.type == model::FieldType::kRelation) s += " " + references(f, d);
+  return s;
+}
+
+std::string foreign_key_sql(const model::Field& f, const Dialect& d) {
+  return "FOREIGN KEY (" + d.quote_ident(f.name) + ") " + references(f, d);
+}
+
+std::string create_table_sql(const model::Collection& c, const Dialect& d, const std::vector<std::string>& without_keys) {
   const std::string text = d.column_type(model::FieldType::kText);
   std::string s = "CREATE TABLE " + d.quote_ident(c.name) + " (" + d.quote_ident("id") + " " + text +
                   " PRIMARY KEY NOT NULL, " + d.quote_ident("created") + " " +
                   d.column_type(model::FieldType::kDatetime) + " NOT NULL, " + d.quote_ident("updated") + " " +
                   d.column_type(model::FieldType::kDatetime) + " NOT NULL, " + d.quote_ident("version") + " " +
                   d.column_type(model::FieldType::kInt) + " NOT NULL";
-  for (const auto& f : c.fields) s += ", " + column_definition(f, d);
+  for (const auto& f : c.fields) {
+    const bool plain = std::find(without_keys.begin(), without_keys.end(), f.name) != without_keys.end();
+    s += ", " + (plain ? d.quote_ident(f.name) + " " + d.column_type(f.type) : column_definition(f, d));
+  }
   s += ")";
   return s;
 }

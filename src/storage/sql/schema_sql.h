@@ -21,7 +21,11 @@ struct IndexSpec {
 
 std::vector<IndexSpec> index_specs(const model::Collection& c);
 std::string column_definition(const model::Field& f, const Dialect& d);   // "\"title\" TEXT"
-std::string create_table_sql(const model::Collection& c, const Dialect& d);
+// `without_keys`: relation fields created as plain columns (their foreign key is added later: foreign_key_sql).
+std::string create_table_sql(const model::Collection& c, const Dialect& d,
+                             const std::vector<std::string>& without_keys = {});
+// "FOREIGN KEY ("f") REFERENCES "to"("id") ON DELETE ..." for a relation field.
+std::string foreign_key_sql(const model::Field& f, const Dialect& d);
 std::string create_index_sql(const std::string& table, const IndexSpec& index, const Dialect& d);
 std::string drop_index_sql(const IndexSpec& index, const Dialect& d);
 // A SQL literal for a default value: 'text' with quotes doubled, numbers, 1/0 or TRUE/FALSE, NULL.

@@ -15,7 +15,7 @@
 
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/group_commit_writer.h"
-#include "storage/sqlite/system_migrations.h"
+#include "storage/system/system_migrations.h"
 #include "storage/system/secrets.h"
 
 namespace slipway::storage::sqlite {
@@ -48,7 +48,7 @@ class SqliteEngine final : public Engine {
     oo.synchronous_full = options_.synchronous_full;
     auto conn = Connection::open(options_.path, oo);
     if (!conn) return std::move(conn).error();
-    if (Status st = apply_system_migrations(**conn, "slipway " SLIPWAY_VERSION, format_rfc3339_ms(clock.now_ms())); !st)
+    if (Status st = apply_system_migrations(**conn, sql::DialectKind::kSqlite, "slipway " SLIPWAY_VERSION, format_rfc3339_ms(clock.now_ms())); !st)
       return st;
     auto key = load_cursor_key(**conn);
     if (!key) return std::move(key).error();
@@ -122,10 +122,10 @@ class SqliteEngine final : public Engine {
   const sql::CursorKey& cursor_key() const override { return cursor_key_; }
 
   Result<std::vector<SystemMigrationRecord>> system_history() override {
-    if (missing_) return system_migration_status_of_nothing();
+    if (missing_) return system_migration_status_of_nothing(sql::DialectKind::kSqlite);
     auto conn = reader();
     if (!conn) return std::move(conn).error();
-    return system_migration_status(static_cast<Connection&>(**conn));
+    return system_migration_status(**conn, sql::DialectKind::kSqlite);
   }
 
   Status ping() override {

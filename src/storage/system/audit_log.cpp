@@ -6,6 +6,8 @@ namespace slipway::storage {
 
 Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, std::string_view at) {
   if (entries.empty()) return {};
+  // One chain across instances: the head is read and extended by one transaction at a time.
+  if (Status st = conn.lock_across_processes(LockKey::kAuditChain); !st) return st;
   AuditRow row;
   {
     auto head = conn.prepare("SELECT seq, hash FROM _slipway_audit ORDER BY seq DESC LIMIT 1");

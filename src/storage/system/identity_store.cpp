@@ -77,7 +77,7 @@ Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand
   std::vector<std::string> ids;
   {
     auto sel = conn.prepare(
-        "SELECT id FROM _slipway_sessions WHERE user_id = ?1 AND revoked_ms IS NULL AND (?2 IS NULL OR id = ?2) "
+        "SELECT id FROM _slipway_sessions WHERE user_id = ?1 AND revoked_ms IS NULL AND (CAST(?2 AS TEXT) IS NULL OR id = ?2) "
         "AND id != ?3");
     if (!sel) return std::move(sel).error();
     (*sel)->bind(1, Value(cmd.user_id));
@@ -161,8 +161,9 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id, std::i
   return {};
 }
 
-IdentityStore::IdentityStore(std::string users_table, Reader reader, Submit submit)
+IdentityStore::IdentityStore(std::string users_table, std::string lock_session, Reader reader, Submit submit)
     : users_table_(users_table),
+      lock_session_(std::move(lock_session)),
       account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms FROM " +
                       users_table + " AS u JOIN _slipway_accounts AS a ON a.user_id = u.id WHERE "),
       reader_(std::move(reader)),
@@ -262,7 +263,7 @@ void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Resul
   auto out = std::make_shared<RefreshOutcome>();
   const std::string select = "SELECT s.generation, s.rotated_ms, s.successor, s.current_hash, s.previous_hash, "
                              "s.spent_hashes, " + std::string(kSessionColumns) +
-                             " FROM _slipway_sessions AS s WHERE s.id = ?1";
+                             " FROM _slipway_sessions AS s WHERE s.id = ?1" + lock_session_;
   auto apply = [this, cmd = std::move(cmd), out, select](Connection& conn) -> Status {
     std::int64_t generation = 0, rotated_ms = 0;
     std::string successor, current, previous, spent;
@@ -579,7 +580,7 @@ void IdentityStore::touch_api_keys(const std::function<void(WriteOp)>& submit,
   if (last_used.empty() && audit.empty()) return;
   auto apply = [last_used = std::move(last_used), audit = std::move(audit)](Connection& conn) -> Status {
     auto lease = conn.prepare(
-        "UPDATE _slipway_api_keys SET last_used_ms = MAX(COALESCE(last_used_ms, 0), ?2) WHERE id = ?1");
+        "UPDATE _slipway_api_keys SET last_used_ms = ?2 WHERE id = ?1 AND (last_used_ms IS NULL OR last_used_ms < ?2)");
     if (!lease) return std::move(lease).error();
     std::int64_t latest = 0;
     for (const auto& [id, ms] : last_used) {

@@ -38,8 +38,9 @@ class IdentityStore {
  public:
   using Reader = std::function<Result<ReadLease>()>;
   using Submit = std::function<void(WriteOp)>;
-  // `users_table` is the quoted name of the built-in users collection's table.
-  IdentityStore(std::string users_table, Reader reader, Submit submit);
+  // `users_table` is the quoted name of the built-in users collection's table; `lock_session` the suffix that locks
+  // the session row a refresh reads (sql::Dialect::lock_rows("s")), so concurrent writers decide one at a time.
+  IdentityStore(std::string users_table, std::string lock_session, Reader reader, Submit submit);
 
   Result<std::optional<Account>> find_account_by_email(std::string_view email);
   Result<std::optional<Account>> find_account(std::string_view user_id);
@@ -70,6 +71,7 @@ class IdentityStore {
 
  private:
   std::string users_table_;     // quoted
+  std::string lock_session_;
   std::string account_select_;  // SELECT ... FROM users JOIN _slipway_accounts
   Reader reader_;
   Submit submit_;

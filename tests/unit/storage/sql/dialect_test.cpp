@@ -39,7 +39,7 @@ TEST(SqlDialect, PostgresPlaceholdersTypesAndLiterals) {
   EXPECT_EQ(d->column_type(FieldType::kFloat), "double precision");
   EXPECT_EQ(d->column_type(FieldType::kBool), "boolean");
   EXPECT_EQ(d->column_type(FieldType::kDatetime), "timestamptz");
-  EXPECT_EQ(d->column_type(FieldType::kJson), "jsonb");
+  EXPECT_EQ(d->column_type(FieldType::kJson), "json");
   EXPECT_EQ(d->column_type(FieldType::kEmail), "text");
   EXPECT_EQ(d->like_operator(), "ILIKE");
   EXPECT_EQ(d->null_safe_eq(), "IS NOT DISTINCT FROM");

@@ -42,6 +42,36 @@ std::string all_sql(const MigrationPlan& p) {
   return s;
 }
 
+// PostgreSQL checks a REFERENCES target when the table is created: a collection comes after those it references,
+// whatever the file's order, and a cycle gets its foreign key once both tables exist.
+TEST(MigrationPlanner, CreatesReferencedCollectionsFirstAndLinksCyclesAfterwards) {
+  model::Concept c = blog();
+  std::swap(c.collections[0], c.collections[1]);  // posts (→ authors) first in the file
+  Field favourite = field("favourite", FieldType::kRelation);
+  favourite.to = "posts";
+  favourite.on_delete = model::OnDelete::kSetNull;
+  auto pg = make_postgres_dialect();
+  auto plan = plan_migration(std::nullopt, c, *pg);
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_EQ(plan->steps.size(), 2u);
+  EXPECT_EQ(plan->steps[0].description, "create collection authors");
+  EXPECT_EQ(plan->steps[1].description, "create collection posts");
+
+  c.collections[1].fields.push_back(favourite);  // authors.favourite → posts: a cycle
+  plan = plan_migration(std::nullopt, c, *pg);
+  ASSERT_TRUE(plan.has_value());
+  ASSERT_EQ(plan->steps.size(), 3u);
+  EXPECT_EQ(plan->steps[0].description, "create collection posts");
+  EXPECT_EQ(plan->steps[0].sql[0].find("REFERENCES"), std::string::npos) << plan->steps[0].sql[0];
+  EXPECT_EQ(plan->steps[1].description, "create collection authors");
+  EXPECT_NE(plan->steps[1].sql[0].find("\"favourite\" text REFERENCES \"posts\"(\"id\") ON DELETE SET NULL"),
+            std::string::npos)
+      << plan->steps[1].sql[0];
+  EXPECT_EQ(plan->steps[2].description, "link relation posts.author to authors");
+  EXPECT_EQ(plan->steps[2].sql[0],
+            "ALTER TABLE \"posts\" ADD FOREIGN KEY (\"author\") REFERENCES \"authors\"(\"id\") ON DELETE CASCADE");
+}
+
 TEST(MigrationPlanner, CreatesEveryCollectionOnAnEmptyDatabase) {
   auto d = make_sqlite_dialect();
   auto plan = plan_migration(std::nullopt, blog(), *d);

@@ -1,14 +1,13 @@
-#include "storage/sqlite/system_migrations.h"
+#include "storage/system/system_migrations.h"
 
 #include "core/sha256.h"
 #include "core/value.h"
-#include "storage/sqlite/connection.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
 namespace {
 
 // docs/formats.md#system-tables describes each table; never edit a released version (invariant 1).
-constexpr SystemMigration kMigrations[] = {
+constexpr SystemMigration kSqlite[] = {
     {1, "base: migration history, idempotency keys, secrets",
      "CREATE TABLE IF NOT EXISTS _slipway_migrations ("
      " version INTEGER PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL,"
@@ -49,17 +48,55 @@ constexpr SystemMigration kMigrations[] = {
      " prev_hash, hash FROM _slipway_audit;"},
 };
 
+// The same versions for PostgreSQL: INTEGER → bigint (flags stay 0/1, as the code binds them), no WITHOUT ROWID,
+// the audit view's created/updated as timestamptz so the records machinery compares them like any datetime.
+constexpr SystemMigration kPostgres[] = {
+    {1, "base: migration history, idempotency keys, secrets",
+     "CREATE TABLE IF NOT EXISTS _slipway_migrations ("
+     " version bigint PRIMARY KEY, checksum text NOT NULL, applied_at text NOT NULL,"
+     " applied_by text NOT NULL, plan text NOT NULL, snapshot text NOT NULL);"
+     "CREATE TABLE IF NOT EXISTS _slipway_idempotency ("
+     " scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, record_id text NOT NULL,"
+     " created_ms bigint NOT NULL, PRIMARY KEY (scope, key));"
+     "CREATE TABLE IF NOT EXISTS _slipway_secrets (name text PRIMARY KEY NOT NULL, value text NOT NULL);"},
+    {2, "identity: accounts, sessions with their refresh-token digests, user revocations, API keys, throttles, audit chain",
+     "CREATE TABLE _slipway_accounts ("
+     " user_id text PRIMARY KEY NOT NULL, password_hash text, roles text NOT NULL DEFAULT '[]',"
+     " disabled bigint NOT NULL DEFAULT 0, password_changed_ms bigint NOT NULL DEFAULT 0);"
+     "CREATE TABLE _slipway_sessions ("
+     " id text PRIMARY KEY NOT NULL, user_id text NOT NULL, created_ms bigint NOT NULL,"
+     " last_used_ms bigint NOT NULL, expires_ms bigint NOT NULL, auth_time_ms bigint NOT NULL,"
+     " aal bigint NOT NULL DEFAULT 1, generation bigint NOT NULL DEFAULT 0, rotated_ms bigint NOT NULL,"
+     " current_hash text NOT NULL, previous_hash text, spent_hashes text NOT NULL DEFAULT '',"
+     " successor text, user_agent text NOT NULL DEFAULT '', address text NOT NULL DEFAULT '',"
+     " revoked_ms bigint, revoked_reason text);"
+     "CREATE INDEX _slipway_sessions_by_user ON _slipway_sessions (user_id);"
+     "CREATE TABLE _slipway_api_keys ("
+     " id text PRIMARY KEY NOT NULL, prefix text NOT NULL UNIQUE, secret_hash text NOT NULL, name text NOT NULL,"
+     " roles text NOT NULL DEFAULT '[]', created_ms bigint NOT NULL, created_by text NOT NULL,"
+     " expires_ms bigint, revoked_ms bigint, last_used_ms bigint);"
+     "CREATE TABLE _slipway_user_revocations ("
+     " user_id text PRIMARY KEY NOT NULL, revoked_ms bigint NOT NULL);"
+     "CREATE TABLE _slipway_throttles ("
+     " key text PRIMARY KEY NOT NULL, failures bigint NOT NULL, last_failure_ms bigint NOT NULL,"
+     " locked_until_ms bigint NOT NULL DEFAULT 0);"
+     "CREATE TABLE _slipway_audit ("
+     " seq bigint PRIMARY KEY, at text NOT NULL, actor_kind text NOT NULL, actor_id text NOT NULL DEFAULT '',"
+     " action text NOT NULL, reason text NOT NULL DEFAULT '', collection text NOT NULL DEFAULT '',"
+     " record_id text NOT NULL DEFAULT '', address text NOT NULL DEFAULT '', request_id text NOT NULL DEFAULT '',"
+     " detail text NOT NULL DEFAULT '{}', prev_hash text NOT NULL, hash text NOT NULL);"},
+    {3, "audit log view: entries shaped as records for GET /api/v1/admin/audit",
+     "CREATE VIEW _slipway_audit_log AS SELECT lpad(seq::text, 20, '0') AS id, CAST(at AS timestamptz) AS created,"
+     " CAST(at AS timestamptz) AS updated, CAST(1 AS bigint) AS version, seq, action, actor_kind, actor_id, reason,"
+     " collection, record_id, address, request_id, detail, prev_hash, hash FROM _slipway_audit;"},
+};
+
 constexpr std::string_view kHistoryTable =
     "CREATE TABLE IF NOT EXISTS _slipway_system_migrations ("
-    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL,"
-    " applied_by TEXT NOT NULL)";
+    " version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at text NOT NULL,"
+    " applied_by text NOT NULL)";  // the same text for both engines: SQLite reads bigint as INTEGER
 
-Result<bool> has_history(Connection& conn) {
-  auto lease =
-      conn.prepare_uncached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_slipway_system_migrations'");
-  if (!lease) return std::move(lease).error();
-  return (*lease)->step();
-}
+Result<bool> has_history(Connection& conn) { return conn.has_table("_slipway_system_migrations"); }
 
 Result<std::vector<SystemMigrationRecord>> recorded(Connection& conn) {
   std::vector<SystemMigrationRecord> out;
@@ -84,8 +121,8 @@ Result<std::vector<SystemMigrationRecord>> recorded(Connection& conn) {
 Problem disagreement(const std::string& detail) { return Problem::make(ProblemCode::kInternal, detail, detail); }
 
 // Invariants 1 and 3: what is recorded must be a prefix of what this build knows, with the same definitions.
-Status check_recorded(const std::vector<SystemMigrationRecord>& done) {
-  const auto known = system_migrations();
+Status check_recorded(const std::vector<SystemMigrationRecord>& done, sql::DialectKind engine) {
+  const auto known = system_migrations(engine);
   for (std::size_t i = 0; i < done.size(); ++i) {
     if (i >= known.size())
       return disagreement("The database was written by a newer slipway (system schema version " +
@@ -101,30 +138,43 @@ Status check_recorded(const std::vector<SystemMigrationRecord>& done) {
 
 }  // namespace
 
-std::span<const SystemMigration> system_migrations() { return kMigrations; }
+std::span<const SystemMigration> system_migrations(sql::DialectKind engine) {
+  if (engine == sql::DialectKind::kPostgres) return kPostgres;
+  return kSqlite;
+}
 
 namespace {
-void append_pending(std::vector<SystemMigrationRecord>& out) {
-  for (std::size_t i = out.size(); i < system_migrations().size(); ++i) {
-    const SystemMigration& m = system_migrations()[i];
+void append_pending(std::vector<SystemMigrationRecord>& out, sql::DialectKind engine) {
+  for (std::size_t i = out.size(); i < system_migrations(engine).size(); ++i) {
+    const SystemMigration& m = system_migrations(engine)[i];
     out.push_back({m.version, std::string(m.name), sha256_hex(m.sql), "", ""});
   }
 }
 }  // namespace
 
-Status apply_system_migrations(Connection& conn, std::string_view applied_by, std::string_view applied_at) {
-  if (Status st = conn.exec(std::string(kHistoryTable)); !st) return st;
-  auto done = recorded(conn);
-  if (!done) return std::move(done).error();
-  if (Status st = check_recorded(*done); !st) return st;
-  for (std::size_t i = done->size(); i < system_migrations().size(); ++i) {
-    const SystemMigration& m = system_migrations()[i];
-    if (Status st = conn.exec("BEGIN IMMEDIATE"); !st) return st;
-    auto fail = [&conn, &m](Problem p) -> Status {
+Status apply_system_migrations(Connection& conn, sql::DialectKind engine, std::string_view applied_by,
+                               std::string_view applied_at) {
+  const auto known = system_migrations(engine);
+  const std::string_view begin = engine == sql::DialectKind::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN";
+  // One version per transaction (invariant 2), each decided under the cross-process lock after reading the
+  // history again (invariant 5): another instance may have applied it meanwhile.
+  for (;;) {
+    if (Status st = conn.exec(begin); !st) return st;
+    auto rollback = [&conn](Problem p) -> Status {
       (void)conn.exec("ROLLBACK");
+      return p;
+    };
+    if (Status st = conn.lock_across_processes(LockKey::kSystemSchema); !st) return rollback(std::move(st).error());
+    if (Status st = conn.exec(std::string(kHistoryTable)); !st) return rollback(std::move(st).error());
+    auto done = recorded(conn);
+    if (!done) return rollback(std::move(done).error());
+    if (Status st = check_recorded(*done, engine); !st) return rollback(std::move(st).error());
+    if (done->size() >= known.size()) return conn.exec("COMMIT");
+    const SystemMigration& m = known[done->size()];
+    auto fail = [&rollback, &m](Problem p) -> Status {
       p.detail = "System schema version " + std::to_string(m.version) + " (" + std::string(m.name) +
                  ") could not be applied.";
-      return p;
+      return rollback(std::move(p));
     };
     if (Status st = conn.exec(std::string(m.sql)); !st) return fail(std::move(st).error());
     auto ins = conn.prepare_uncached(
@@ -140,22 +190,21 @@ Status apply_system_migrations(Connection& conn, std::string_view applied_by, st
     ins->reset();
     if (Status st = conn.exec("COMMIT"); !st) return fail(std::move(st).error());
   }
-  return {};
 }
 
-Result<std::vector<SystemMigrationRecord>> system_migration_status(Connection& conn) {
+Result<std::vector<SystemMigrationRecord>> system_migration_status(Connection& conn, sql::DialectKind engine) {
   auto done = recorded(conn);
   if (!done) return std::move(done).error();
-  if (Status st = check_recorded(*done); !st) return std::move(st).error();
+  if (Status st = check_recorded(*done, engine); !st) return std::move(st).error();
   std::vector<SystemMigrationRecord> out = std::move(*done);
-  append_pending(out);
+  append_pending(out, engine);
   return out;
 }
 
-std::vector<SystemMigrationRecord> system_migration_status_of_nothing() {
+std::vector<SystemMigrationRecord> system_migration_status_of_nothing(sql::DialectKind engine) {
   std::vector<SystemMigrationRecord> out;
-  append_pending(out);
+  append_pending(out, engine);
   return out;
 }
 
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

@@ -1,0 +1,111 @@
+// PgConnection: one libpq connection as a storage::Connection (storage/driver.h), with its own bounded cache of
+// prepared statements. Blocking calls: it is used by one thread at a time, never an event loop's (decision 0010).
+//
+// - SQL written with `?N` placeholders is rewritten to `$N` once, when it is prepared (outside quotes).
+// - Parameters travel as text; results come back as text and are read by column type: booleans as 0/1, and
+//   timestamptz as slipway's canonical RFC 3339 UTC with milliseconds (the session's TimeZone is UTC).
+// - Errors carry their kind (Problem::fault) from the SQLSTATE; a unique violation names the field from the index
+//   name (schema_sql.h: "<collection>__unique__<field>"). A broken connection (the server restarted, the network
+//   failed) is reported as kConnectionLost and the connection stays broken: its owner drops it.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/driver.h"
+
+namespace slipway::storage::postgres {
+
+struct PgConnectOptions {
+  std::string url;                      // postgres://user@host:port/db?... (a libpq connection URI)
+  int connect_timeout_s = 5;
+  int statement_timeout_ms = 5000;      // 0: none
+  std::size_t max_statements = 256;     // prepared statements kept per connection
+};
+
+class PgConnection;
+
+class PgStatement final : public storage::Statement {
+ public:
+  // `name` empty: not prepared, `sql` runs as a one-off with its parameters.
+  PgStatement(PgConnection& conn, std::string name, std::string sql)
+      : conn_(conn), name_(std::move(name)), sql_(std::move(sql)) {}
+  ~PgStatement() override { release(); }
+
+  void bind(int index, const Value& v) override;
+  Result<bool> step() override;
+  bool column_is_null(int i) const override { return PQgetisnull(res_, row_, i) != 0; }
+  std::int64_t column_int(int i) const override;
+  double column_double(int i) const override;
+  std::string_view column_text(int i) const override;
+  ColumnKind column_kind(int i) const override;
+  void release() override;
+  const std::string& name() const { return name_; }
+
+ private:
+  PgConnection& conn_;
+  std::string name_;
+  std::string sql_;
+  std::vector<std::string> params_;
+  std::vector<bool> null_;
+  PGresult* res_ = nullptr;
+  int rows_ = 0;
+  int row_ = -1;
+  bool executed_ = false;
+  mutable std::string text_;  // a timestamptz reformatted for column_text
+};
+
+class PgConnection final : public storage::Connection {
+ public:
+  static Result<std::unique_ptr<PgConnection>> connect(const PgConnectOptions& options);
+  ~PgConnection() override;
+
+  Status exec(std::string_view sql) override;
+  Result<StatementLease> prepare(const std::string& sql) override;
+  Result<std::unique_ptr<storage::Statement>> prepare_uncached(std::string_view sql) override;
+  std::int64_t changes() const override { return changes_; }
+  Result<bool> has_table(std::string_view name) override;
+  Status lock_across_processes(LockKey key) override;
+
+  // False once the connection broke: the owner replaces it.
+  bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  PGconn* raw() { return conn_; }
+  // The Problem for a failed result (or a failed send when `res` is null); records the affected-row count of a
+  // good one.
+  Problem problem(const PGresult* res, std::string_view what) const;
+  void set_changes(std::int64_t n) { changes_ = n; }
+
+ private:
+  PgConnection(PGconn* conn, std::size_t max_statements) : conn_(conn), max_statements_(max_statements) {}
+  void evict_to_fit();
+
+  PGconn* conn_;
+  std::size_t max_statements_;
+  std::int64_t changes_ = 0;
+  std::uint64_t next_name_ = 0;
+  struct Cached {
+    std::string sql;
+    std::unique_ptr<PgStatement> statement;
+  };
+  std::list<Cached> lru_;  // most recently used first
+  std::unordered_map<std::string_view, std::list<Cached>::iterator> index_;
+};
+
+// `?N` placeholders → `$N`, outside quoted strings and identifiers.
+std::string to_dollar_placeholders(std::string_view sql);
+
+// Prepared statements evicted from every PostgreSQL connection's cache since start (a metric).
+std::uint64_t pg_statement_evictions();
+
+// The fault of a SQLSTATE (storage/driver.h): "23505" → kUnique, "40P01" → kSerialization, class 08 → kConnectionLost.
+Fault fault_of_sqlstate(std::string_view sqlstate);
+
+}  // namespace slipway::storage::postgres

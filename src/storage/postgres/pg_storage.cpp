@@ -1,0 +1,351 @@
+#include "storage/postgres/pg_storage.h"
+
+#include <sodium.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/postgres/pg_connection.h"
+#include "storage/system/secrets.h"
+#include "storage/system/system_migrations.h"
+
+namespace slipway::storage::postgres {
+namespace {
+
+constexpr std::size_t kMaxBatch = 512;
+constexpr int kSerializationRetries = 3;
+
+struct Counters {
+  std::atomic<std::uint64_t> waits{0}, timeouts{0}, in_use{0}, open{0}, reconnects{0}, write_retries{0};
+};
+Counters g_counters;
+
+Problem unavailable(std::string detail, std::string cause, Fault fault) {
+  Problem p = Problem::make(ProblemCode::kUnavailable, std::move(detail), std::move(cause));
+  p.fault = fault;
+  return p;
+}
+
+Problem read_only_problem() {
+  return Problem::make(ProblemCode::kUnavailable, "The database is open for inspection only.");
+}
+
+class PgEngine final : public Engine {
+ public:
+  explicit PgEngine(PgOptions o) : options_(std::move(o)) {
+    connect_.url = options_.url;
+    connect_.connect_timeout_s = options_.connect_timeout_s;
+    connect_.statement_timeout_ms = options_.statement_timeout_ms;
+  }
+  ~PgEngine() override { close(); }
+
+  Status open(const Clock& clock) {
+    auto conn = PgConnection::connect(connect_);
+    if (!conn) return std::move(conn).error();
+    if (!options_.read_only) {
+      if (Status st = apply_system_migrations(**conn, sql::DialectKind::kPostgres, "slipway " SLIPWAY_VERSION,
+                                              format_rfc3339_ms(clock.now_ms()));
+          !st)
+        return st;
+      auto key = load_cursor_key(**conn);
+      if (!key) return std::move(key).error();
+      cursor_key_ = *key;
+    }
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(std::move(*conn));
+      ++open_;
+      g_counters.open.fetch_add(1);
+    }
+    if (!options_.read_only) {
+      for (int i = 0; i < std::max(1, options_.writers); ++i) writers_.emplace_back([this] { writer_loop(); });
+    }
+    return {};
+  }
+
+  const sql::Dialect& dialect() const override { return *dialect_; }
+  bool exists() const override { return true; }
+  bool writable() const override { return !options_.read_only; }
+
+  Result<ReadLease> reader() override {
+    std::unique_ptr<PgConnection> conn;
+    {
+      std::unique_lock lock(mu_);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.pool_wait_ms);
+      bool waited = false;
+      for (;;) {
+        if (closed_) return Problem::make(ProblemCode::kUnavailable, "The database is closed.");
+        if (!idle_.empty()) {
+          conn = std::move(idle_.back());
+          idle_.pop_back();
+          break;
+        }
+        if (open_ < static_cast<std::size_t>(std::max(1, options_.pool_size))) {
+          ++open_;  // reserved; connected below, outside the lock
+          g_counters.open.fetch_add(1);
+          break;
+        }
+        if (!waited) g_counters.waits.fetch_add(1);
+        waited = true;
+        if (pool_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+            open_ >= static_cast<std::size_t>(std::max(1, options_.pool_size))) {
+          g_counters.timeouts.fetch_add(1);
+          return unavailable("The database is busy: no connection came free in time; retry later.",
+                             "pool exhausted for " + std::to_string(options_.pool_wait_ms) + " ms", Fault::kTimeout);
+        }
+      }
+    }
+    if (conn && !conn->ok()) {  // broke while idle (the server restarted): replace it
+      conn.reset();
+      g_counters.reconnects.fetch_add(1);
+    }
+    if (!conn) {
+      auto fresh = PgConnection::connect(connect_);
+      if (!fresh) {
+        forget_one();
+        return std::move(fresh).error();
+      }
+      conn = std::move(*fresh);
+    }
+    g_counters.in_use.fetch_add(1);
+    return ReadLease(conn.release(), &PgEngine::give_back, this);
+  }
+
+  void submit(WriteOp op) override {
+    if (options_.read_only) return op.complete(read_only_problem());
+    {
+      std::lock_guard lock(wmu_);
+      if (!stopping_ && queue_.size() < options_.max_queued_writes) {
+        queue_.push_back(std::move(op));
+        wcv_.notify_one();
+        return;
+      }
+    }
+    op.complete(unavailable("The database cannot accept more writes right now; retry later.",
+                            stopping_ ? "writers stopped" : "write queue full", Fault::kBusy));
+  }
+
+  Status run_exclusive(std::function<Status(Connection&)> fn) override {
+    auto promise = std::make_shared<std::promise<Status>>();
+    auto future = promise->get_future();
+    submit(WriteOp{std::move(fn), [promise](Status st) { promise->set_value(std::move(st)); }});
+    return future.get();
+  }
+
+  // A batch of its own on a writer's connection: its own transaction, under the concept-schema lock so two
+  // instances never apply a plan at once (PostgreSQL checks foreign keys as each statement runs: nothing to do
+  // before COMMIT).
+  Status run_migration(std::function<Status(Connection&)> body) override {
+    auto promise = std::make_shared<std::promise<Status>>();
+    auto future = promise->get_future();
+    WriteOp op;
+    op.alone = true;
+    op.apply = [&body](Connection& conn) -> Status {
+      if (Status st = conn.exec("BEGIN"); !st) return st;
+      auto fail = [&conn](Problem p) -> Status {
+        (void)conn.exec("ROLLBACK");
+        return p;
+      };
+      if (Status st = conn.lock_across_processes(LockKey::kConceptSchema); !st) return fail(std::move(st).error());
+      if (Status st = body(conn); !st) return fail(std::move(st).error());
+      return conn.exec("COMMIT");
+    };
+    op.complete = [promise](Status st) { promise->set_value(std::move(st)); };
+    submit(std::move(op));
+    return future.get();
+  }
+
+  const sql::CursorKey& cursor_key() const override { return cursor_key_; }
+
+  Result<std::vector<SystemMigrationRecord>> system_history() override {
+    auto conn = reader();
+    if (!conn) return std::move(conn).error();
+    return system_migration_status(**conn, sql::DialectKind::kPostgres);
+  }
+
+  Status ping() override {
+    auto conn = reader();
+    if (!conn) return std::move(conn).error();
+    auto lease = (*conn)->prepare("SELECT 1");
+    if (!lease) return std::move(lease).error();
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    return {};
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(wmu_);
+      if (stopping_ && writers_.empty()) return;
+      stopping_ = true;
+      wcv_.notify_all();
+    }
+    for (auto& t : writers_) t.join();  // each drains the queue first
+    writers_.clear();
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    g_counters.open.fetch_sub(idle_.size());
+    open_ -= idle_.size();
+    idle_.clear();
+    pool_cv_.notify_all();
+  }
+
+  std::uint64_t statement_evictions() const override { return pg_statement_evictions(); }
+
+ private:
+  static void give_back(void* self, Connection* conn) {
+    static_cast<PgEngine*>(self)->release(std::unique_ptr<PgConnection>(static_cast<PgConnection*>(conn)));
+  }
+
+  void release(std::unique_ptr<PgConnection> conn) {
+    g_counters.in_use.fetch_sub(1);
+    std::lock_guard lock(mu_);
+    if (closed_ || !conn->ok()) {
+      --open_;
+      g_counters.open.fetch_sub(1);
+      conn.reset();
+    } else {
+      idle_.push_back(std::move(conn));
+    }
+    pool_cv_.notify_one();
+  }
+
+  void forget_one() {
+    std::lock_guard lock(mu_);
+    --open_;
+    g_counters.open.fetch_sub(1);
+    pool_cv_.notify_one();
+  }
+
+  void writer_loop() {
+    std::unique_ptr<PgConnection> conn;
+    std::deque<WriteOp> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(wmu_);
+        wcv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping and drained
+        const std::size_t n = std::min(queue_.size(), kMaxBatch);
+        for (std::size_t i = 0; i < n && !(queue_.front().alone && !batch.empty()); ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+          if (batch.back().alone) break;
+        }
+      }
+      if (!conn || !conn->ok()) {
+        if (conn) g_counters.reconnects.fetch_add(1);
+        conn.reset();
+        auto fresh = PgConnection::connect(connect_);
+        if (!fresh) {
+          for (auto& op : batch) op.complete(fresh.error());
+          batch.clear();
+          continue;
+        }
+        conn = std::move(*fresh);
+      }
+      if (batch.front().alone) {
+        Status st = batch.front().apply(*conn);
+        if (PQtransactionStatus(conn->raw()) != PQTRANS_IDLE) (void)conn->exec("ROLLBACK");
+        batch.front().complete(std::move(st));
+      } else {
+        run_batch(*conn, batch);
+      }
+      batch.clear();
+    }
+  }
+
+  // Every op in its own savepoint of one transaction, one COMMIT; nothing is completed before the COMMIT returned
+  // (an acknowledged write is committed), and nothing is acknowledged whose COMMIT did not succeed.
+  void run_batch(PgConnection& conn, std::deque<WriteOp>& batch) {
+    auto fail_all = [&batch](const Problem& p) {
+      for (auto& op : batch) op.complete(p);
+    };
+    if (Status begin = conn.exec("BEGIN"); !begin) return fail_all(begin.error());
+    std::vector<Status> results;
+    results.reserve(batch.size());
+    for (auto& op : batch) {
+      Status st;
+      for (int attempt = 0;; ++attempt) {
+        if (Status sp = conn.exec("SAVEPOINT op"); !sp) {
+          st = std::move(sp);
+          break;
+        }
+        st = op.apply(conn);
+        if (st) {
+          st = conn.exec("RELEASE SAVEPOINT op");
+          break;
+        }
+        if (!conn.ok()) {  // the connection broke mid-batch: nothing of it is committed
+          (void)conn.exec("ROLLBACK");
+          return fail_all(unavailable("The database is unavailable; retry later.", st.error().cause,
+                                      Fault::kConnectionLost));
+        }
+        (void)conn.exec("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op");
+        if (st.error().fault != Fault::kSerialization || attempt + 1 >= kSerializationRetries) break;
+        g_counters.write_retries.fetch_add(1);
+      }
+      results.push_back(std::move(st));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    Status commit = conn.exec("COMMIT");
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!commit) {
+      // Connection lost during COMMIT: the outcome is unknown, so it is not acknowledged (the change feed still
+      // publishes it, as if it happened). Any other COMMIT error: nothing was committed.
+      Problem p = commit.error();
+      if (p.fault == Fault::kConnectionLost)
+        p = unavailable("The database connection was lost while committing; the write may or may not have been "
+                        "saved.",
+                        p.cause, Fault::kConnectionLost);
+      if (PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.exec("ROLLBACK");
+      return fail_all(p);
+    }
+    if (options_.on_commit) options_.on_commit(batch.size(), secs);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].complete(std::move(results[i]));
+  }
+
+  PgOptions options_;
+  PgConnectOptions connect_;
+  std::unique_ptr<sql::Dialect> dialect_ = sql::make_postgres_dialect();
+  sql::CursorKey cursor_key_{};
+
+  std::mutex mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;  // GUARDED_BY(mu_)
+  std::size_t open_ = 0;                              // GUARDED_BY(mu_): idle + checked out + being connected
+  bool closed_ = false;                               // GUARDED_BY(mu_)
+
+  std::mutex wmu_;
+  std::condition_variable wcv_;
+  std::deque<WriteOp> queue_;  // GUARDED_BY(wmu_)
+  bool stopping_ = false;      // GUARDED_BY(wmu_)
+  std::vector<std::thread> writers_;
+};
+
+}  // namespace
+
+PgPoolStats pg_pool_stats() {
+  return {g_counters.waits.load(),  g_counters.timeouts.load(),   g_counters.in_use.load(),
+          g_counters.open.load(),   g_counters.reconnects.load(), g_counters.write_retries.load()};
+}
+
+Result<std::unique_ptr<RecordStore>> open_storage(const model::Concept& concept_file, PgOptions options,
+                                                  const Clock& clock) {
+  static std::once_flag sodium;
+  std::call_once(sodium, [] {
+    if (sodium_init() < 0) std::abort();  // no usable randomness: nothing can be sealed safely
+  });
+  StoreHooks hooks;
+  hooks.on_statement = options.on_statement;
+  auto engine = std::make_unique<PgEngine>(std::move(options));
+  if (Status st = engine->open(clock); !st) return std::move(st).error();
+  return std::make_unique<RecordStore>(concept_file, std::move(engine), clock, std::move(hooks));
+}
+
+}  // namespace slipway::storage::postgres

@@ -147,6 +147,9 @@ std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept
   std::string url;
   if (!database_url(o, url)) return nullptr;
   if (!url.empty()) {
+    // The data directory holds no database on PostgreSQL, only dev-mode secrets: made when missing, quietly (a
+    // production instance may run without one; whatever writes there reports its own failure).
+    if (!open.read_only) (void)mkdir(o.data.c_str(), 0700);
     storage::postgres::PgOptions po;
     po.url = url;
     po.read_only = open.read_only;

@@ -175,6 +175,8 @@ class NewFieldWithoutDefault(unittest.TestCase):
             self.assertEqual(p.returncode, 5, p.stdout + p.stderr)
 
 
+@harness.sqlite_only("one process writes a SQLite file; on PostgreSQL several instances share one database and "
+                     "migrations take an advisory lock (test_scale_out.py)")
 class ApplyWhileServing(unittest.TestCase):
     """Issue 6 item 3: `migrate apply` next to a running server used to leave the server answering 500 (unknown
     column) while /readyz said ready. The server now holds the database's lock: apply is refused with the holder's
@@ -228,6 +230,7 @@ class InspectionCreatesNothing(unittest.TestCase):
             self.assertFalse(os.path.exists(data))
 
 
+    @harness.sqlite_only("a file in the data directory that is not a SQLite database")
     def test_a_file_that_is_not_a_database_fails_in_one_line_and_is_left_alone(self):
         with tempfile.TemporaryDirectory(prefix="slipway-it-migrate6-") as tmp:
             data = os.path.join(tmp, "data")
@@ -277,6 +280,7 @@ class DataDependentSteps(unittest.TestCase):
 FIXTURE = os.path.join(harness.SOURCE_DIR, "tests", "fixtures", "data-before-identity")
 
 
+@harness.sqlite_only("the fixture is a SQLite file written by the release before identity")
 class UpgradeInPlace(unittest.TestCase):
     """A data directory written by the release before slipway kept versioned system tables (made with the blog
     example: one author, one published post) is upgraded in place: its records stay, the system versions are
@@ -325,16 +329,31 @@ class UpgradeInPlace(unittest.TestCase):
             pass
         self.assertEqual(self.status().stdout, applied)
 
+
+
+
+class SystemSchemaGuards(unittest.TestCase):
+    """slipway's own tables are versioned: a database written by a newer slipway, or whose recorded definition was
+    edited, stops start-up in one line and is left as it was (both engines)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-system-")
+        self.data = os.path.join(self.tmp.name, "data")
+        self.config = harness.EXAMPLE
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def status(self):
+        return run_cli("migrate", "status", "--config", self.config, "--data", self.data)
+
     def test_a_database_from_a_newer_slipway_is_refused_and_left_alone(self):
         with harness.Server(config=self.config, data_dir=self.data):
             pass
-        db = os.path.join(self.data, "slipway.db")
-        import sqlite3
-        with sqlite3.connect(db) as c:
-            c.execute("INSERT INTO _slipway_system_migrations VALUES (99, 'from the future', 'x', 'now', 'someone')")
+        harness.db_exec(self.data, "INSERT INTO _slipway_system_migrations VALUES (99, 'from the future', 'x', 'now', 'someone')")
         def dump():
-            with sqlite3.connect(db) as c:
-                return list(c.iterdump())
+            return [harness.db_json(self.data, f"SELECT * FROM {t} ORDER BY 1")
+                    for t in ("_slipway_system_migrations", "_slipway_migrations", "posts", "authors")]
         image = dump()
         r = run_cli("serve", "--config", self.config, "--data", self.data, "--listen", f"127.0.0.1:{harness.free_port()}",
                     env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, timeout=30)
@@ -346,9 +365,7 @@ class UpgradeInPlace(unittest.TestCase):
     def test_a_changed_system_definition_stops_start_up(self):
         with harness.Server(config=self.config, data_dir=self.data):
             pass
-        import sqlite3
-        with sqlite3.connect(os.path.join(self.data, "slipway.db")) as c:
-            c.execute("UPDATE _slipway_system_migrations SET checksum = 'edited' WHERE version = 2")
+        harness.db_exec(self.data, "UPDATE _slipway_system_migrations SET checksum = 'edited' WHERE version = 2")
         r = run_cli("serve", "--config", self.config, "--data", self.data, "--listen", f"127.0.0.1:{harness.free_port()}",
                     env={"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN}, timeout=30)
         self.assertNotEqual(r.returncode, 0)
@@ -359,5 +376,4 @@ class UpgradeInPlace(unittest.TestCase):
 
 
 if __name__ == "__main__":
-
     harness.main()

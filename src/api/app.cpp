@@ -12,6 +12,7 @@
 #include "core/sha256.h"
 #include "obs/logger.h"
 #include "obs/metrics.h"
+#include "runtime/worker_pool.h"
 
 namespace slipway::api {
 namespace {
@@ -53,21 +54,44 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                    "403 answers; a known caller's are in the audit log, anonymous ones only here",
                                    {{"caller", "known"}});
   admin_ = std::make_unique<Admin>(*this);
-  storage_.changes().subscribe([this](const storage::Change&) { list_cache_.on_change(); });
-  auto keys = storage_.list_api_keys();
-  if (!keys) throw std::runtime_error("cannot read API keys: " + keys.error().cause);
-  api_keys_.load(std::move(*keys));
+  storage_pool_ = options.storage_pool;
+  storage_.changes().subscribe([this](const storage::Change& change) { on_change(change); });
   if (concept_file.auth) {
     if (!options.keys || !options.hash_pool)
       throw std::invalid_argument("identity needs access-token keys and a hashing pool");
     auth_ = std::make_unique<Auth>(*this, *concept_file.auth, options.keys, *options.hash_pool, options.password_params);
-    // Sessions revoked while an access token of theirs may still be alive stay refused after a restart.
-    auto revoked = storage_.sessions_revoked_since(clock_.now_ms() - access_ttl_ms(concept_file));
-    if (!revoked) throw std::runtime_error("cannot read revoked sessions: " + revoked.error().cause);
-    for (const auto& sid : *revoked) revocations_.revoke_session(sid, clock_.now_ms());
-    auto users = storage_.users_revoked_since(clock_.now_ms() - access_ttl_ms(concept_file));
-    if (!users) throw std::runtime_error("cannot read revoked users: " + users.error().cause);
-    for (const auto& [uid, at_ms] : *users) revocations_.revoke_user(uid, at_ms);
+  }
+  if (Status st = load_identity_state(); !st) throw std::runtime_error(st.error().cause);
+}
+
+Status App::load_identity_state() {
+  auto keys = storage_.list_api_keys();
+  if (!keys) return Problem::make(ProblemCode::kUnavailable, "", "cannot read API keys: " + keys.error().cause);
+  api_keys_.load(std::move(*keys));
+  if (!concept_.auth) return {};
+  // Sessions revoked while an access token of theirs may still be alive stay refused after a restart.
+  auto revoked = storage_.sessions_revoked_since(clock_.now_ms() - access_ttl_ms(concept_));
+  if (!revoked) return Problem::make(ProblemCode::kUnavailable, "", "cannot read revoked sessions: " + revoked.error().cause);
+  for (const auto& sid : *revoked) revocations_.revoke_session(sid, clock_.now_ms());
+  auto users = storage_.users_revoked_since(clock_.now_ms() - access_ttl_ms(concept_));
+  if (!users) return Problem::make(ProblemCode::kUnavailable, "", "cannot read revoked users: " + users.error().cause);
+  for (const auto& [uid, at_ms] : *users) revocations_.revoke_user(uid, at_ms);
+  return {};
+}
+
+void App::on_change(const storage::Change& change) {
+  list_cache_.on_change();
+  if (!change.remote) return;  // this instance's own identity changes were applied where they were made
+  using Kind = storage::Change::Kind;
+  switch (change.kind) {
+    case Kind::kSessionRevoked: revocations_.revoke_session(change.id, change.at_ms); break;
+    case Kind::kUserRevoked: revocations_.revoke_user(change.id, change.at_ms); break;
+    case Kind::kApiKeys:
+    case Kind::kReset:  // on the listener's thread: reading storage is fine here (change_feed.h)
+      if (Status st = load_identity_state(); !st)
+        logger_.log(obs::Level::kError, "cannot reload identity state", {{"cause", st.error().cause}});
+      break;
+    case Kind::kRecord: break;
   }
 }
 
@@ -158,6 +182,8 @@ void App::fail(std::string_view request_id, const Principal& caller, const Probl
   http::Response r = problem_response(problem, request_id);
   r.route = route;
   if (caller.id) r.user_id = *caller.id;
+  // Every 503 is temporary (a full queue or pool, the database restarting): tell the client when to come back.
+  if (problem.code == ProblemCode::kUnavailable) r.set_header("Retry-After", "1");
   respond(std::move(r));
 }
 
@@ -278,7 +304,7 @@ void App::handle(http::Request& request, http::Responder respond) {
     r.set_header("Allow", std::string(m.allow));
     return respond(std::move(r));
   }
-  if (m.method->access == Access::kPublic) return m.method->handler(*this, request, m, kAnonymous, std::move(respond));
+  if (m.method->access == Access::kPublic) return dispatch(m, request, kAnonymous, std::move(respond));
   auto caller = authenticate(request);
   if (!caller) return fail(request.request_id, kAnonymous, caller.error(), respond, route);
   if (m.method->access == Access::kUser && (caller->kind != PrincipalKind::kUser || caller->session_id.empty())) {
@@ -294,7 +320,26 @@ void App::handle(http::Request& request, http::Responder respond) {
                           : Problem::make(ProblemCode::kForbidden, "Only the admin may call this route."),
                 respond, route);
   }
-  m.method->handler(*this, request, m, *caller, std::move(respond));
+  dispatch(m, request, *caller, std::move(respond));
+}
+
+void App::dispatch(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond) {
+  const bool touches_storage = m.method->rate_class != "health" || m.pattern() == "/readyz";
+  if (!storage_pool_ || !touches_storage) return m.method->handler(*this, request, m, caller, std::move(respond));
+  // The request stays valid until `respond` is called, so the task may borrow it.
+  auto task = [this, m, &request, caller, respond]() mutable {
+    try {  // the session's own catch-all is on the loop: a throw here must still answer
+      m.method->handler(*this, request, m, caller, http::Responder(respond));
+    } catch (const std::exception& e) {
+      logger_.log(obs::Level::kError, "handler threw", {{"request_id", request.request_id}, {"cause", e.what()}});
+      fail(request.request_id, caller, Problem::make(ProblemCode::kInternal, "An unexpected error occurred."), respond,
+           m.pattern());
+    }
+  };
+  if (storage_pool_->try_submit(std::move(task))) return;
+  fail(request.request_id, caller,
+       Problem::make(ProblemCode::kUnavailable, "The server is busy: too many requests wait for the database."),
+       respond, m.pattern());
 }
 
 void App::livez(App&, http::Request&, const RouteMatch& m, const Principal&, http::Responder respond) {

@@ -39,6 +39,9 @@ struct AppOptions {
   // Identity (when the concept file has `auth:`): the access-token keys and the pool that hashes passwords.
   std::shared_ptr<const auth::KeyRing> keys;
   runtime::WorkerPool* hash_pool = nullptr;
+  // Set when storage calls block on the network (PostgreSQL): every handler that touches storage runs on this pool,
+  // never on an event loop (docs/decisions/0010). Null on SQLite, whose reads are local and run on the loop.
+  runtime::WorkerPool* storage_pool = nullptr;
   auth::PasswordParams password_params;
 };
 
@@ -90,6 +93,14 @@ class App final : public http::Handler {
   void housekeeping();
 
  private:
+  // API keys and revocations from storage (at start-up, and again when another instance's change or a lost
+  // listener connection says they may have changed).
+  Status load_identity_state();
+  // The change feed's subscriber: the list cache, and identity changes other instances made.
+  void on_change(const storage::Change& change);
+  // Runs the matched handler: on the event loop, or on the storage pool when storage calls block (a full pool
+  // answers 503 with Retry-After).
+  void dispatch(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond);
   // Wraps a storage completion so it runs on the request's event loop rather than on the thread that finished the
   // write (the writer, a database thread): rendering and the answer leave that thread. Without a loop (unit tests)
   // it runs where it is called. The completion must own what it uses (it holds the Responder, which keeps the
@@ -122,6 +133,7 @@ class App final : public http::Handler {
   auth::RevocationList revocations_;
   auth::Authenticator authenticator_;
   std::unique_ptr<Auth> auth_;  // null without identity
+  runtime::WorkerPool* storage_pool_ = nullptr;
   mutable auth::ApiKeyRegistry api_keys_;
   mutable obs::Counter denied_anonymous_, denied_known_;  // resolve() notes last use
   std::unique_ptr<Admin> admin_;

@@ -150,7 +150,9 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
   resp.set_header("Cache-Control", "private, no-cache");
   // Repeated identical queries are answered from the list cache until any write commits (see list_cache.h);
   // anything whose result moves with time alone (@now) is always computed.
-  bool cacheable = route == kRecordsRoute && !extra && !(q.filter && expr::references_now(*q.filter)) &&
+  // Only where this process is the only writer (storage.h, caches_allowed): on PostgreSQL every list is computed.
+  bool cacheable = app.storage_.caches_allowed() && route == kRecordsRoute && !extra &&
+                   !(q.filter && expr::references_now(*q.filter)) &&
                    !(!auth.admin() && c.rules.list && expr::references_now(*c.rules.list->bound));
   // Relation values (masked when their target is hidden from the caller) and expanded records follow the targets'
   // view rules: one that moves with time makes the page uncacheable too.

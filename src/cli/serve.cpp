@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "storage/postgres/pg_storage.h"
 #include "http/server.h"
 #include "obs/logger.h"
 #include "obs/metrics.h"
@@ -170,11 +171,43 @@ int serve(ServeOptions& o) {
     } while (!stop.stop_requested());
   });
 
+  // PostgreSQL calls block on the network: handlers that touch storage run on this pool, one thread per read
+  // connection, never on an event loop (docs/decisions/0010). SQLite reads are local and stay on the loops.
+  std::unique_ptr<runtime::WorkerPool> storage_pool;
+  if (storage->dialect().kind() == sql::DialectKind::kPostgres) {
+    runtime::WorkerPoolOptions spo;
+    spo.threads = static_cast<unsigned>(o.common.db_pool_size);
+    spo.queue_limit = 1024;
+    storage_pool = std::make_unique<runtime::WorkerPool>(spo);
+    runtime::WorkerPool* sp = storage_pool.get();
+    metrics.gauge_callback("slipway_db_request_queue_length", "Requests waiting for a storage thread (PostgreSQL)", {},
+                           [sp] { return static_cast<double>(sp->queued()); });
+    metrics.gauge_callback("slipway_db_request_rejections",
+                           "Requests refused (503) because the storage threads' queue was full", {},
+                           [sp] { return static_cast<double>(sp->rejected()); });
+    metrics.gauge_callback("slipway_db_pool_connections", "PostgreSQL read connections open", {{"state", "open"}},
+                           [] { return static_cast<double>(storage::postgres::pg_pool_stats().open); });
+    metrics.gauge_callback("slipway_db_pool_connections", "PostgreSQL read connections open", {{"state", "in_use"}},
+                           [] { return static_cast<double>(storage::postgres::pg_pool_stats().in_use); });
+    metrics.gauge_callback("slipway_db_pool_waits", "Reads that waited for a free PostgreSQL connection", {},
+                           [] { return static_cast<double>(storage::postgres::pg_pool_stats().waits); });
+    metrics.gauge_callback("slipway_db_pool_timeouts",
+                           "Reads refused (503) after waiting --db-pool-wait-ms for a PostgreSQL connection", {},
+                           [] { return static_cast<double>(storage::postgres::pg_pool_stats().timeouts); });
+    metrics.gauge_callback("slipway_db_reconnects", "PostgreSQL connections replaced after they broke", {},
+                           [] { return static_cast<double>(storage::postgres::pg_pool_stats().reconnects); });
+    metrics.gauge_callback("slipway_db_write_retries", "Writes run again after a deadlock or serialization failure",
+                           {}, [] { return static_cast<double>(storage::postgres::pg_pool_stats().write_retries); });
+  }
+
   api::AppOptions app_options;
   app_options.admin_token = token;
   app_options.keys = jwt_keys;
   app_options.hash_pool = &hash_pool;
+  app_options.storage_pool = storage_pool.get();
   api::App app(*concept_file, *storage, logger, metrics, std::move(app_options));
+  // Everything that consumes the change feed has subscribed: other instances' changes may flow now (PostgreSQL).
+  storage->start_listening();
 
   // API keys' last-use times are noted in memory and written every 30 s (never a write per request).
   std::jthread usage_flusher([&app](std::stop_token stop) {
@@ -208,6 +241,7 @@ int serve(ServeOptions& o) {
   usage_flusher.join();
   app.housekeeping();
   hash_pool.stop();  // finishes accepted logins (their writes reach the still-open storage)
+  if (storage_pool) storage_pool->stop();
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");
   logger.flush();

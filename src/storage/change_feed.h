@@ -9,8 +9,8 @@
 //     before its answer is sent: a client never reads around its own write from a cache.
 //  2. A write whose outcome is uncertain (the commit failed) is published as if it happened: invalidating too much
 //     is harmless, too little is a stale read.
-//  3. Subscribers are called synchronously, in subscription order; they must be cheap and must not call back into
-//     storage.
+//  3. Subscribers are called synchronously, in subscription order; on the writer thread (local changes) they must
+//     be cheap and must not call back into storage. Remote changes arrive on the listener's own thread.
 // Thread safety: subscribe() only while wiring (before the first publish); publish() from any thread.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace slipway::storage {
@@ -42,6 +43,12 @@ struct Change {
   std::uint64_t sequence = 0;  // set by publish(): this process's order of publication
 };
 
+// A change as other instances receive it (a NOTIFY payload, at most a few hundred bytes):
+//   <origin>|<kind>|<op>|<version>|<at_ms>|<collection>|<id>
+// `origin` names the process that made it, so an instance skips its own. decode_change() refuses anything else.
+std::string encode_change(const Change& change, std::string_view origin);
+bool decode_change(std::string_view text, Change& change, std::string& origin);
+
 class ChangeFeed {
  public:
   using Subscriber = std::function<void(const Change&)>;
@@ -50,6 +57,12 @@ class ChangeFeed {
   void publish(Change change) {
     change.sequence = sequence_.fetch_add(1, std::memory_order_acq_rel) + 1;
     for (const auto& s : subscribers_) s(change);
+  }
+  // Another instance's change (or kReset): published like a local one, with `remote` set. Subscribers run on the
+  // thread that received it (the listener's), which may read storage.
+  void publish_remote(Change change) {
+    change.remote = true;
+    publish(std::move(change));
   }
   // How many changes were published so far.
   std::uint64_t sequence() const { return sequence_.load(std::memory_order_acquire); }

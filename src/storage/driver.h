@@ -17,6 +17,7 @@
 
 #include "core/result.h"
 #include "core/value.h"
+#include "storage/change_feed.h"
 
 namespace slipway::storage {
 
@@ -99,6 +100,10 @@ class Connection {
   // Holds `key` until the current transaction ends, waiting for any other process holding it. A no-op where one
   // process writes the database (SQLite). REQUIRES: inside a transaction.
   virtual Status lock_across_processes(LockKey key) = 0;
+  // Tells the other processes on the database about a change of the current transaction, delivered if and when
+  // it commits (PostgreSQL NOTIFY; rolled back with its savepoint). A no-op where no other process can be serving
+  // the database (SQLite).
+  virtual Status announce(const Change& change) = 0;
 };
 
 // One unit of write work: runs inside a write transaction (its own savepoint on the engines that batch), then

@@ -25,6 +25,9 @@ class Engine {
   virtual bool exists() const = 0;
   // False for a read-only inspection: writes complete with kUnavailable.
   virtual bool writable() const = 0;
+  // True when other processes may write the database (PostgreSQL: several instances, the CLI beside them). Caches
+  // of what was read are then off: another instance's write is acknowledged before this one could hear of it.
+  virtual bool shared() const = 0;
 
   // A connection for the statements of one storage call.
   virtual Result<ReadLease> reader() = 0;
@@ -40,6 +43,10 @@ class Engine {
   virtual const sql::CursorKey& cursor_key() const = 0;
   // slipway's own schema versions: applied, then pending.
   virtual Result<std::vector<SystemMigrationRecord>> system_history() = 0;
+
+  // Starts delivering other processes' changes (and kReset whenever some may have been missed: at the start and
+  // after a lost connection) to `deliver`, on a thread of the engine's. A no-op where no other process writes.
+  virtual void listen(std::function<void(Change)> deliver) { (void)deliver; }
 
   // Reachable and able to write (for /readyz).
   virtual Status ping() = 0;

@@ -137,7 +137,8 @@ Result<Record> RecordStore::get(const model::Collection& c, std::string_view id,
   if (!conn) return std::move(conn).error();
   const std::string sid(id);
   const std::size_t idx = impl_->index_of.at(&c);
-  if (expand.empty() && (auth.admin() || impl_->view_row_only[idx])) {
+  const bool caching = !impl_->engine->shared();
+  if (caching && expand.empty() && (auth.admin() || impl_->view_row_only[idx])) {
     if (auto hit = impl_->cache.find(idx, sid)) {
       if (!auth.admin() && !hit->visible) return not_found();
       return impl_->visible_copy(**conn, c, *hit->record, auth);
@@ -157,7 +158,7 @@ Result<Record> RecordStore::get(const model::Collection& c, std::string_view id,
     if (!auth.admin() && !visible) return not_found();
     return impl_->visible_copy(**conn, c, *record, auth);
   }
-  const bool verdict_cached = expand.empty() && !auth.admin() && impl_->view_caller_local[idx];
+  const bool verdict_cached = caching && expand.empty() && !auth.admin() && impl_->view_caller_local[idx];
   std::string verdict_key;
   std::uint64_t verdict_epoch = 0;
   if (verdict_cached) {
@@ -187,6 +188,7 @@ Result<AuditReport> RecordStore::verify_audit() {
 }
 
 ChangeFeed& RecordStore::changes() { return impl_->feed; }
+bool RecordStore::caches_allowed() const { return !impl_->engine->shared(); }
 
 void RecordStore::Impl::on_change(const Change& change) {
   if (change.kind == Change::Kind::kReset) {
@@ -218,6 +220,10 @@ Status RecordStore::ping() {
 void RecordStore::close() {
   if (impl_->closed.exchange(true)) return;
   impl_->engine->close();
+}
+
+void RecordStore::start_listening() {
+  impl_->engine->listen([impl = impl_.get()](Change change) { impl->feed.publish_remote(std::move(change)); });
 }
 
 const sql::Dialect& RecordStore::dialect() const { return *impl_->dialect; }

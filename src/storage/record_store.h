@@ -65,6 +65,7 @@ class RecordStore final : public Storage, public SchemaManager {
   void save_throttles(std::vector<ThrottleRow> rows) override;
   Result<std::vector<ThrottleRow>> load_throttles() override;
   ChangeFeed& changes() override;
+  bool caches_allowed() const override;
   Status ping() override;
   void close() override;
 
@@ -74,6 +75,8 @@ class RecordStore final : public Storage, public SchemaManager {
   Status apply(const sql::MigrationPlan& plan, const std::string& applied_by, bool allow_destructive) override;
   Status assess(sql::MigrationPlan& plan, const model::Concept& target) override;
 
+  // Publishes other instances' changes on the feed from now on (serve calls it once everything is subscribed).
+  void start_listening();
   // The engine's SQL dialect (plans are made in it).
   const sql::Dialect& dialect() const;
   // Hits and misses of the hot-read cache (GET by id), for the cache hit ratio metric.

@@ -157,6 +157,17 @@ struct RecordStore::Impl {
     ch.version = version;
     feed.publish(std::move(ch));
   }
+  // Tells other instances about a record write, inside its transaction (Connection::announce).
+  static Status announce_record(Connection& conn, Change::Op op, const model::Collection& c, const std::string& id,
+                                std::int64_t version) {
+    Change ch;
+    ch.kind = Change::Kind::kRecord;
+    ch.op = op;
+    ch.collection = c.name;
+    ch.id = id;
+    ch.version = version;
+    return conn.announce(ch);
+  }
   // The caches' subscriber (record_store.cpp).
   void on_change(const Change& change);
 

@@ -120,6 +120,7 @@ void RecordStore::create(CreateCommand cmd, Principal auth, std::function<void(R
       }
       if (Status st = append_audit_rows(conn, entries, r.created); !st) return st;
     }
+    if (Status st = Impl::announce_record(conn, Change::Op::kCreate, c, r.id, 1); !st) return st;
     *result = CreateResult{std::move(r), false};
     return {};
   };
@@ -187,6 +188,7 @@ void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(R
     } else if (Status audited = append_audit_rows(conn, cmd.audit, r.updated); !audited) {
       return audited;
     }
+    if (Status st = Impl::announce_record(conn, Change::Op::kUpdate, c, r.id, r.version); !st) return st;
     if (Status masked = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !masked) return masked;
     *result = std::move(r);
     return {};
@@ -216,6 +218,7 @@ void RecordStore::remove(RemoveCommand cmd, Principal auth, std::function<void(S
     (*lease)->bind(1, Value(cmd.id));
     auto st = (*lease)->step();
     if (!st) return std::move(st).error();
+    if (Status told = Impl::announce_record(conn, Change::Op::kDelete, c, cmd.id, 0); !told) return told;
     if (&c == impl->users) {  // a deleted user's account and sessions go with the record
       if (Status gone = delete_identity_rows(conn, cmd.id, impl->clock.now_ms()); !gone) return gone;
     }

@@ -164,6 +164,10 @@ class Storage {
   // Users whose tokens were made stale (roles changed, disabled, deleted) at or after `since_ms`, with the time.
   virtual Result<std::vector<std::pair<std::string, std::int64_t>>> users_revoked_since(std::int64_t since_ms) = 0;
 
+  // Whether what was read may be cached in this process and trusted until the change feed says otherwise: true
+  // when this process is the only writer (SQLite); false when others write too (PostgreSQL), because another
+  // instance's write is answered before this one could hear of it (docs/decisions/0010).
+  virtual bool caches_allowed() const = 0;
   // Every committed change, published after its commit and before the write is answered (change_feed.h). Caches
   // subscribe while wiring.
   virtual ChangeFeed& changes() = 0;

@@ -300,4 +300,14 @@ Status PgConnection::lock_across_processes(LockKey key) {
   return {};
 }
 
+Status PgConnection::announce(const Change& change) {
+  auto lease = prepare("SELECT pg_notify(?1, ?2)");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(std::string(kChangesChannel)));
+  (*lease)->bind(2, Value(encode_change(change, origin_)));
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  return {};
+}
+
 }  // namespace slipway::storage::postgres

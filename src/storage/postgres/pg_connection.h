@@ -74,6 +74,9 @@ class PgConnection final : public storage::Connection {
   std::int64_t changes() const override { return changes_; }
   Result<bool> has_table(std::string_view name) override;
   Status lock_across_processes(LockKey key) override;
+  Status announce(const Change& change) override;
+  // The process's name in the changes it announces (set once by the engine, before any write).
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
 
   // False once the connection broke: the owner replaces it.
   bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
@@ -91,6 +94,7 @@ class PgConnection final : public storage::Connection {
   std::size_t max_statements_;
   std::int64_t changes_ = 0;
   std::uint64_t next_name_ = 0;
+  std::string origin_;
   struct Cached {
     std::string sql;
     std::unique_ptr<PgStatement> statement;
@@ -98,6 +102,9 @@ class PgConnection final : public storage::Connection {
   std::list<Cached> lru_;  // most recently used first
   std::unordered_map<std::string_view, std::list<Cached>::iterator> index_;
 };
+
+// The channel every slipway process on a database announces its changes on, and listens to.
+inline constexpr std::string_view kChangesChannel = "slipway_changes";
 
 // `?N` placeholders → `$N`, outside quoted strings and identifiers.
 std::string to_dollar_placeholders(std::string_view sql);

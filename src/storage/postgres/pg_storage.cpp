@@ -1,6 +1,9 @@
 #include "storage/postgres/pg_storage.h"
 
+#include <poll.h>
 #include <sodium.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -39,6 +42,11 @@ Problem read_only_problem() {
 class PgEngine final : public Engine {
  public:
   explicit PgEngine(PgOptions o) : options_(std::move(o)) {
+    unsigned char bytes[8];
+    randombytes_buf(bytes, sizeof bytes);
+    char hex[17];
+    sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+    origin_ = hex;
     connect_.url = options_.url;
     connect_.connect_timeout_s = options_.connect_timeout_s;
     connect_.statement_timeout_ms = options_.statement_timeout_ms;
@@ -72,6 +80,7 @@ class PgEngine final : public Engine {
   const sql::Dialect& dialect() const override { return *dialect_; }
   bool exists() const override { return true; }
   bool writable() const override { return !options_.read_only; }
+  bool shared() const override { return true; }
 
   Result<ReadLease> reader() override {
     std::unique_ptr<PgConnection> conn;
@@ -161,6 +170,11 @@ class PgEngine final : public Engine {
     return future.get();
   }
 
+  void listen(std::function<void(Change)> deliver) override {
+    listening_.store(true);
+    listener_ = std::thread([this, deliver = std::move(deliver)] { listener_loop(deliver); });
+  }
+
   const sql::CursorKey& cursor_key() const override { return cursor_key_; }
 
   Result<std::vector<SystemMigrationRecord>> system_history() override {
@@ -170,6 +184,9 @@ class PgEngine final : public Engine {
   }
 
   Status ping() override {
+    if (listening_.load() && !listener_up_.load())
+      return unavailable("The database's change notifications are not reaching this instance.",
+                         "listener connection down", Fault::kConnectionLost);
     auto conn = reader();
     if (!conn) return std::move(conn).error();
     auto lease = (*conn)->prepare("SELECT 1");
@@ -180,6 +197,8 @@ class PgEngine final : public Engine {
   }
 
   void close() override {
+    stop_listener_.store(true);
+    if (listener_.joinable()) listener_.join();
     {
       std::lock_guard lock(wmu_);
       if (stopping_ && writers_.empty()) return;
@@ -199,6 +218,43 @@ class PgEngine final : public Engine {
   std::uint64_t statement_evictions() const override { return pg_statement_evictions(); }
 
  private:
+  // LISTEN on a dedicated session connection (never a pooled one: a pooler in transaction mode would lose it).
+  // Whenever notifications may have been missed — the first connection, and every reconnection after a loss — it
+  // delivers kReset, after LISTEN is in place so that nothing falls between; while the connection is down the
+  // instance is not ready (ping).
+  void listener_loop(const std::function<void(Change)>& deliver) {
+    Change reset;
+    reset.kind = Change::Kind::kReset;
+    while (!stop_listener_.load()) {
+      auto opened = PgConnection::connect(connect_);
+      if (!opened || !(*opened)->exec("LISTEN " + std::string(kChangesChannel))) {
+        for (int i = 0; i < 10 && !stop_listener_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      PgConnection& conn = **opened;
+      deliver(reset);
+      listener_up_.store(true);
+      while (!stop_listener_.load()) {
+        pollfd pfd{PQsocket(conn.raw()), POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, 200);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready > 0 && PQconsumeInput(conn.raw()) == 0) break;  // the connection broke
+        if (PQstatus(conn.raw()) != CONNECTION_OK) break;
+        while (PGnotify* n = PQnotifies(conn.raw())) {
+          Change change;
+          std::string origin;
+          if (decode_change(n->extra, change, origin) && origin != origin_) deliver(std::move(change));
+          PQfreemem(n);
+        }
+      }
+      listener_up_.store(false);
+      if (!stop_listener_.load()) {
+        g_counters.reconnects.fetch_add(1);
+        deliver(reset);  // caches (and identity state) drop what they hold before the instance serves again
+      }
+    }
+  }
+
   static void give_back(void* self, Connection* conn) {
     static_cast<PgEngine*>(self)->release(std::unique_ptr<PgConnection>(static_cast<PgConnection*>(conn)));
   }
@@ -248,6 +304,7 @@ class PgEngine final : public Engine {
           continue;
         }
         conn = std::move(*fresh);
+        conn->set_origin(origin_);
       }
       if (batch.front().alone) {
         Status st = batch.front().apply(*conn);
@@ -326,6 +383,12 @@ class PgEngine final : public Engine {
   std::deque<WriteOp> queue_;  // GUARDED_BY(wmu_)
   bool stopping_ = false;      // GUARDED_BY(wmu_)
   std::vector<std::thread> writers_;
+
+  std::string origin_;  // this process in the changes it announces (random)
+  std::thread listener_;
+  std::atomic<bool> listening_{false};
+  std::atomic<bool> listener_up_{false};
+  std::atomic<bool> stop_listener_{false};
 };
 
 }  // namespace

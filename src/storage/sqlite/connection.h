@@ -78,6 +78,7 @@ class Connection final : public storage::Connection {
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
   Result<bool> has_table(std::string_view name) override;
   Status lock_across_processes(LockKey) override { return {}; }  // one process writes: the file lock says so
+  Status announce(const Change&) override { return {}; }          // and no other serves it
   sqlite3* raw() { return db_; }
   std::size_t cached_statements() const { return lru_.size(); }
   std::size_t cached_bytes() const { return cached_bytes_; }

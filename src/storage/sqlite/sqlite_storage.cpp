@@ -62,6 +62,7 @@ class SqliteEngine final : public Engine {
   const sql::Dialect& dialect() const override { return *dialect_; }
   bool exists() const override { return !missing_; }
   bool writable() const override { return writer_ != nullptr; }
+  bool shared() const override { return false; }  // the file lock: this process is the only writer
 
   Result<ReadLease> reader() override {
     if (closed_.load(std::memory_order_relaxed) || missing_)

@@ -98,6 +98,11 @@ Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand
     (*upd)->bind(3, Value(cmd.reason));
     if (auto st = (*upd)->step(); !st) return std::move(st).error();
     (*upd)->release();
+    Change told;  // other instances refuse its tokens too
+    told.kind = Change::Kind::kSessionRevoked;
+    told.id = id;
+    told.at_ms = cmd.now_ms;
+    if (Status st = conn.announce(told); !st) return std::move(st).error();
   }
   return ids;
 }
@@ -112,7 +117,17 @@ Status revoke_user_tokens_in(Connection& conn, const std::string& user_id, std::
   (*lease)->bind(1, Value(user_id));
   (*lease)->bind(2, Value(now_ms));
   if (auto st = (*lease)->step(); !st) return std::move(st).error();
-  return {};
+  Change told;  // other instances refuse the user's older tokens too
+  told.kind = Change::Kind::kUserRevoked;
+  told.id = user_id;
+  told.at_ms = now_ms;
+  return conn.announce(told);
+}
+
+Status announce_api_keys(Connection& conn) {
+  Change told;  // other instances reload their keys
+  told.kind = Change::Kind::kApiKeys;
+  return conn.announce(told);
 }
 
 }  // namespace
@@ -523,6 +538,7 @@ void IdentityStore::create_api_key(const std::function<void(WriteOp)>& submit, A
     (*lease)->bind(7, Value(key.created_by));
     (*lease)->bind(8, key.expires_ms ? Value(*key.expires_ms) : Value(Null{}));
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
+    if (Status st = announce_api_keys(conn); !st) return st;
     return append_audit_rows(conn, audit, format_rfc3339_ms(key.created_ms));
   };
   submit(WriteOp{std::move(apply), std::move(done)});
@@ -569,6 +585,7 @@ void IdentityStore::revoke_api_key(const std::function<void(WriteOp)>& submit, s
     (*lease)->bind(2, Value(now_ms));
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
     if (conn.changes() == 0) return Problem::make(ProblemCode::kNotFound, "No such API key, or it is already revoked.");
+    if (Status st = announce_api_keys(conn); !st) return st;
     return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
   };
   submit(WriteOp{std::move(apply), std::move(done)});

@@ -161,8 +161,10 @@ def run_cli(*args, env=None, cwd=None, timeout=60):
 class Server:
     """A started slipway. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, config=EXAMPLE, data_dir=None, env=None, args=(), admin_token=ADMIN_TOKEN, mode="production"):
+    def __init__(self, config=EXAMPLE, data_dir=None, env=None, args=(), admin_token=ADMIN_TOKEN, mode="production",
+                 port=None):
         self.config = config
+        self.fixed_port = port  # a restart keeps it (a load balancer's backend); else a free one at each start
         self.own_data = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="slipway-it-")
         self.env = env or {}
@@ -175,7 +177,7 @@ class Server:
         self.stderr_path = None
 
     def start(self, wait_ready=True):
-        self.port = free_port()
+        self.port = self.fixed_port or free_port()
         env = dict(os.environ)
         env.pop("SLIPWAY_ADMIN_TOKEN", None)
         if self.admin_token:

@@ -153,6 +153,7 @@ std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept
     storage::postgres::PgOptions po;
     po.url = url;
     po.read_only = open.read_only;
+    po.application_name = open.application_name;
     po.pool_size = o.db_pool_size;
     po.pool_wait_ms = o.db_pool_wait_ms;
     po.statement_timeout_ms = o.db_statement_timeout_ms;

@@ -69,6 +69,8 @@ std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, std::
 // How a command opens the database: read-only for inspection, and the observability callbacks.
 struct OpenOptions {
   bool read_only = false;
+  // PostgreSQL: what this process's connections are called (a serving instance names its concept's version).
+  std::string application_name = "slipway";
   std::function<void(double seconds)> on_statement;
   std::function<void(std::size_t batch, double commit_seconds)> on_commit;
 };

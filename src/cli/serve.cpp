@@ -111,6 +111,9 @@ int serve(ServeOptions& o) {
   }
   SystemClock clock;
   OpenOptions hooks;
+  // On PostgreSQL the connections name the concept this instance serves: a destructive migration waits for them.
+  hooks.application_name =
+      storage::postgres::serving_application_name(sql::snapshot_checksum(sql::schema_snapshot(*concept_file)));
   hooks.on_statement = [statement_seconds](double s) mutable { statement_seconds.observe(s); };
   hooks.on_commit = [commit_seconds, batch_size](std::size_t n, double s) mutable {
     commit_seconds.observe(s);

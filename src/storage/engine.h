@@ -39,6 +39,13 @@ class Engine {
   // engine's rules for schema changes, checked before commit (relations left dangling fail it). Waits.
   virtual Status run_migration(std::function<Status(Connection&)> body) = 0;
 
+  // How many other processes serve this database with a concept whose snapshot checksum is not `checksum` (a
+  // destructive migration would break them). Always 0 where one process serves the database (SQLite).
+  virtual Result<int> serving_other_versions(std::string_view checksum) {
+    (void)checksum;
+    return 0;
+  }
+
   // The key sealing list cursors, kept in the database (loaded when the engine opened it).
   virtual const sql::CursorKey& cursor_key() const = 0;
   // slipway's own schema versions: applied, then pending.

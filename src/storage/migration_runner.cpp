@@ -104,9 +104,30 @@ Status RecordStore::apply(const sql::MigrationPlan& plan, const std::string& app
   if (plan.has_destructive() && !allow_destructive)
     return Problem::make(ProblemCode::kConflict, "The plan has destructive steps; run with --allow-destructive.");
   if (!impl_->engine->writable()) return read_only_problem();
+  if (plan.has_destructive()) {
+    // Expand/contract across instances (docs/operations.md): an instance still serving another version of the
+    // concept reads and writes what this plan would drop or change.
+    auto others = impl_->engine->serving_other_versions(plan.checksum);
+    if (!others) return std::move(others).error();
+    if (*others > 0)
+      return Problem::make(ProblemCode::kConflict,
+                           std::to_string(*others) + " connection(s) of slipway instances serving another version of "
+                           "the concept are open: a destructive step would break them. Deploy the new concept to "
+                           "every instance first, then apply the destructive steps (docs/operations.md, rolling "
+                           "deploys).");
+  }
   const std::string applied_at = format_rfc3339_ms(impl_->clock.now_ms());
-  // The engine opens the transaction with its rules for schema changes and checks relations before it commits.
+  // The engine opens the transaction with its rules for schema changes (and a lock several instances share) and
+  // checks relations before it commits.
   return impl_->engine->run_migration([&plan, &applied_by, &applied_at](Connection& conn) -> Status {
+    // Instances starting at once made the same plan: the first applies it, the others find it done.
+    {
+      auto current = conn.prepare_uncached("SELECT snapshot FROM _slipway_migrations ORDER BY version DESC LIMIT 1");
+      if (!current) return std::move(current).error();
+      auto row = (*current)->step();
+      if (!row) return std::move(row).error();
+      if (*row && (*current)->column_text(0) == plan.snapshot) return {};
+    }
     for (const auto& step : plan.steps) {
       for (const auto& q : step.sql) {
         if (Status st = conn.exec(q); !st) {

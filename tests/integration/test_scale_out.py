@@ -245,6 +245,95 @@ class ScaleOut(unittest.TestCase):
                          timeout=5, what="a revoked API key is refused on the other instance")
 
 
+def ready(server):
+    if server.proc.poll() is not None:
+        raise AssertionError(f"slipway exited with {server.proc.returncode}: {server.stderr()}")
+    try:
+        return server.request("GET", "/readyz", token=None).status == 200
+    except OSError:
+        return False
+
+
+def blog_variant(tmp, name, edit):
+    """The blog example with one edit of its text (a field added, removed), written to `tmp/name`."""
+    with open(harness.EXAMPLE) as f:
+        text = f.read()
+    changed = edit(text)
+    assert changed != text, "the edit changed nothing"
+    return harness.write_concept(tmp, changed, name)
+
+
+@harness.postgres_only("several instances share one PostgreSQL database")
+class RollingSchemaChange(unittest.TestCase):
+    """A rolling deploy of a new concept: the safe step (a new field with a default, a new index) is applied by the
+    first new instance while old ones serve under load, and they keep serving what they know; a destructive step
+    is refused while an instance of another version is connected, and goes through once none is."""
+
+    def test_safe_steps_apply_under_load_and_destructive_ones_wait_for_the_old_instances(self):
+        with tempfile.TemporaryDirectory(prefix="slipway-it-rolling-schema-") as tmp:
+            shared = os.path.join(tmp, "shared")
+            url = harness.database_url(shared)
+            env = {"SLIPWAY_DATABASE_URL": url}
+            v2 = blog_variant(tmp, "v2.yaml", lambda t: t.replace(
+                "      status:    { type: enum, values: [draft, live], default: draft }\n",
+                "      status:    { type: enum, values: [draft, live], default: draft }\n"
+                "      subtitle:  { type: text, default: \"none\" }\n").replace(
+                "indexes: [[published, created]]", "indexes: [[published, created], [views]]"))
+            v3 = blog_variant(tmp, "v3.yaml", lambda t: t.replace(
+                "      tags:      { type: json }\n", ""))
+            # Three instances starting at once on an empty database: one applies the plan, the others find it done.
+            ports = [harness.free_port(), harness.free_port()]
+            old = [harness.Server(data_dir=os.path.join(tmp, f"old{i}"), port=p, env=env, args=["--migrate"])
+                   for i, p in enumerate(ports)]
+            extra = harness.Server(data_dir=os.path.join(tmp, "extra"), env=env, args=["--migrate"])
+            servers = old + [extra]
+            try:
+                for s in servers:
+                    s.start(wait_ready=False)
+                for s in servers:
+                    harness.wait_for(lambda s=s: ready(s), what="started")
+                self.assertEqual(harness.psql(shared, "SELECT count(*) FROM _slipway_migrations").strip(), "1")
+                extra.cleanup()
+                servers.remove(extra)
+                lb = Haproxy(tmp, ports)
+                try:
+                    lb.wait_up({"s0", "s1"})
+                    with Load(lb.port) as load:
+                        harness.wait_for(lambda: load.count() >= 20, what="load running")
+                        new = harness.Server(config=v2, data_dir=os.path.join(tmp, "new"), env=env, args=["--migrate"])
+                        servers.append(new)
+                        new.start()  # applies the safe steps while the old instances serve
+                        before = load.count()
+                        harness.wait_for(lambda: load.count() >= before + 40, what="the old instances still serve")
+                        post = new.request("POST", "/api/v1/posts", body={"title": "new", "subtitle": "hello"}).json()
+                        self.assertEqual(post["subtitle"], "hello")
+                        # A record an old instance writes gets the new field's default; it reads what it knows.
+                        made = old[0].request("POST", "/api/v1/posts", body={"title": "old"}).json()
+                        self.assertNotIn("subtitle", made)
+                        self.assertEqual(new.request("GET", f"/api/v1/posts/{made['id']}").json()["subtitle"], "none")
+                        self.assertEqual(old[1].request("GET", f"/api/v1/posts/{post['id']}").json()["title"], "new")
+                    self.assertEqual(load.failures[:5], [], f"{len(load.failures)} failed; {load.statuses}")
+                finally:
+                    lb.stop()
+                # Dropping a field while v1 instances are connected: refused, and nothing changes.
+                p = harness.run_cli("migrate", "apply", "--allow-destructive", "--config", v3, "--data",
+                                    os.path.join(tmp, "cli"), env=env)
+                self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+                self.assertIn("serving another version of the concept", p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertEqual(harness.psql(shared, "SELECT count(*) FROM _slipway_migrations").strip(), "2")
+                for s in servers:
+                    s.stop()
+                p = harness.run_cli("migrate", "apply", "--allow-destructive", "--config", v3, "--data",
+                                    os.path.join(tmp, "cli"), env=env)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                self.assertEqual(harness.psql(shared, "SELECT count(*) FROM _slipway_migrations").strip(), "3")
+            finally:
+                for s in servers:
+                    s.cleanup()
+                harness.drop_database(shared)
+
+
 @harness.postgres_only("restarts a PostgreSQL cluster of its own")
 class DatabaseRestart(unittest.TestCase):
     def test_requests_fail_fast_with_503_while_postgresql_is_down_and_every_instance_recovers_by_itself(self):

@@ -210,8 +210,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const PgConnectOptio
   // The URL is expanded first; the keywords after it override what it says about them.
   const char* keys[] = {"dbname", "connect_timeout", "options", "application_name", "client_encoding",
                         "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", nullptr};
-  const char* values[] = {o.url.c_str(), timeout.c_str(), options.c_str(), "slipway", "UTF8", "1", "10", "5", "3",
-                          nullptr};
+  const char* values[] = {o.url.c_str(), timeout.c_str(), options.c_str(), o.application_name.c_str(), "UTF8",
+                          "1", "10", "5", "3", nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn || PQstatus(conn) != CONNECTION_OK) {
     std::string why = conn ? PQerrorMessage(conn) : "out of memory";

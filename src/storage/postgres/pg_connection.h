@@ -29,6 +29,7 @@ struct PgConnectOptions {
   int connect_timeout_s = 5;
   int statement_timeout_ms = 5000;      // 0: none
   std::size_t max_statements = 256;     // prepared statements kept per connection
+  std::string application_name = "slipway";
 };
 
 class PgConnection;

@@ -50,6 +50,7 @@ class PgEngine final : public Engine {
     connect_.url = options_.url;
     connect_.connect_timeout_s = options_.connect_timeout_s;
     connect_.statement_timeout_ms = options_.statement_timeout_ms;
+    connect_.application_name = options_.application_name;
   }
   ~PgEngine() override { close(); }
 
@@ -173,6 +174,19 @@ class PgEngine final : public Engine {
   void listen(std::function<void(Change)> deliver) override {
     listening_.store(true);
     listener_ = std::thread([this, deliver = std::move(deliver)] { listener_loop(deliver); });
+  }
+
+  Result<int> serving_other_versions(std::string_view checksum) override {
+    auto conn = reader();
+    if (!conn) return std::move(conn).error();
+    auto lease = (*conn)->prepare(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND application_name LIKE 'slipway serve %' AND application_name <> ?1");
+    if (!lease) return std::move(lease).error();
+    (*lease)->bind(1, Value(serving_application_name(checksum)));
+    auto row = (*lease)->step();
+    if (!row) return std::move(row).error();
+    return static_cast<int>((*lease)->column_int(0));
   }
 
   const sql::CursorKey& cursor_key() const override { return cursor_key_; }
@@ -392,6 +406,10 @@ class PgEngine final : public Engine {
 };
 
 }  // namespace
+
+std::string serving_application_name(std::string_view snapshot_checksum) {
+  return "slipway serve " + std::string(snapshot_checksum.substr(0, 16));
+}
 
 PgPoolStats pg_pool_stats() {
   return {g_counters.waits.load(),  g_counters.timeouts.load(),   g_counters.in_use.load(),

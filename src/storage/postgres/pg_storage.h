@@ -31,6 +31,9 @@ struct PgOptions {
   int connect_timeout_s = 5;
   std::size_t max_queued_writes = 10000;
   bool read_only = false;           // inspection (`migrate plan|status`): nothing is created or written
+  // Names this process's connections (pg_stat_activity.application_name). A serving instance names the concept
+  // it serves, "slipway serve <checksum>" (serving_application_name()), so a destructive migration can see it.
+  std::string application_name = "slipway";
   std::function<void(double seconds)> on_statement;
   std::function<void(std::size_t batch, double commit_seconds)> on_commit;
 };
@@ -39,6 +42,9 @@ struct PgOptions {
 // own schema is applied separately (SchemaManager::apply), under an advisory lock.
 Result<std::unique_ptr<RecordStore>> open_storage(const model::Concept& concept_file, PgOptions options,
                                                   const Clock& clock);
+
+// "slipway serve <the first 16 hex digits of the concept snapshot's checksum>".
+std::string serving_application_name(std::string_view snapshot_checksum);
 
 // Pool statistics for /metrics (all PostgreSQL stores of the process).
 struct PgPoolStats {

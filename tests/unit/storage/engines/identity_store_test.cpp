@@ -1,4 +1,4 @@
-// Accounts, sessions and refresh rotation on a real SQLite file: sign-up rows ride the users record, rotation
+// Accounts, sessions and refresh rotation on each engine (a real SQLite file, a real PostgreSQL database): sign-up rows ride the users record, rotation
 // decides current / repeated-within-window / reused in one transaction, revocations and password changes end the
 // right sessions, and a deleted user takes its identity rows along.
 #include <gtest/gtest.h>
@@ -9,10 +9,12 @@
 #include "storage/sql/dialect.h"
 #include "storage/sql/migration_planner.h"
 #include "storage/sqlite/sqlite_storage.h"
-#include "support/migrated_storage.h"
+#include "support/engines.h"
 #include "support/temp_dir.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
+using sqlite::SqliteOptions;
+using sqlite::open_storage;
 namespace {
 
 constexpr const char* kConcept = R"(app: test
@@ -40,10 +42,11 @@ collections:
 
 constexpr std::int64_t kMinute = 60'000;
 
-class IdentityStoreTest : public ::testing::Test {
+class IdentityStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    storage_ = testing::open_migrated(kConcept, dir_.file("db.sqlite"), clock_, concept_);
+    if (!db_.available()) GTEST_SKIP() << "SLIPWAY_TEST_PG_URL is not set";
+    storage_ = db_.open(kConcept, clock_, concept_);
     ASSERT_NE(storage_, nullptr);
     users_ = concept_->users();
     ASSERT_NE(users_, nullptr);
@@ -88,14 +91,14 @@ class IdentityStoreTest : public ::testing::Test {
     return p.get_future().get();
   }
 
-  testing::TempDir dir_;
+  testing::EngineDatabase db_{GetParam()};
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
   std::unique_ptr<RecordStore> storage_;
   const model::Collection* users_ = nullptr;
 };
 
-TEST_F(IdentityStoreTest, ASignUpCreatesTheRecordAccountAndSessionTogether) {
+TEST_P(IdentityStoreTest, ASignUpCreatesTheRecordAccountAndSessionTogether) {
   auto user = sign_up("ada@example.com", "s1", "r0");
   ASSERT_TRUE(user.has_value()) << user.error().cause;
   auto account = storage_->find_account_by_email("ada@example.com");
@@ -119,7 +122,7 @@ TEST_F(IdentityStoreTest, ASignUpCreatesTheRecordAccountAndSessionTogether) {
   EXPECT_FALSE(storage_->find_account_by_email("nobody@example.com")->has_value());
 }
 
-TEST_F(IdentityStoreTest, RotationRepeatsWithinTheWindowAndRevokesOnReuse) {
+TEST_P(IdentityStoreTest, RotationRepeatsWithinTheWindowAndRevokesOnReuse) {
   ASSERT_TRUE(sign_up("bo@example.com", "s1", "r0").has_value());
   const std::int64_t t = clock_.now_ms();
   auto first = refresh("r0", "r1", t);
@@ -151,13 +154,13 @@ TEST_F(IdentityStoreTest, RotationRepeatsWithinTheWindowAndRevokesOnReuse) {
   EXPECT_EQ(*revoked, std::vector<std::string>{"s1"});
 }
 
-TEST_F(IdentityStoreTest, AnIdleOrExpiredSessionDoesNotRefresh) {
+TEST_P(IdentityStoreTest, AnIdleOrExpiredSessionDoesNotRefresh) {
   ASSERT_TRUE(sign_up("cy@example.com", "s1", "r0").has_value());
   EXPECT_EQ(refresh("r0", "r1", clock_.now_ms() + 8 * 24 * 60 * kMinute)->kind, RefreshOutcome::Kind::kInvalid);
   EXPECT_EQ(refresh("r0", "r1", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);  // ended for good
 }
 
-TEST_F(IdentityStoreTest, RevokeOneOrAllButTheCurrentAndChangePassword) {
+TEST_P(IdentityStoreTest, RevokeOneOrAllButTheCurrentAndChangePassword) {
   auto user = sign_up("di@example.com", "s1", "r0");
   ASSERT_TRUE(user.has_value());
   const std::string uid = user->record.id;
@@ -191,7 +194,7 @@ TEST_F(IdentityStoreTest, RevokeOneOrAllButTheCurrentAndChangePassword) {
   EXPECT_EQ(storage_->list_sessions(uid)->size(), 1u);  // the current one stays
 }
 
-TEST_F(IdentityStoreTest, DeletingTheUserRecordDeletesItsIdentityRows) {
+TEST_P(IdentityStoreTest, DeletingTheUserRecordDeletesItsIdentityRows) {
   auto user = sign_up("ed@example.com", "s1", "r0");
   ASSERT_TRUE(user.has_value());
   RemoveCommand rm;
@@ -205,7 +208,7 @@ TEST_F(IdentityStoreTest, DeletingTheUserRecordDeletesItsIdentityRows) {
   EXPECT_EQ(refresh("r0", "r1", clock_.now_ms())->kind, RefreshOutcome::Kind::kInvalid);
 }
 
-TEST_F(IdentityStoreTest, ARefreshTokenOlderThanItsLifetimeIsRefused) {
+TEST_P(IdentityStoreTest, ARefreshTokenOlderThanItsLifetimeIsRefused) {
   ASSERT_TRUE(sign_up("fa@example.com", "s1", "r0").has_value());
   RefreshCommand c;
   c.session_id = "s1";
@@ -219,7 +222,7 @@ TEST_F(IdentityStoreTest, ARefreshTokenOlderThanItsLifetimeIsRefused) {
   EXPECT_EQ(p.get_future().get()->kind, RefreshOutcome::Kind::kInvalid);
 }
 
-TEST_F(IdentityStoreTest, ALoginDecidesOnTheAccountAsItIsWhenTheSessionIsWritten) {
+TEST_P(IdentityStoreTest, ALoginDecidesOnTheAccountAsItIsWhenTheSessionIsWritten) {
   auto user = sign_up("ga@example.com", "s1", "r0");
   ASSERT_TRUE(user.has_value());
   const std::string uid = user->record.id;
@@ -256,7 +259,7 @@ TEST_F(IdentityStoreTest, ALoginDecidesOnTheAccountAsItIsWhenTheSessionIsWritten
   EXPECT_EQ((*revoked)[0].first, uid);
 }
 
-TEST_F(IdentityStoreTest, ARelationToUsersShowsOnlyTheCallersOwnId) {
+TEST_P(IdentityStoreTest, ARelationToUsersShowsOnlyTheCallersOwnId) {
   // users' default view rule is `id = @auth.id`: masking decides without a query, and must agree with the rule.
   auto ada = sign_up("ada@example.com", "s1", "r0");
   auto bob = sign_up("bob@example.com", "s2", "r1");
@@ -284,7 +287,7 @@ TEST_F(IdentityStoreTest, ARelationToUsersShowsOnlyTheCallersOwnId) {
   EXPECT_EQ(seen_by_nobody->values[0], Value(Null{}));
 }
 
-TEST_F(IdentityStoreTest, ACachedVerdictOfAnOwnerRuleNeverOutlivesAChangeOrCrossesCallers) {
+TEST_P(IdentityStoreTest, ACachedVerdictOfAnOwnerRuleNeverOutlivesAChangeOrCrossesCallers) {
   auto ada = sign_up("ada2@example.com", "s1", "r0");
   auto bob = sign_up("bob2@example.com", "s2", "r1");
   ASSERT_TRUE(ada.has_value() && bob.has_value());
@@ -343,5 +346,8 @@ TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {
   EXPECT_EQ(r.error().code, ProblemCode::kNotFound);
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, IdentityStoreTest, ::testing::ValuesIn(testing::engine_params()),
+                         testing::engine_name);
+
 }  // namespace
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

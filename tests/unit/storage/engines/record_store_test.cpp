@@ -1,4 +1,5 @@
-#include "storage/sqlite/sqlite_storage.h"
+// The record store (storage/record_store.h) on every engine: each test runs on SQLite and on PostgreSQL.
+#include "storage/record_store.h"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +10,9 @@
 
 #include "core/concept/loader.h"
 #include "storage/sql/dialect.h"
-#include "support/migrated_storage.h"
-#include "support/temp_dir.h"
+#include "support/engines.h"
 
-namespace slipway::storage::sqlite {
+namespace slipway::storage {
 namespace {
 
 constexpr const char* kConcept = R"(app: test
@@ -37,10 +37,11 @@ collections:
       update: "published = true"
 )";
 
-class SqliteStorageTest : public ::testing::Test {
+class RecordStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    storage_ = testing::open_migrated(kConcept, dir_.file("db.sqlite"), clock_, concept_);
+    if (!db_.available()) GTEST_SKIP() << "SLIPWAY_TEST_PG_URL is not set";
+    storage_ = db_.open(kConcept, clock_, concept_);
     ASSERT_NE(storage_, nullptr);
     admin_ = Principal::bootstrap_admin();
     posts_ = concept_->find_collection("posts");
@@ -71,7 +72,7 @@ class SqliteStorageTest : public ::testing::Test {
     return r->record.id;
   }
 
-  testing::TempDir dir_;
+  testing::EngineDatabase db_{GetParam()};
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
   std::unique_ptr<RecordStore> storage_;
@@ -81,7 +82,7 @@ class SqliteStorageTest : public ::testing::Test {
   const model::Collection* authors_ = nullptr;
 };
 
-TEST_F(SqliteStorageTest, CreatedRecordsHaveSystemFieldsAndReadBack) {
+TEST_P(RecordStoreTest, CreatedRecordsHaveSystemFieldsAndReadBack) {
   const std::string id = post("Hello", true);
   auto got = storage_->get(*posts_, id, admin_, {});
   ASSERT_TRUE(got.has_value());
@@ -95,7 +96,7 @@ TEST_F(SqliteStorageTest, CreatedRecordsHaveSystemFieldsAndReadBack) {
 
 // The change feed (storage/change_feed.h): every write's change is published after its commit and before its
 // answer, so a cache that consumes the feed can never serve a client the version before its own write.
-TEST_F(SqliteStorageTest, EveryWriteIsPublishedBeforeItIsAnswered) {
+TEST_P(RecordStoreTest, EveryWriteIsPublishedBeforeItIsAnswered) {
   std::mutex mu;
   std::vector<Change> seen;
   storage_->changes().subscribe([&](const Change& c) {
@@ -150,7 +151,8 @@ TEST_F(SqliteStorageTest, EveryWriteIsPublishedBeforeItIsAnswered) {
 }
 
 // Another instance's change (or a lost listener: kReset) reaches the hot-read cache through the same feed.
-TEST_F(SqliteStorageTest, APublishedChangeDropsTheCachedRecord) {
+TEST_P(RecordStoreTest, APublishedChangeDropsTheCachedRecord) {
+  if (!storage_->caches_allowed()) GTEST_SKIP() << "no read caches where other processes write (PostgreSQL)";
   const std::string id = post("Hello", true);
   ASSERT_TRUE(storage_->get(*posts_, id, anon_, {}).has_value());  // cached now
   const auto hits = storage_->cache_hits();
@@ -173,7 +175,7 @@ TEST_F(SqliteStorageTest, APublishedChangeDropsTheCachedRecord) {
   EXPECT_EQ(storage_->cache_misses(), misses_after + 1);
 }
 
-TEST_F(SqliteStorageTest, ViewRuleHidesRowsAsNotFound) {
+TEST_P(RecordStoreTest, ViewRuleHidesRowsAsNotFound) {
   const std::string hidden = post("Draft", false);
   auto r = storage_->get(*posts_, hidden, anon_, {});
   ASSERT_FALSE(r.has_value());
@@ -181,7 +183,7 @@ TEST_F(SqliteStorageTest, ViewRuleHidesRowsAsNotFound) {
   EXPECT_TRUE(storage_->get(*posts_, hidden, admin_, {}).has_value());
 }
 
-TEST_F(SqliteStorageTest, ListRuleIsAndedIntoTheQuery) {
+TEST_P(RecordStoreTest, ListRuleIsAndedIntoTheQuery) {
   post("a", true);
   post("b", false);
   post("c", true);
@@ -196,7 +198,7 @@ TEST_F(SqliteStorageTest, ListRuleIsAndedIntoTheQuery) {
   EXPECT_EQ(all->items.size(), 3u);
 }
 
-TEST_F(SqliteStorageTest, AbsentRuleMeansAdminOnly) {
+TEST_P(RecordStoreTest, AbsentRuleMeansAdminOnly) {
   ListQuery q;
   q.collection = authors_;  // authors has no list rule
   auto r = storage_->list(q, anon_);
@@ -204,7 +206,7 @@ TEST_F(SqliteStorageTest, AbsentRuleMeansAdminOnly) {
   EXPECT_EQ(r.error().code, ProblemCode::kForbidden);
 }
 
-TEST_F(SqliteStorageTest, CreateRuleIsCheckedAgainstTheNewRecord) {
+TEST_P(RecordStoreTest, CreateRuleIsCheckedAgainstTheNewRecord) {
   auto denied = create(posts_, {Value(std::string("x")), Value(std::int64_t{0}), Value(true), Value(Null{})}, anon_);
   ASSERT_FALSE(denied.has_value());
   EXPECT_EQ(denied.error().code, ProblemCode::kForbidden);
@@ -215,7 +217,7 @@ TEST_F(SqliteStorageTest, CreateRuleIsCheckedAgainstTheNewRecord) {
   EXPECT_EQ(storage_->list(q, admin_)->items.size(), 1u);  // the denied one left nothing behind
 }
 
-TEST_F(SqliteStorageTest, KeysetPagingIsStableUnderConcurrentInserts) {
+TEST_P(RecordStoreTest, KeysetPagingIsStableUnderConcurrentInserts) {
   for (int i = 0; i < 50; ++i) post("p" + std::to_string(i), true);
   std::atomic<bool> stop{false};
   std::thread writer([&] {
@@ -257,7 +259,7 @@ TEST_F(SqliteStorageTest, KeysetPagingIsStableUnderConcurrentInserts) {
   EXPECT_EQ(originals, 50);
 }
 
-TEST_F(SqliteStorageTest, UpdateChecksVersionAndBumpsIt) {
+TEST_P(RecordStoreTest, UpdateChecksVersionAndBumpsIt) {
   const std::string id = post("t", true);
   auto update = [&](std::optional<std::int64_t> if_match) {
     std::promise<Result<Record>> p;
@@ -277,7 +279,7 @@ TEST_F(SqliteStorageTest, UpdateChecksVersionAndBumpsIt) {
   EXPECT_EQ(stale.error().code, ProblemCode::kPreconditionFailed);
 }
 
-TEST_F(SqliteStorageTest, RelationToAMissingRecordIs422AndUniqueViolationIs409) {
+TEST_P(RecordStoreTest, RelationToAMissingRecordIs422AndUniqueViolationIs409) {
   auto bad = create(posts_, {Value(std::string("t")), Value(std::int64_t{0}), Value(true),
                              Value(std::string("01a227c1-502b-7000-8000-000000000001"))},
                     admin_);
@@ -291,7 +293,7 @@ TEST_F(SqliteStorageTest, RelationToAMissingRecordIs422AndUniqueViolationIs409) 
   EXPECT_EQ(dup.error().code, ProblemCode::kConflict);
 }
 
-TEST_F(SqliteStorageTest, IdempotencyKeyReplaysTheFirstCreate) {
+TEST_P(RecordStoreTest, IdempotencyKeyReplaysTheFirstCreate) {
   std::vector<Value> v{Value(std::string("t")), Value(std::int64_t{0}), Value(true), Value(Null{})};
   auto a = create(posts_, v, admin_, "key-1", "fp");
   auto b = create(posts_, v, admin_, "key-1", "fp");
@@ -305,7 +307,7 @@ TEST_F(SqliteStorageTest, IdempotencyKeyReplaysTheFirstCreate) {
   EXPECT_EQ(c.error().code, ProblemCode::kUnprocessable);
 }
 
-TEST_F(SqliteStorageTest, AnIdempotentReplayNeverRevealsARowTheCallerMayNotView) {
+TEST_P(RecordStoreTest, AnIdempotentReplayNeverRevealsARowTheCallerMayNotView) {
   // posts: create rule "published = false", view rule "published = true": an anonymous draft is created, but
   // whoever replays its key and body must not be shown the draft.
   std::vector<Value> v{Value(std::string("draft")), Value(std::int64_t{0}), Value(false), Value(Null{})};
@@ -319,7 +321,7 @@ TEST_F(SqliteStorageTest, AnIdempotentReplayNeverRevealsARowTheCallerMayNotView)
   EXPECT_EQ(storage_->list(q, admin_)->items.size(), 1u);  // and no duplicate was created
 }
 
-TEST_F(SqliteStorageTest, ExpandObeysTheRelatedCollectionsViewRule) {
+TEST_P(RecordStoreTest, ExpandObeysTheRelatedCollectionsViewRule) {
   const std::string visible = author("Ada", "ada@example.com");
   const std::string hidden = author("Hidden", "h@example.com");
   const std::string p1 = post("a", true, Value(visible));
@@ -334,7 +336,7 @@ TEST_F(SqliteStorageTest, ExpandObeysTheRelatedCollectionsViewRule) {
   EXPECT_EQ(storage_->get(*posts_, p2, admin_, {"author"})->expand.size(), 1u);
 }
 
-TEST_F(SqliteStorageTest, DeletingAnAuthorCascadesToPosts) {
+TEST_P(RecordStoreTest, DeletingAnAuthorCascadesToPosts) {
   const std::string a = author("Ada", "ada@example.com");
   const std::string p = post("a", true, Value(a));
   std::promise<Status> done;
@@ -356,7 +358,7 @@ Result<Record> patch(RecordStore& storage, const model::Collection* c, const std
   return p.get_future().get();
 }
 
-TEST_F(SqliteStorageTest, CachedReadsSeeTheirOwnWrites) {
+TEST_P(RecordStoreTest, CachedReadsSeeTheirOwnWrites) {
   const std::string id = post("t", true);
   ASSERT_EQ(storage_->get(*posts_, id, anon_, {})->version, 1);  // now cached
   ASSERT_TRUE(patch(*storage_, posts_, id, {{1, Value(std::int64_t{9})}}, admin_).has_value());
@@ -366,7 +368,7 @@ TEST_F(SqliteStorageTest, CachedReadsSeeTheirOwnWrites) {
   EXPECT_EQ(std::get<std::int64_t>(after->values[1]), 9);
 }
 
-TEST_F(SqliteStorageTest, CachedVerdictFollowsTheRowNotTheFirstCaller) {
+TEST_P(RecordStoreTest, CachedVerdictFollowsTheRowNotTheFirstCaller) {
   const std::string id = post("draft", false);
   ASSERT_TRUE(storage_->get(*posts_, id, admin_, {}).has_value());  // cached by the admin
   auto anon = storage_->get(*posts_, id, anon_, {});
@@ -378,10 +380,11 @@ TEST_F(SqliteStorageTest, CachedVerdictFollowsTheRowNotTheFirstCaller) {
 
 // A view rule that tests a role is the same for every row of a request but not for every caller: the record cache
 // must not keep its verdict with the row (expr::row_only), or one caller's answer would be served to the next.
-class RoleRuleStorageTest : public ::testing::Test {
+class RoleRuleStorageTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    storage_ = testing::open_migrated(R"(app: test
+    if (!db_.available()) GTEST_SKIP() << "SLIPWAY_TEST_PG_URL is not set";
+    storage_ = db_.open(R"(app: test
 collections:
   notes:
     fields:
@@ -391,7 +394,7 @@ collections:
       view: "published || 'editor' in @auth.roles"
 auth:
   roles: [editor, member]
-)", dir_.file("db.sqlite"), clock_, concept_);
+)", clock_, concept_);
     ASSERT_NE(storage_, nullptr);
     notes_ = concept_->find_collection("notes");
     member_.kind = PrincipalKind::kUser;
@@ -420,7 +423,7 @@ auth:
     return r.has_value();
   }
 
-  testing::TempDir dir_;
+  testing::EngineDatabase db_{GetParam()};
   SystemClock clock_;
   std::unique_ptr<model::Concept> concept_;
   std::unique_ptr<RecordStore> storage_;
@@ -428,7 +431,7 @@ auth:
   Principal anon_, member_, editor_;
 };
 
-TEST_F(RoleRuleStorageTest, TheEditorsVerdictIsNotServedToOthers) {
+TEST_P(RoleRuleStorageTest, TheEditorsVerdictIsNotServedToOthers) {
   const std::string id = note("draft", false);
   EXPECT_TRUE(sees(id, editor_));
   EXPECT_FALSE(sees(id, anon_));
@@ -436,7 +439,7 @@ TEST_F(RoleRuleStorageTest, TheEditorsVerdictIsNotServedToOthers) {
   EXPECT_TRUE(sees(id, editor_));
 }
 
-TEST_F(RoleRuleStorageTest, AnotherCallersVerdictIsNotServedToTheEditor) {
+TEST_P(RoleRuleStorageTest, AnotherCallersVerdictIsNotServedToTheEditor) {
   const std::string id = note("draft", false);
   EXPECT_FALSE(sees(id, anon_));
   EXPECT_FALSE(sees(id, member_));
@@ -447,7 +450,7 @@ TEST_F(RoleRuleStorageTest, AnotherCallersVerdictIsNotServedToTheEditor) {
   EXPECT_TRUE(sees(published, editor_));
 }
 
-TEST_F(SqliteStorageTest, CascadeDeleteEvictsCachedDependents) {
+TEST_P(RecordStoreTest, CascadeDeleteEvictsCachedDependents) {
   const std::string a = author("Ada", "ada@example.com");
   const std::string p = post("a", true, Value(a));
   ASSERT_TRUE(storage_->get(*posts_, p, anon_, {}).has_value());  // cached
@@ -459,7 +462,7 @@ TEST_F(SqliteStorageTest, CascadeDeleteEvictsCachedDependents) {
   EXPECT_EQ(gone.error().code, ProblemCode::kNotFound);
 }
 
-TEST_F(SqliteStorageTest, NoStaleEntrySurvivesConcurrentReadsAndWrites) {
+TEST_P(RecordStoreTest, NoStaleEntrySurvivesConcurrentReadsAndWrites) {
   const std::string id = post("t", true);
   std::atomic<bool> stop{false};
   std::vector<std::thread> readers;
@@ -482,7 +485,7 @@ TEST_F(SqliteStorageTest, NoStaleEntrySurvivesConcurrentReadsAndWrites) {
   EXPECT_EQ(std::get<std::int64_t>(storage_->get(*posts_, id, anon_, {})->values[1]), 300);
 }
 
-TEST_F(SqliteStorageTest, MigrationHistoryRecordsTheAppliedPlan) {
+TEST_P(RecordStoreTest, MigrationHistoryRecordsTheAppliedPlan) {
   auto h = storage_->history();
   ASSERT_TRUE(h.has_value());
   ASSERT_EQ(h->size(), 1u);
@@ -491,7 +494,7 @@ TEST_F(SqliteStorageTest, MigrationHistoryRecordsTheAppliedPlan) {
   EXPECT_NE((*h)[0].plan.find("create collection posts"), std::string::npos);
   auto snap = storage_->current_snapshot();
   ASSERT_TRUE(snap.has_value() && snap->has_value());
-  auto plan = sql::plan_migration(*snap, *concept_, *sql::make_sqlite_dialect());
+  auto plan = sql::plan_migration(*snap, *concept_, storage_->dialect());
   EXPECT_TRUE(plan->empty());
 }
 
@@ -513,7 +516,7 @@ AuditEntry entry(std::string action) {
   return e;
 }
 
-TEST_F(SqliteStorageTest, AuditEntriesCommitWithTheirRecordOrNotAtAll) {
+TEST_P(RecordStoreTest, AuditEntriesCommitWithTheirRecordOrNotAtAll) {
   // SetUp applied the schema: one migration.apply entry so far.
   ASSERT_EQ(storage_->verify_audit()->entries, 1);
   std::promise<Result<CreateResult>> ok;
@@ -549,7 +552,7 @@ TEST_F(SqliteStorageTest, AuditEntriesCommitWithTheirRecordOrNotAtAll) {
   EXPECT_EQ(storage_->verify_audit()->entries, 2);
 }
 
-TEST_F(SqliteStorageTest, ConcurrentWritesBuildOneGaplessChain) {
+TEST_P(RecordStoreTest, ConcurrentWritesBuildOneGaplessChain) {
   // Many writers at once: their ops share group-commit batches, some fail (duplicate e-mails), and the chain stays
   // gapless and linked in commit order.
   constexpr int kWriters = 8, kEach = 25;
@@ -579,5 +582,10 @@ TEST_F(SqliteStorageTest, ConcurrentWritesBuildOneGaplessChain) {
   EXPECT_EQ(report->head_seq, report->entries);
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, RecordStoreTest, ::testing::ValuesIn(testing::engine_params()),
+                         testing::engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, RoleRuleStorageTest, ::testing::ValuesIn(testing::engine_params()),
+                         testing::engine_name);
+
 }  // namespace
-}  // namespace slipway::storage::sqlite
+}  // namespace slipway::storage

@@ -19,6 +19,16 @@ with a generated key file:
   get_paced the get_user GET at a fixed moderate rate, 4 connections, alone        (the baseline of the next)
   get_during_login the same paced GET while the login flood runs beside it: p99   < 5 ms
 
+PostgreSQL scenarios (targets from the PostgreSQL issue), on a private durable cluster (scripts/pg-cluster, no
+--fast) with the same 10,000 posts; the 100 % line is the hand-written Beast + libpq server (bench/limit/pg_server.cpp)
+on the same database:
+  pg_limit_get, pg_limit_list, pg_limit_create   the bare Beast + libpq server
+  pg_get    GET one post by id through the view rule, one instance        ≥ 70 % of pg_limit_get
+  pg_list   LIST 20 filter + sort, one instance (no list cache on PostgreSQL)
+  pg_create durable POST, 64 connections, one instance (write p99 reported)
+  pg2_get, pg2_list, pg2_create   the same through haproxy in front of two instances
+Parse Server on PostgreSQL, the peer for CREATE ≥ 10×, runs from ../shared/peers (PEERS="parse:2 slipway_pg:2").
+
 --only NAME[,NAME...] runs a subset (hello always runs: it is the 100 % line)."""
 
 import argparse
@@ -47,6 +57,8 @@ PACED_CONNECTIONS = 4
 PACED_INTERVAL_MS = 2  # each paced connection waits 2 ms between requests: at most ~2,000 GET/s in all
 BLOG_SCENARIOS = ("get", "list", "list_miss", "get_half", "create")
 AUTH_SCENARIOS = ("get_user", "refresh", "login", "get_during_login")
+PG_SCENARIOS = ("pg_limit_get", "pg_limit_list", "pg_limit_create", "pg_get", "pg_list", "pg_create",
+                "pg2_get", "pg2_list", "pg2_create")
 
 
 def free_port():
@@ -103,11 +115,13 @@ def wrk(port, script, connections, duration, threads=2, env=None, timeout_s=2):
     return wrk_report(wrk_start(port, script, connections, duration, threads, env, timeout_s))
 
 
-def start_slipway(binary, data, port):
+def start_slipway(binary, data, port, database=None):
     env = dict(os.environ, SLIPWAY_ADMIN_TOKEN=TOKEN)
+    if database:
+        env["SLIPWAY_DATABASE_URL"] = database
     t0 = time.monotonic()
     proc = subprocess.Popen([binary, "serve", "--config", os.path.join(ROOT, "examples/blog/slipway.yaml"),
-                             "--data", data, "--listen", f"127.0.0.1:{port}", "--log-level", "warn"],
+                             "--data", data, "--listen", f"127.0.0.1:{port}", "--log-level", "warn", "--migrate"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
     return proc, (time.monotonic() - t0) * 1000
@@ -226,10 +240,10 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rows", type=int, default=10000)
     ap.add_argument("--only", default="", help="comma-separated scenarios to run (default: all): "
-                    + ", ".join(BLOG_SCENARIOS + AUTH_SCENARIOS))
+                    + ", ".join(BLOG_SCENARIOS + AUTH_SCENARIOS + PG_SCENARIOS))
     args = ap.parse_args()
     only = {n for n in args.only.split(",") if n}
-    unknown = only - set(BLOG_SCENARIOS + AUTH_SCENARIOS + ("hello",))
+    unknown = only - set(BLOG_SCENARIOS + AUTH_SCENARIOS + PG_SCENARIOS + ("hello",))
     if unknown:
         sys.exit(f"bench: unknown scenario {', '.join(sorted(unknown))}")
 
@@ -258,9 +272,18 @@ def main():
     if any(want(n) for n in AUTH_SCENARIOS):
         auth_scenarios(binary, args, want, results)
 
+    # 4. PostgreSQL: the Beast + libpq limit, one instance, two behind haproxy.
+    if any(want(n) for n in PG_SCENARIOS):
+        pg_scenarios(binary, args, want, results)
+
     base = results["hello"]["rps"]
     results["ratios"] = {f"{name}_vs_hello": round(results[name]["rps"] / base, 3)
                          for name in ("get", "list", "list_uncached", "get_user") if name in results}
+    for name in ("get", "list", "create"):
+        limit = results.get(f"pg_limit_{name}")
+        for n in (f"pg_{name}", f"pg2_{name}"):
+            if limit and n in results:
+                results["ratios"][f"{n}_vs_limit"] = round(results[n]["rps"] / limit["rps"], 3)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
@@ -287,6 +310,17 @@ def main():
     row("get_paced", "get_paced", f"(get_user paced, {PACED_CONNECTIONS} connections, alone)")
     row("get_during_login", "get_during_login", "p99 < 5 ms")
     row("  login beside", "login_during_get", "(the flood it ran beside)")
+    def pg_ratio(key):
+        return f"{results['ratios'].get(key + '_vs_limit', 0):.0%} of the limit"
+    row("pg_limit_get", "pg_limit_get", "(Beast + libpq: the PostgreSQL limit)")
+    row("pg_get", "pg_get", f"≥ 70 %: {pg_ratio('pg_get')}")
+    row("pg2_get", "pg2_get", f"(2 instances, haproxy) {pg_ratio('pg2_get')}")
+    row("pg_limit_list", "pg_limit_list", "(Beast + libpq)")
+    row("pg_list", "pg_list", pg_ratio("pg_list"))
+    row("pg2_list", "pg2_list", f"(2 instances, haproxy) {pg_ratio('pg2_list')}")
+    row("pg_limit_create", "pg_limit_create", "(Beast + libpq, 64 connections)")
+    row("pg_create", "pg_create", f"write p99 reported; {pg_ratio('pg_create')}")
+    row("pg2_create", "pg2_create", f"(2 instances, haproxy) {pg_ratio('pg2_create')}")
     if "idle_rss_mb" in results:
         print(f"idle RSS {results['idle_rss_mb']} MB (≤ 20 MB); start to ready with {args.rows} rows "
               f"{results['start_to_ready_ms']} ms (≤ 100 ms)")
@@ -325,6 +359,82 @@ def blog_scenarios(binary, args, want, results):
         stop(proc)
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def pg_scenarios(binary, args, want, results):
+    """The blog's get/list/create on a private durable PostgreSQL cluster: the Beast + libpq limit server, one
+    slipway instance, and two behind haproxy, all on the same database and rows."""
+    pg_dir = tempfile.mkdtemp(prefix="slipway-bench-pg-")
+    os.chmod(pg_dir, 0o755)  # run as root, the cluster belongs to the postgres user
+    cluster = os.path.join(ROOT, "scripts", "pg-cluster")
+    pg_port = free_port()
+    procs = []
+    try:
+        base = subprocess.run([cluster, "start", os.path.join(pg_dir, "pg"), str(pg_port)], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        url = subprocess.run([cluster, "createdb", os.path.join(pg_dir, "pg"), "bench"], check=True,
+                             capture_output=True, text=True).stdout.strip() or f"{base}/bench"
+        data = tempfile.mkdtemp(dir=pg_dir)
+        port = free_port()
+        proc, _ = start_slipway(binary, data, port, url)
+        procs.append(proc)
+        ids = seed(port, args.rows)
+        ids_file = os.path.join(pg_dir, "ids.txt")
+        with open(ids_file, "w") as f:
+            f.write("\n".join(ids))
+        env = {"BENCH_IDS": ids_file}
+        limit_bin = os.path.join(args.build, "bench", "pg_limit_server")
+        if any(want(n) for n in ("pg_limit_get", "pg_limit_list", "pg_limit_create")):
+            if not os.path.exists(limit_bin):
+                sys.exit(f"bench: {limit_bin} not built")
+            lport = free_port()
+            lp = subprocess.Popen([limit_bin, str(lport), url], stdout=subprocess.DEVNULL)
+            wait_ready(f"http://127.0.0.1:{lport}/livez", lp)
+            for name, script, conns in (("get", "get.lua", args.connections), ("list", "list.lua", args.connections),
+                                        ("create", "create.lua", 64)):
+                if want(f"pg_limit_{name}"):
+                    results[f"pg_limit_{name}"] = wrk(lport, script, conns, args.duration, env=env)
+            stop(lp)
+        for name, script, conns in (("get", "get.lua", args.connections), ("list", "list.lua", args.connections),
+                                    ("create", "create.lua", 64)):
+            if want(f"pg_{name}"):
+                results[f"pg_{name}"] = wrk(port, script, conns, args.duration, env=env)
+        if any(want(n) for n in ("pg2_get", "pg2_list", "pg2_create")):
+            port2 = free_port()
+            proc2, _ = start_slipway(binary, tempfile.mkdtemp(dir=pg_dir), port2, url)
+            procs.append(proc2)
+            lb_port = free_port()
+            cfg = os.path.join(pg_dir, "haproxy.cfg")
+            with open(cfg, "w") as f:
+                f.write(f"""global
+    maxconn 4000
+    nbthread 1
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:{lb_port}
+    default_backend slipway
+backend slipway
+    balance roundrobin
+    server a 127.0.0.1:{port}
+    server b 127.0.0.1:{port2}
+""")
+            lb = subprocess.Popen(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_ready(f"http://127.0.0.1:{lb_port}/readyz", lb)
+            for name, script, conns in (("get", "get.lua", args.connections), ("list", "list.lua", args.connections),
+                                        ("create", "create.lua", 64)):
+                if want(f"pg2_{name}"):
+                    results[f"pg2_{name}"] = wrk(lb_port, script, conns, args.duration, env=env)
+            stop(lb)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                stop(p)
+        subprocess.run([cluster, "stop", os.path.join(pg_dir, "pg")], capture_output=True)
+        shutil.rmtree(pg_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                    {{"caller", "known"}});
   admin_ = std::make_unique<Admin>(*this);
   storage_pool_ = options.storage_pool;
+  storage_wait_ = std::chrono::milliseconds(options.storage_wait_ms);
   storage_.changes().subscribe([this](const storage::Change& change) { on_change(change); });
   if (concept_file.auth) {
     if (!options.keys || !options.hash_pool)
@@ -327,7 +328,13 @@ void App::dispatch(const RouteMatch& m, http::Request& request, const Principal&
   const bool touches_storage = m.method->rate_class != "health" || m.pattern() == "/readyz";
   if (!storage_pool_ || !touches_storage) return m.method->handler(*this, request, m, caller, std::move(respond));
   // The request stays valid until `respond` is called, so the task may borrow it.
-  auto task = [this, m, &request, caller, respond]() mutable {
+  auto task = [this, m, &request, caller, respond, queued = std::chrono::steady_clock::now()]() mutable {
+    if (std::chrono::steady_clock::now() - queued > storage_wait_) {  // waited too long already: say so, now
+      return fail(request.request_id, caller,
+                  Problem::make(ProblemCode::kUnavailable,
+                                "The database is busy: no connection came free in time; retry later."),
+                  respond, m.pattern());
+    }
     try {  // the session's own catch-all is on the loop: a throw here must still answer
       m.method->handler(*this, request, m, caller, http::Responder(respond));
     } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,9 @@ struct AppOptions {
   // Set when storage calls block on the network (PostgreSQL): every handler that touches storage runs on this pool,
   // never on an event loop (docs/decisions/0010). Null on SQLite, whose reads are local and run on the loop.
   runtime::WorkerPool* storage_pool = nullptr;
+  // A request that waited longer than this for a storage thread is answered 503 instead of run (with the pool's
+  // own wait for a connection, the bound on how long a request waits for the database).
+  int storage_wait_ms = 2000;
   auth::PasswordParams password_params;
 };
 
@@ -134,6 +138,7 @@ class App final : public http::Handler {
   auth::Authenticator authenticator_;
   std::unique_ptr<Auth> auth_;  // null without identity
   runtime::WorkerPool* storage_pool_ = nullptr;
+  std::chrono::milliseconds storage_wait_{2000};
   mutable auth::ApiKeyRegistry api_keys_;
   mutable obs::Counter denied_anonymous_, denied_known_;  // resolve() notes last use
   std::unique_ptr<Admin> admin_;

@@ -174,12 +174,14 @@ int serve(ServeOptions& o) {
     } while (!stop.stop_requested());
   });
 
-  // PostgreSQL calls block on the network: handlers that touch storage run on this pool, one thread per read
-  // connection, never on an event loop (docs/decisions/0010). SQLite reads are local and stay on the loops.
+  // PostgreSQL calls block on the network: handlers that touch storage run on this pool, never on an event loop
+  // (docs/decisions/0010). SQLite reads are local and stay on the loops.
   std::unique_ptr<runtime::WorkerPool> storage_pool;
   if (storage->dialect().kind() == sql::DialectKind::kPostgres) {
     runtime::WorkerPoolOptions spo;
-    spo.threads = static_cast<unsigned>(o.common.db_pool_size);
+    // More threads than read connections: a request beyond the pool then waits for a connection with the pool's own
+    // deadline (--db-pool-wait-ms) rather than in the queue.
+    spo.threads = static_cast<unsigned>(2 * o.common.db_pool_size + 2);
     spo.queue_limit = 1024;
     storage_pool = std::make_unique<runtime::WorkerPool>(spo);
     runtime::WorkerPool* sp = storage_pool.get();
@@ -208,6 +210,7 @@ int serve(ServeOptions& o) {
   app_options.keys = jwt_keys;
   app_options.hash_pool = &hash_pool;
   app_options.storage_pool = storage_pool.get();
+  app_options.storage_wait_ms = o.common.db_pool_wait_ms;
   api::App app(*concept_file, *storage, logger, metrics, std::move(app_options));
   // Everything that consumes the change feed has subscribed: other instances' changes may flow now (PostgreSQL).
   storage->start_listening();

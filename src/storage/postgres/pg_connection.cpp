@@ -162,20 +162,23 @@ std::string_view PgStatement::column_text(int i) const {
   const char* v = PQgetvalue(res_, row_, i);
   const std::string_view text(v, static_cast<std::size_t>(PQgetlength(res_, row_, i)));
   if (PQftype(res_, i) != kTimestampTz || text.size() < 19) return text;
-  // "2026-11-30 01:37:00.12+00" (ISO DateStyle, UTC) → "2026-11-30T01:37:00.120Z"
-  text_.assign(text.substr(0, 10));
-  text_.push_back('T');
-  text_.append(text.substr(11, 8));
-  text_.push_back('.');
+  // "2026-11-30 01:37:00.12+00" (ISO DateStyle, UTC) → "2026-11-30T01:37:00.120Z", kept per column so two
+  // columns read one after the other stay valid together.
+  if (text_.size() <= static_cast<std::size_t>(i)) text_.resize(static_cast<std::size_t>(i) + 1);
+  std::string& out = text_[static_cast<std::size_t>(i)];
+  out.assign(text.substr(0, 10));
+  out.push_back('T');
+  out.append(text.substr(11, 8));
+  out.push_back('.');
   std::size_t p = 19;
   int digits = 0;
   if (p < text.size() && text[p] == '.') {
     for (++p; p < text.size() && text[p] >= '0' && text[p] <= '9'; ++p)
-      if (digits < 3) text_.push_back(text[p]), ++digits;
+      if (digits < 3) out.push_back(text[p]), ++digits;
   }
-  for (; digits < 3; ++digits) text_.push_back('0');
-  text_.push_back('Z');
-  return text_;
+  for (; digits < 3; ++digits) out.push_back('0');
+  out.push_back('Z');
+  return out;
 }
 
 ColumnKind PgStatement::column_kind(int i) const {

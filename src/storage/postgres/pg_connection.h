@@ -61,7 +61,7 @@ class PgStatement final : public storage::Statement {
   int rows_ = 0;
   int row_ = -1;
   bool executed_ = false;
-  mutable std::string text_;  // a timestamptz reformatted for column_text
+  mutable std::vector<std::string> text_;  // per column: a timestamptz reformatted for column_text
 };
 
 class PgConnection final : public storage::Connection {

@@ -383,22 +383,23 @@ def pg_scenarios(binary, args, want, results):
         with open(ids_file, "w") as f:
             f.write("\n".join(ids))
         env = {"BENCH_IDS": ids_file}
+
+        def three(prefix, target):  # the foundation's three workloads against one server
+            for name, script, conns in (("get", "get.lua", args.connections),
+                                        ("list", "list.lua", args.connections), ("create", "create.lua", 64)):
+                if want(f"{prefix}_{name}"):
+                    results[f"{prefix}_{name}"] = wrk(target, script, conns, args.duration, env=env)
+
         limit_bin = os.path.join(args.build, "bench", "pg_limit_server")
         if any(want(n) for n in ("pg_limit_get", "pg_limit_list", "pg_limit_create")):
             if not os.path.exists(limit_bin):
                 sys.exit(f"bench: {limit_bin} not built")
             lport = free_port()
             lp = subprocess.Popen([limit_bin, str(lport), url], stdout=subprocess.DEVNULL)
-            wait_ready(f"http://127.0.0.1:{lport}/livez", lp)
-            for name, script, conns in (("get", "get.lua", args.connections), ("list", "list.lua", args.connections),
-                                        ("create", "create.lua", 64)):
-                if want(f"pg_limit_{name}"):
-                    results[f"pg_limit_{name}"] = wrk(lport, script, conns, args.duration, env=env)
+            wait_ready(f"http://127.0.0.1:{lport}/", lp)  # answers without touching PostgreSQL
+            three("pg_limit", lport)
             stop(lp)
-        for name, script, conns in (("get", "get.lua", args.connections), ("list", "list.lua", args.connections),
-                                    ("create", "create.lua", 64)):
-            if want(f"pg_{name}"):
-                results[f"pg_{name}"] = wrk(port, script, conns, args.duration, env=env)
+        three("pg", port)
         if any(want(n) for n in ("pg2_get", "pg2_list", "pg2_create")):
             port2 = free_port()
             proc2, _ = start_slipway(binary, tempfile.mkdtemp(dir=pg_dir), port2, url)
@@ -424,10 +425,7 @@ backend slipway
 """)
             lb = subprocess.Popen(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_ready(f"http://127.0.0.1:{lb_port}/readyz", lb)
-            for name, script, conns in (("get", "get.lua", args.connections), ("list", "list.lua", args.connections),
-                                        ("create", "create.lua", 64)):
-                if want(f"pg2_{name}"):
-                    results[f"pg2_{name}"] = wrk(lb_port, script, conns, args.duration, env=env)
+            three("pg2", lb_port)
             stop(lb)
     finally:
         for p in procs:

@@ -106,6 +106,15 @@ class Connection {
   virtual Status announce(const Change& change) = 0;
 };
 
+// Runs SELECT 1: the connection reaches its database (health checks).
+inline Status ping_connection(Connection& conn) {
+  auto lease = conn.prepare("SELECT 1");
+  if (!lease) return std::move(lease).error();
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  return {};
+}
+
 // One unit of write work: runs inside a write transaction (its own savepoint on the engines that batch), then
 // completes once the transaction's fate is known.
 struct WriteOp {

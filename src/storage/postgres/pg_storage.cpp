@@ -203,11 +203,7 @@ class PgEngine final : public Engine {
                          "listener connection down", Fault::kConnectionLost);
     auto conn = reader();
     if (!conn) return std::move(conn).error();
-    auto lease = (*conn)->prepare("SELECT 1");
-    if (!lease) return std::move(lease).error();
-    auto row = (*lease)->step();
-    if (!row) return std::move(row).error();
-    return {};
+    return ping_connection(**conn);
   }
 
   void close() override {

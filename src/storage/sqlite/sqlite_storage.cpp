@@ -135,11 +135,7 @@ class SqliteEngine final : public Engine {
     if (writer_->failed()) return Problem::make(ProblemCode::kUnavailable, "The database writer has failed.");
     auto conn = reader();
     if (!conn) return std::move(conn).error();
-    auto lease = (*conn)->prepare("SELECT 1");
-    if (!lease) return std::move(lease).error();
-    auto row = (*lease)->step();
-    if (!row) return std::move(row).error();
-    return {};
+    return ping_connection(**conn);
   }
 
   void close() override {

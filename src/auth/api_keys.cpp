@@ -14,6 +14,13 @@ void ApiKeyRegistry::add(storage::ApiKey key) {
   std::unique_lock lock(mu_);
   prefix_of_[key.id] = key.prefix;
   std::string prefix = key.prefix;
+  if (auto it = by_prefix_.find(prefix); it != by_prefix_.end() && it->second.key.id == key.id) {
+    // A reload (another instance changed the keys) may have read the row before this instance's own revocation
+    // committed: revocation only moves one way, so a revoked key stays revoked here, and noted use stays noted.
+    if (it->second.key.revoked_ms && !key.revoked_ms) key.revoked_ms = it->second.key.revoked_ms;
+    it->second.key = std::move(key);
+    return;
+  }
   by_prefix_.erase(prefix);
   by_prefix_.try_emplace(prefix, std::move(key));
 }

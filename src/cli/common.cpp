@@ -107,12 +107,21 @@ bool validate_common(const CommonOptions& o, std::string& host, std::uint16_t& p
 }
 
 std::string redact_url(const std::string& url) {
-  const std::size_t scheme = url.find("://");
-  const std::size_t at = url.rfind('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  const std::size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  std::string out = url;
+  // postgres://user:secret@host/db → postgres://user:***@host/db
+  const std::size_t scheme = out.find("://");
+  const std::size_t at = out.rfind('@');
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const std::size_t colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out = out.substr(0, colon + 1) + "***" + out.substr(at);
+  }
+  // …?password=secret&… (a URI parameter) or password=secret (a key=value string)
+  for (std::size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    const std::size_t start = p + 9;
+    const std::size_t end = out.find_first_of("& ", start);
+    out.replace(start, (end == std::string::npos ? out.size() : end) - start, "***");
+  }
+  return out;
 }
 
 namespace {
@@ -134,8 +143,7 @@ bool database_url(const CommonOptions& o, std::string& url) {
     }
   }
   if (!url.starts_with("postgres://") && !url.starts_with("postgresql://")) {
-    print_error("--database must be a PostgreSQL URL (postgres://user@host:port/database), got '" +
-                redact_url(url).substr(0, 80) + "'");
+    print_error("--database must be a PostgreSQL URL (postgres://user@host:port/database)");  // never echoed: a secret
     return false;
   }
   return true;

@@ -212,8 +212,6 @@ int serve(ServeOptions& o) {
   app_options.storage_pool = storage_pool.get();
   app_options.storage_wait_ms = o.common.db_pool_wait_ms;
   api::App app(*concept_file, *storage, logger, metrics, std::move(app_options));
-  // Everything that consumes the change feed has subscribed: other instances' changes may flow now (PostgreSQL).
-  storage->start_listening();
 
   // API keys' last-use times are noted in memory and written every 30 s (never a write per request).
   std::jthread usage_flusher([&app](std::stop_token stop) {
@@ -234,6 +232,9 @@ int serve(ServeOptions& o) {
     print_error(st.error().detail);
     return kExitRuntime;
   }
+  // Everything that consumes the change feed has subscribed and the server runs: other instances' changes may flow
+  // now (PostgreSQL). From here on storage is closed before `app` goes (below), so the listener never outlives it.
+  storage->start_listening();
   logger.log(obs::Level::kInfo, "listening",
              {{"address", host + ":" + std::to_string(server.port())}, {"mode", o.common.mode},
               {"collections", std::to_string(concept_file->collections.size())}});

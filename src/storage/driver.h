@@ -124,6 +124,8 @@ struct WriteOp {
   std::function<void(Status status)> complete;
   // Runs alone, outside any transaction the writer opens (the op manages its own): migrations.
   bool alone = false;
+  // Times the op was put back after a deadlock or serialization failure (PostgreSQL's writers).
+  int attempts = 0;
 };
 
 // A connection for the statements of one storage call. On SQLite it is the calling thread's own read connection;

@@ -69,6 +69,16 @@ class Cli(unittest.TestCase):
         p = run_cli()
         self.assertEqual(p.returncode, 2, p.stderr)
 
+    def test_a_database_url_is_never_printed_with_its_password(self):
+        # A URL libpq cannot parse, a server that is not there, a key=value string: one line, exit 1, no secret.
+        with tempfile.TemporaryDirectory() as tmp:
+            for url in ("postgres://app:p%ss-w0rd@127.0.0.1:1/x", "postgres://app:s3cret-w0rd@127.0.0.1:1/x",
+                        "postgres://app@127.0.0.1:1/x?password=s3cret-w0rd", "host=db password=s3cret-w0rd"):
+                p = run_cli("migrate", "status", "--config", harness.EXAMPLE, "--data", tmp, "--database", url)
+                self.assertEqual(p.returncode, 1, (url, p.stdout, p.stderr))
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertNotIn("w0rd", p.stderr + p.stdout)
+
     def test_unknown_command_is_exit_2_with_one_line(self):
         p = run_cli("bogus")
         self.assertEqual(p.returncode, 2)

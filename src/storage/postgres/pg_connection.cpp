@@ -15,7 +15,19 @@ std::atomic<std::uint64_t> g_evictions{0};
 constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kFloat4 = 700, kFloat8 = 701,
               kNumeric = 1700, kTimestampTz = 1184;
 
-void quiet_notices(void*, const char*) {}  // "relation already exists, skipping" and the like: not for stderr
+void quiet_notices(void*, const char*) {}
+
+// libpq's messages span lines ("…failed: Connection refused\n\tIs the server running…"): a cause is one line.
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n') out += "; ";
+    else if (c != '\t') out.push_back(c);
+  }
+  return out;
+}  // "relation already exists, skipping" and the like: not for stderr
 
 }  // namespace
 
@@ -28,6 +40,7 @@ Fault fault_of_sqlstate(std::string_view s) {
   if (s == "57014") return Fault::kTimeout;  // query_canceled: statement_timeout
   if (s == "55P03") return Fault::kBusy;     // lock_not_available
   if (s == "53100" || s == "53200") return Fault::kFull;
+  if (s == "25006") return Fault::kConnectionLost;  // read-only transaction: the URL now reaches a standby
   // connection exceptions, and the server shutting down or starting up
   if (s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03") return Fault::kConnectionLost;
   return Fault::kNone;
@@ -57,8 +70,7 @@ std::string to_dollar_placeholders(std::string_view sql) {
 Problem PgConnection::problem(const PGresult* res, std::string_view what) const {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const char* message = res ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
-  std::string cause = std::string(what) + ": " + (message && *message ? message : PQerrorMessage(conn_));
-  while (!cause.empty() && cause.back() == '\n') cause.pop_back();
+  std::string cause = one_line(std::string(what) + ": " + (message && *message ? message : PQerrorMessage(conn_)));
   Fault fault = state ? fault_of_sqlstate(state) : Fault::kNone;
   if (PQstatus(conn_) != CONNECTION_OK) fault = Fault::kConnectionLost;
   Problem p;
@@ -217,15 +229,20 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const PgConnectOptio
                           "1", "10", "5", "3", nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn || PQstatus(conn) != CONNECTION_OK) {
-    std::string why = conn ? PQerrorMessage(conn) : "out of memory";
-    while (!why.empty() && why.back() == '\n') why.pop_back();
+    std::string why = one_line(conn ? PQerrorMessage(conn) : "out of memory");
+    // libpq quotes a URL it cannot parse, password included: keep only messages about a server it reached.
+    const PGPing reached = conn ? PQping(o.url.c_str()) : PQPING_NO_ATTEMPT;
+    if (reached == PQPING_NO_ATTEMPT) why = "the database URL is not valid (libpq could not parse it)";
     if (conn) PQfinish(conn);
     Problem p = Problem::make(ProblemCode::kUnavailable, "The database is unavailable; retry later.",
-                              "connect: " + why);  // libpq's message names host and port, never the password
+                              "connect: " + why);
     p.fault = Fault::kConnectionLost;
     return p;
   }
   PQsetNoticeProcessor(conn, quiet_notices, nullptr);
+  // Error messages without DETAIL lines ("Failing row contains (…)", "Key (email)=(…)"): row values never reach
+  // the log through a cause.
+  PQsetErrorVerbosity(conn, PQERRORS_TERSE);
   return std::unique_ptr<PgConnection>(new PgConnection(conn, o.max_statements));
 }
 

@@ -21,7 +21,9 @@
 namespace slipway::storage::postgres {
 namespace {
 
-constexpr std::size_t kMaxBatch = 512;
+// At most 64 savepoints in one transaction: past PostgreSQL's per-backend subtransaction cache, every snapshot on
+// the cluster must consult pg_subtrans.
+constexpr std::size_t kMaxBatch = 64;
 constexpr int kSerializationRetries = 3;
 
 struct Counters {
@@ -129,8 +131,10 @@ class PgEngine final : public Engine {
 
   void submit(WriteOp op) override {
     if (options_.read_only) return op.complete(read_only_problem());
+    bool stopping = false;
     {
       std::lock_guard lock(wmu_);
+      stopping = stopping_;
       if (!stopping_ && queue_.size() < options_.max_queued_writes) {
         queue_.push_back(std::move(op));
         wcv_.notify_one();
@@ -138,7 +142,7 @@ class PgEngine final : public Engine {
       }
     }
     op.complete(unavailable("The database cannot accept more writes right now; retry later.",
-                            stopping_ ? "writers stopped" : "write queue full", Fault::kBusy));
+                            stopping ? "writers stopped" : "write queue full", Fault::kBusy));
   }
 
   Status run_exclusive(std::function<Status(Connection&)> fn) override {
@@ -157,14 +161,16 @@ class PgEngine final : public Engine {
     WriteOp op;
     op.alone = true;
     op.apply = [&body](Connection& conn) -> Status {
-      if (Status st = conn.exec("BEGIN"); !st) return st;
+      // No statement timeout for schema changes (an index on a large table) nor for the wait on the lock another
+      // instance's migration holds.
+      if (Status st = conn.exec("BEGIN; SET LOCAL statement_timeout = 0"); !st) return st;
       auto fail = [&conn](Problem p) -> Status {
         (void)conn.exec("ROLLBACK");
         return p;
       };
       if (Status st = conn.lock_across_processes(LockKey::kConceptSchema); !st) return fail(std::move(st).error());
       if (Status st = body(conn); !st) return fail(std::move(st).error());
-      return conn.exec("COMMIT");
+      return commit(static_cast<PgConnection&>(conn));
     };
     op.complete = [promise](Status st) { promise->set_value(std::move(st)); };
     submit(std::move(op));
@@ -336,31 +342,29 @@ class PgEngine final : public Engine {
     if (Status begin = conn.exec("BEGIN"); !begin) return fail_all(begin.error());
     std::vector<Status> results;
     results.reserve(batch.size());
-    for (auto& op : batch) {
-      Status st;
-      for (int attempt = 0;; ++attempt) {
-        if (Status sp = conn.exec("SAVEPOINT op"); !sp) {
-          st = std::move(sp);
-          break;
-        }
+    std::vector<bool> again(batch.size(), false);  // deadlocked or serialization failure: run after this batch
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      WriteOp& op = batch[i];
+      Status st = conn.exec("SAVEPOINT op");
+      if (st) {
         st = op.apply(conn);
         if (st) {
           st = conn.exec("RELEASE SAVEPOINT op");
-          break;
+        } else if (conn.ok()) {
+          (void)conn.exec("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op");
+          // The locks this batch's earlier ops hold stay until COMMIT: retrying here could meet the same cycle.
+          again[i] = st.error().fault == Fault::kSerialization && op.attempts + 1 < kSerializationRetries;
         }
-        if (!conn.ok()) {  // the connection broke mid-batch: nothing of it is committed
-          (void)conn.exec("ROLLBACK");
-          return fail_all(unavailable("The database is unavailable; retry later.", st.error().cause,
-                                      Fault::kConnectionLost));
-        }
-        (void)conn.exec("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op");
-        if (st.error().fault != Fault::kSerialization || attempt + 1 >= kSerializationRetries) break;
-        g_counters.write_retries.fetch_add(1);
+      }
+      if (!conn.ok()) {  // the connection broke mid-batch: nothing of it is committed
+        (void)conn.exec("ROLLBACK");
+        return fail_all(unavailable("The database is unavailable; retry later.", st ? "" : st.error().cause,
+                                    Fault::kConnectionLost));
       }
       results.push_back(std::move(st));
     }
     const auto t0 = std::chrono::steady_clock::now();
-    Status commit = conn.exec("COMMIT");
+    Status commit = this->commit(conn);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!commit) {
       // Connection lost during COMMIT: the outcome is unknown, so it is not acknowledged (the change feed still
@@ -374,7 +378,41 @@ class PgEngine final : public Engine {
       return fail_all(p);
     }
     if (options_.on_commit) options_.on_commit(batch.size(), secs);
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].complete(std::move(results[i]));
+    std::vector<WriteOp> retry;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (again[i]) {
+        g_counters.write_retries.fetch_add(1);
+        batch[i].attempts += 1;
+        retry.push_back(std::move(batch[i]));
+      } else {
+        batch[i].complete(std::move(results[i]));
+      }
+    }
+    if (!retry.empty()) {  // first in line for the next batch, after this one's locks are gone
+      std::lock_guard lock(wmu_);
+      for (auto it = retry.rbegin(); it != retry.rend(); ++it) queue_.push_front(std::move(*it));
+      wcv_.notify_one();
+    }
+  }
+
+  // COMMIT that is one: PostgreSQL answers COMMIT on a transaction a failed statement aborted with ROLLBACK (and no
+  // error), so a transaction in error is rolled back and reported, never acknowledged.
+  static Status commit(PgConnection& conn) {
+    if (PQtransactionStatus(conn.raw()) == PQTRANS_INERROR) {
+      (void)conn.exec("ROLLBACK");
+      return unavailable("The database could not save this write; retry later.", "transaction aborted before COMMIT",
+                         Fault::kSerialization);
+    }
+    PGresult* res = PQexec(conn.raw(), "COMMIT");
+    const bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK && std::string_view(PQcmdStatus(res)) == "COMMIT";
+    Problem p;
+    if (!ok) p = res && PQresultStatus(res) == PGRES_COMMAND_OK
+                     ? unavailable("The database could not save this write; retry later.", "COMMIT rolled back",
+                                   Fault::kSerialization)
+                     : conn.problem(res, "commit");
+    PQclear(res);
+    if (ok) return {};
+    return p;
   }
 
   PgOptions options_;

@@ -22,6 +22,7 @@ class SqliteDialect final : public Dialect {
   std::string false_literal() const override { return "0"; }
   std::string nulls_order(bool) const override { return ""; }  // already NULLs first in ASC, last in DESC
   std::string lock_rows(std::string_view) const override { return ""; }
+  std::string index_column(std::string_view name) const override { return quote_ident(name); }
 };
 
 class PostgresDialect final : public Dialect {
@@ -45,6 +46,9 @@ class PostgresDialect final : public Dialect {
   std::string false_literal() const override { return "FALSE"; }
   std::string nulls_order(bool descending) const override { return descending ? " NULLS LAST" : " NULLS FIRST"; }
   std::string lock_rows(std::string_view alias) const override { return " FOR UPDATE OF " + std::string(alias); }
+  std::string index_column(std::string_view name) const override {
+    return name == "id" ? quote_ident(name) : quote_ident(name) + " NULLS FIRST";
+  }
 };
 
 }  // namespace

@@ -35,6 +35,10 @@ class Dialect {
   // Suffix of a SELECT that reads rows a write transaction is about to change, locking them against concurrent
   // writers until it ends: PostgreSQL " FOR UPDATE OF <alias>"; SQLite "" (one writer: nothing runs concurrently).
   virtual std::string lock_rows(std::string_view alias) const = 0;
+  // A column of an index, ordered so that the index serves the ORDER BY terms nulls_order() writes (a forward scan
+  // ASC NULLS FIRST, a backward one DESC NULLS LAST): PostgreSQL "\"col\" NULLS FIRST", SQLite "\"col\"". `id` (never
+  // null, the tie-breaker, ordered without a NULLS clause) stays plain.
+  virtual std::string index_column(std::string_view name) const = 0;
   // ORDER BY term suffix making NULLs sort first in ASC and last in DESC on both engines (SQLite's default).
   virtual std::string nulls_order(bool descending) const = 0;
 };

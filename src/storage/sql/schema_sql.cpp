@@ -90,7 +90,7 @@ std::string create_index_sql(const std::string& table, const IndexSpec& index, c
   s += d.quote_ident(index.name) + " ON " + d.quote_ident(table) + " (";
   for (std::size_t i = 0; i < index.columns.size(); ++i) {
     if (i) s += ", ";
-    s += d.quote_ident(index.columns[i]);
+    s += d.index_column(index.columns[i]);  // ordered as the ORDER BY the select builder writes
   }
   return s + ")";
 }

@@ -100,7 +100,9 @@ ListSql build_list_sql(const Dialect& d, const model::Collection& c, const expr:
   b.append(" ORDER BY ");
   for (const auto& k : sort) {
     column(b, "t", k.field);
-    b.append(k.descending ? " DESC" : " ASC").append(d.nulls_order(k.descending)).append(", ");
+    b.append(k.descending ? " DESC" : " ASC");
+    if (k.field != "id") b.append(d.nulls_order(k.descending));  // never null; as the primary key orders it
+    b.append(", ");
   }
   column(b, "t", "id");
   b.append(tie_breaker_descending(sort) ? " DESC" : " ASC").append(" LIMIT ").param(Value(static_cast<std::int64_t>(limit) + 1));

@@ -155,7 +155,9 @@ void append_pending(std::vector<SystemMigrationRecord>& out, sql::DialectKind en
 Status apply_system_migrations(Connection& conn, sql::DialectKind engine, std::string_view applied_by,
                                std::string_view applied_at) {
   const auto known = system_migrations(engine);
-  const std::string_view begin = engine == sql::DialectKind::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN";
+  // PostgreSQL: no statement timeout while waiting for another instance's lock or changing the schema.
+  const std::string_view begin =
+      engine == sql::DialectKind::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN; SET LOCAL statement_timeout = 0";
   // One version per transaction (invariant 2), each decided under the cross-process lock after reading the
   // history again (invariant 5): another instance may have applied it meanwhile.
   for (;;) {

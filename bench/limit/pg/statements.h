@@ -31,13 +31,12 @@ struct StatementText {
   const char* sql;
 };
 
-// LIST orders without NULLS LAST: `created` and `id` are NOT NULL, and only this form matches the index
-// (published, created, id) scanned backward. slipway's select builder adds NULLS LAST, which PostgreSQL answers
-// with a sort of every published row (bench/README.md, "PostgreSQL limit").
+// LIST orders as slipway's select builder does (DESC NULLS LAST, SQLite's null order; id plain): slipway's PostgreSQL
+// indexes list their columns NULLS FIRST so a backward scan serves exactly this order (sql::Dialect::index_column).
 constexpr std::array<StatementText, 3> kStatements{{
     {"get", "SELECT " PG_LIMIT_POST_COLUMNS " FROM posts WHERE id = $1 AND published = true"},
     {"list", "SELECT " PG_LIMIT_POST_COLUMNS
-             " FROM posts WHERE published = true ORDER BY created DESC, id DESC LIMIT 21"},  // kListLimit + 1
+             " FROM posts WHERE published = true ORDER BY created DESC NULLS LAST, id DESC LIMIT 21"},  // kListLimit + 1
     {"create",
      "INSERT INTO posts (id, created, updated, version, title, body, views, published, author, tags, status) "
      "VALUES ($1, $2, $2, 1, $3, $4, $5, $6, NULL, NULL, 'draft') RETURNING " PG_LIMIT_POST_COLUMNS},

@@ -24,8 +24,11 @@ class AsyncPool;
 // answered at their batch's Sync, never earlier: a create is acknowledged only once it is durable.
 //   --sync query  a Sync after every query: each request its own transaction, as slipway's would be.
 //   --sync batch  one Sync for the queries a loop turn sent (a post()ed sync_now()): fewer sends and wake-ups on
-//                 both sides, and one commit (one WAL flush) for a batch of creates, i.e. group commit. A query that
-//                 fails rolls its batch back: the others are sent again, each alone (complete_batch()).
+//                 both sides, and one commit (one WAL flush) for a batch of creates, i.e. group commit. One batch
+//                 in flight per connection: the next one gathers in the pool's queue meanwhile (as LevelDB's writers
+//                 queue behind a sync), since batches pipelined on one connection would commit one after another,
+//                 each with its own flush. A query that fails rolls its batch back: the others are sent again,
+//                 each alone (complete_batch()).
 // Invariants, on the loop thread only:
 //   1. in_flight_ holds the queries handed to libpq, in order; batches_ the size of each batch whose Sync was sent,
 //      oldest first; unsynced_ the queries at the back of in_flight_ sent since the last Sync.
@@ -44,6 +47,9 @@ class PipelinedConnection {
   PipelinedConnection& operator=(const PipelinedConnection&) = delete;
 
   std::size_t in_flight() const { return in_flight_.size(); }
+
+  // Whether a query may go out now: a free pipeline slot and, with --sync batch, no batch committing.
+  bool open(std::size_t depth) const { return in_flight_.size() < depth && (sync_each_ || batches_.empty()); }
 
   void send(std::shared_ptr<PendingQuery> s) {
     const Params p = s->params();
@@ -132,19 +138,20 @@ class AsyncPool final : public Backend {
       conns_.push_back(std::make_unique<PipelinedConnection>(ioc, connect(url), *this, sync_each));
   }
 
+  // To the open connection with the fewest queries in flight (spread over PostgreSQL's backends), else queued.
   void submit(std::shared_ptr<PendingQuery> s) override {
-    PipelinedConnection* best = conns_.front().get();
+    PipelinedConnection* best = nullptr;
     for (const auto& c : conns_)
-      if (c->in_flight() < best->in_flight()) best = c.get();
-    if (best->in_flight() < depth_)
+      if (c->open(depth_) && (!best || c->in_flight() < best->in_flight())) best = c.get();
+    if (best)
       best->send(std::move(s));
     else
       waiting_.push_back(std::move(s));
   }
 
-  // Queries on `c` completed: their slots go to the longest-waiting requests.
+  // Queries on `c` completed: it takes the longest-waiting requests, as many as it may.
   void slots_freed(PipelinedConnection& c) {
-    while (!waiting_.empty() && c.in_flight() < depth_) {
+    while (!waiting_.empty() && c.open(depth_)) {
       auto s = std::move(waiting_.front());
       waiting_.pop_front();
       c.send(std::move(s));

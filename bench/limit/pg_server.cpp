@@ -365,7 +365,7 @@ int main(int argc, char** argv) {
                    o.threads, o.conns);
     else
       std::fprintf(stderr,
-                   "pg_limit_server: listening on :%u with %u loops; async, %u connections per loop, pipeline %u,"
+                   "pg_limit_server: listening on :%u with %u loops; async, %u connection(s) per loop, pipeline %u,"
                    " a Sync per %s\n",
                    o.port, o.threads, o.conns, o.pipeline, o.sync_each ? "query" : "batch");
     loops[0]->ioc.run();

@@ -70,7 +70,16 @@ void Listener::start() { accept(); }
 
 void Listener::stop() {
   stopped_ = true;
+  // Connections the kernel has completed but we have not accepted yet would be reset by close(), with their
+  // requests already sent (a load balancer keeps connecting until its health check sees /readyz turn 503). Take
+  // them first, so each is answered, with `Connection: close` since the server is draining.
   boost::system::error_code ec;
+  acceptor_.non_blocking(true, ec);
+  while (!ec) {
+    Loop& target = *loops_[next_loop_++ % loops_.size()];
+    tcp::socket socket = acceptor_.accept(target.ioc, ec);
+    if (!ec) admit(std::move(socket), target);
+  }
   acceptor_.close(ec);
   retry_.cancel();
 }
@@ -79,8 +88,9 @@ void Listener::accept() {
   if (stopped_) return;
   Loop& target = *loops_[next_loop_++ % loops_.size()];
   acceptor_.async_accept(target.ioc, [this, &target](boost::system::error_code ec, tcp::socket socket) {
-    if (stopped_ || ec == asio::error::operation_aborted) return;
+    if (ec == asio::error::operation_aborted) return;
     if (ec) {  // EMFILE, ENFILE, ENOBUFS...: back off instead of spinning on the same error
+      if (stopped_) return;
       core_.logger.log(obs::Level::kError, "accept failed", {{"cause", ec.message()}});
       retry_.expires_after(std::chrono::milliseconds(100));
       retry_.async_wait([this](boost::system::error_code e) {
@@ -88,27 +98,30 @@ void Listener::accept() {
       });
       return;
     }
-    boost::system::error_code peer_ec;
-    const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
-    if (peer_ec) {  // already reset by the peer: nothing to serve or count
-      socket.close(peer_ec);
-      return accept();
-    }
-    const asio::ip::address client = client_of(peer.address());
-    if (!core_.acquire_client(client)) {
-      refuse(socket, Refusal::kClient, client);
-    } else if (core_.open_sessions.load(std::memory_order_relaxed) >= core_.options.max_connections &&
-               !evict_idle()) {
-      core_.release_client(client);
-      refuse(socket, Refusal::kFull, client);
-    } else {
-      core_.open_sessions.fetch_add(1, std::memory_order_relaxed);
-      asio::post(target.ioc, [&core = core_, &target, s = std::move(socket), client]() mutable {
-        std::make_shared<Session>(core, target, std::move(s), client)->start();
-      });
-    }
+    admit(std::move(socket), target);  // also after stop(): it was accepted before, and its request is coming
     accept();
   });
+}
+
+void Listener::admit(tcp::socket socket, Loop& target) {
+  boost::system::error_code peer_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+  if (peer_ec) {  // already reset by the peer: nothing to serve or count
+    socket.close(peer_ec);
+    return;
+  }
+  const asio::ip::address client = client_of(peer.address());
+  if (!core_.acquire_client(client)) {
+    refuse(socket, Refusal::kClient, client);
+  } else if (core_.open_sessions.load(std::memory_order_relaxed) >= core_.options.max_connections && !evict_idle()) {
+    core_.release_client(client);
+    refuse(socket, Refusal::kFull, client);
+  } else {
+    core_.open_sessions.fetch_add(1, std::memory_order_relaxed);
+    asio::post(target.ioc, [&core = core_, &target, s = std::move(socket), client]() mutable {
+      std::make_shared<Session>(core, target, std::move(s), client)->start();
+    });
+  }
 }
 
 // Asks the loop with the most idle keep-alive sessions to close the longest-idle one, and admits the new connection

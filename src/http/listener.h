@@ -29,6 +29,8 @@ class Listener {
  private:
   enum class Refusal : std::uint8_t { kFull, kClient };
   void accept();
+  // A new connection: served on `target`, or refused with a canned 503 (max_connections, per-client limit).
+  void admit(boost::asio::ip::tcp::socket socket, Loop& target);
   bool evict_idle();
   void refuse(boost::asio::ip::tcp::socket& socket, Refusal why, const boost::asio::ip::address& client);
 

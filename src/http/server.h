@@ -60,9 +60,12 @@ class Server {
   std::uint16_t port() const;
 
   // REQUIRES: start() succeeded. Runs the event loops until drained. On SIGTERM/SIGINT (installed here) or
-  // request_stop(): 1) calls on_drain (e.g. /readyz turns 503), 2) stops accepting, 3) closes idle keep-alive
-  // connections and lets in-flight requests finish (their responses carry `Connection: close`), bounded by
-  // drain_timeout, 4) returns.
+  // request_stop(): 1) calls on_drain (e.g. /readyz turns 503), 2) stops accepting (connections the kernel already
+  // completed are accepted first, not reset), 3) closes keep-alive connections waiting between requests and lets
+  // in-flight requests finish (their responses carry `Connection: close`); a connection that has not sent its first
+  // request yet gets one answer, unless it stays silent for a second; all bounded by drain_timeout, 4) returns.
+  // A load balancer that still sends new connections until its health check sees 503 therefore gets either a
+  // refused connection (safe to retry elsewhere) or an answer, never a request reset mid-way.
   void run(std::function<void()> on_drain = {});
   // Same as a signal. May be called before run() (run() then drains at once) and from any thread.
   void request_stop();

@@ -3,6 +3,7 @@
 #include "core/ascii.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -30,6 +31,9 @@ constexpr std::size_t kLingerReadSize = 16384;
 // After an error response with unread input (an oversized body), keep reading and discarding for this long so
 // closing does not reset the connection before the client has read the response.
 constexpr std::chrono::seconds kLingerTime{2};
+// While draining, how long a connection accepted before the listener closed may stay silent. A load balancer sends
+// its request right after connecting; one that sends nothing is closed after this rather than its header_timeout.
+constexpr std::chrono::seconds kDrainGrace{1};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kProblemType = "application/problem+json";
 
@@ -155,7 +159,17 @@ void Session::start() {
 }
 
 void Session::on_drain() {
-  if (state_ == State::kIdle) close();
+  if (state_ != State::kIdle) return;       // busy: answers with `Connection: close`, then closes
+  if (!first_request_) return close();      // keep-alive, between requests: HTTP lets us close it now
+  // A connection that has not sent its first request yet was accepted before the listener closed: its request may
+  // be on the wire already (a load balancer that has not yet seen /readyz turn 503). Closing it now would reset
+  // that request unanswered, so it is served, unless it stays silent for kDrainGrace. The read's own deadline
+  // cannot be shortened while it is pending; a timer closes it instead.
+  auto timer = std::make_shared<asio::steady_timer>(loop_.ioc, kDrainGrace);
+  timer->async_wait([weak = weak_from_this(), timer](const beast::error_code& ec) {
+    const auto self = weak.lock();
+    if (!ec && self && self->state_ == State::kIdle) self->close();
+  });
 }
 
 bool Session::evict() {
@@ -185,14 +199,16 @@ void Session::detach() {
 
 void Session::wait_request() {
   state_ = State::kIdle;
-  if (loop_.draining || core_.draining.load(std::memory_order_relaxed)) return close();
+  const bool draining = loop_.draining || core_.draining.load(std::memory_order_relaxed);
+  if (draining && !first_request_) return close();  // see on_drain()
   if (buffer_.size() > 0) {  // pipelined: the next request is already here
     started_ = Clock::now();
     started_epoch_ms_ = epoch_ms();
     return read_header();
   }
   if (first_request_) {
-    stream_->expires_at(connected_ + core_.options.header_timeout);
+    const auto deadline = connected_ + core_.options.header_timeout;
+    stream_->expires_at(draining ? std::min(deadline, Clock::now() + kDrainGrace) : deadline);
   } else {
     stream_->expires_after(core_.options.idle_timeout);
     set_idle(true);

@@ -55,7 +55,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(const Session&) = delete;
 
   void start();     // loop thread: registers and waits for the first request
-  void on_drain();  // loop thread: an idle connection closes now; a busy one closes after its response
+  // Loop thread: a keep-alive connection between requests closes now; a busy one closes after its response; a new
+  // one that has not sent its first request yet is served once (its request may be on the wire) unless silent.
+  void on_drain();
   void detach();    // server thread, after the loops stopped: drop the socket while its io_context is alive
   bool evict();     // loop thread: closes the connection if it is idle between requests (invariant 5)
 

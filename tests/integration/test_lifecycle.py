@@ -161,6 +161,45 @@ class GracefulDrain(unittest.TestCase):
         finally:
             server.cleanup()
 
+    def test_a_connection_accepted_before_sigterm_gets_its_request_answered(self):
+        # A load balancer keeps opening connections until its health check sees /readyz turn 503, and sends each
+        # request right after connecting. A connection that was open when the drain began, with its request not yet
+        # sent, must be answered (with Connection: close), not reset: a reset POST cannot be retried safely.
+        server = harness.Server().start()
+        try:
+            early = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            server.proc.send_signal(signal.SIGTERM)
+
+            def refusing():
+                try:
+                    socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+                    return False
+                except OSError:
+                    return True
+            harness.wait_for(refusing, what="the listener closed")  # the drain has begun
+            body = json.dumps({"title": "sent after the drain began"}).encode()
+            early.sendall((f"POST /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           f"Authorization: Bearer {harness.ADMIN_TOKEN}\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+            status, headers, _ = read_response(early)
+            early.close()
+            self.assertEqual((status, headers.get("connection")), (201, "close"))
+            self.assertEqual(server.proc.wait(timeout=10), 0, server.stderr())
+        finally:
+            server.cleanup()
+
+    def test_a_silent_new_connection_does_not_hold_shutdown_for_the_header_timeout(self):
+        server = harness.Server().start()
+        try:
+            silent = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(server.proc.wait(timeout=8), 0, server.stderr())  # the header timeout is 10 s
+            silent.settimeout(5)
+            self.assertEqual(silent.recv(1), b"")  # closed without an answer: it never asked anything
+            silent.close()
+        finally:
+            server.cleanup()
+
     def test_sigint_also_drains_and_exits_0(self):
         server = harness.Server().start()
         try:

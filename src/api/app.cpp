@@ -272,7 +272,7 @@ std::vector<RouteSpec> App::route_rows(bool identity) {
        {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams},
         {M::kPost, &App::create_record, Access::kAnyone, "write", {}}}},
       {kRecordRoute,
-       {{M::kGet, &App::get_record, Access::kAnyone, "read", kGetParams},
+       {{M::kGet, &App::get_record, Access::kAnyone, "read", kGetParams, /*loop_safe=*/true},
         {M::kPatch, &App::patch_record, Access::kAnyone, "write", {}},
         {M::kDelete, &App::delete_record, Access::kAnyone, "write", {}}}},
   };
@@ -326,9 +326,16 @@ void App::handle(http::Request& request, http::Responder respond) {
 
 void App::dispatch(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond) {
   const bool touches_storage = m.method->rate_class != "health" || m.pattern() == "/readyz";
-  if (!storage_pool_ || !touches_storage) return m.method->handler(*this, request, m, caller, std::move(respond));
+  if (!storage_pool_ || !touches_storage || m.method->loop_safe)
+    return m.method->handler(*this, request, m, caller, std::move(respond));
+  off_loop(m, request, caller, std::move(respond), m.method->handler);
+}
+
+void App::off_loop(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond,
+                   RouteHandler handler) {
+  if (!storage_pool_) return handler(*this, request, m, caller, std::move(respond));
   // The request stays valid until `respond` is called, so the task may borrow it.
-  auto task = [this, m, &request, caller, respond, queued = std::chrono::steady_clock::now()]() mutable {
+  auto task = [this, m, &request, caller, respond, handler, queued = std::chrono::steady_clock::now()]() mutable {
     if (std::chrono::steady_clock::now() - queued > storage_wait_) {  // waited too long already: say so, now
       return fail(request.request_id, caller,
                   Problem::make(ProblemCode::kUnavailable,
@@ -336,7 +343,7 @@ void App::dispatch(const RouteMatch& m, http::Request& request, const Principal&
                   respond, m.pattern());
     }
     try {  // the session's own catch-all is on the loop: a throw here must still answer
-      m.method->handler(*this, request, m, caller, http::Responder(respond));
+      handler(*this, request, m, caller, http::Responder(respond));
     } catch (const std::exception& e) {
       logger_.log(obs::Level::kError, "handler threw", {{"request_id", request.request_id}, {"cause", e.what()}});
       fail(request.request_id, caller, Problem::make(ProblemCode::kInternal, "An unexpected error occurred."), respond,
@@ -389,7 +396,13 @@ void App::create_record(App& app, http::Request& req, const RouteMatch& m, const
 void App::get_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                      http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond))
-    app.records_->get(req, *c, m.param("id"), m.method->params, caller, std::move(respond));
+    app.records_->get(req, m, *c, caller, std::move(respond), /*may_block=*/!app.storage_pool_);
+}
+
+void App::get_record_blocking(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
+                              http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond))
+    app.records_->get(req, m, *c, caller, std::move(respond), /*may_block=*/true);
 }
 
 void App::patch_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,

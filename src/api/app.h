@@ -79,6 +79,8 @@ class App final : public http::Handler {
                             http::Responder respond);
   static void get_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                          http::Responder respond);
+  static void get_record_blocking(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
+                                  http::Responder respond);  // get_record where blocking is harmless
   static void patch_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                            http::Responder respond);
   static void delete_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
@@ -105,6 +107,10 @@ class App final : public http::Handler {
   // Runs the matched handler: on the event loop, or on the storage pool when storage calls block (a full pool
   // answers 503 with Retry-After).
   void dispatch(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond);
+  // Runs `handler` where blocking storage calls are harmless: on the storage pool when there is one (a full pool,
+  // or a wait past storage_wait_ms, answers 503 with Retry-After), else right here.
+  void off_loop(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond,
+                RouteHandler handler);
   // Wraps a storage completion so it runs on the request's event loop rather than on the thread that finished the
   // write (the writer, a database thread): rendering and the answer leave that thread. Without a loop (unit tests)
   // it runs where it is called. The completion must own what it uses (it holds the Responder, which keeps the

@@ -184,9 +184,9 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
   respond(std::move(resp));
 }
 
-void App::Records::get(http::Request& req, const model::Collection& c, std::string_view id,
-                       std::span<const std::string_view> accepted, const Principal& auth, http::Responder respond) {
-  auto params = QueryParams::parse(req.query, accepted);
+void App::Records::get(http::Request& req, const RouteMatch& m, const model::Collection& c, const Principal& auth,
+                       http::Responder respond, bool may_block) {
+  auto params = QueryParams::parse(req.query, m.method->params);
   if (!params) return app.fail(req.request_id, auth, params.error(), respond, kRecordRoute);
   Projection projection;
   if (auto f = params->get("fields"); f && !f->empty()) {
@@ -200,21 +200,28 @@ void App::Records::get(http::Request& req, const model::Collection& c, std::stri
     if (!ex) return app.fail(req.request_id, auth, ex.error(), respond, kRecordRoute);
     expand = std::move(*ex);
   }
-  const auto rid = record_id(id);
+  const auto rid = record_id(m.param("id"));
   if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
-  auto rec = app.storage_.get(c, *rid, auth, expand);
-  if (!rec) return app.fail(req.request_id, auth, rec.error(), respond, kRecordRoute);
-  const std::string etag = record_etag(*rec);
-  if (auto inm = req.header("If-None-Match"); !inm.empty() && if_none_match(inm, etag)) {
-    http::Response r;
-    r.status = 304;
-    r.route = kRecordRoute;
-    if (auth.id) r.user_id = *auth.id;
-    r.set_header("ETag", etag);
-    r.set_header("Cache-Control", "private, no-cache");
-    return respond(std::move(r));
-  }
-  respond(record_response(200, *rec, c, app.concept_, projection, auth));
+  // The answer, on the request's loop. The request outlives it (it holds the Responder), so it may be borrowed.
+  App* self = &app;
+  auto answer = [self, &req, &c, auth, projection = std::move(projection), respond](Result<storage::Record> rec) mutable {
+    if (!rec) return self->fail(req.request_id, auth, rec.error(), respond, kRecordRoute);
+    const std::string etag = record_etag(*rec);
+    if (auto inm = req.header("If-None-Match"); !inm.empty() && if_none_match(inm, etag)) {
+      http::Response r;
+      r.status = 304;
+      r.route = kRecordRoute;
+      if (auth.id) r.user_id = *auth.id;
+      r.set_header("ETag", etag);
+      r.set_header("Cache-Control", "private, no-cache");
+      return respond(std::move(r));
+    }
+    respond(record_response(200, *rec, c, self->concept_, projection, auth));
+  };
+  if (may_block) return answer(app.storage_.get(c, *rid, auth, expand));
+  std::function<void(Result<storage::Record>)> done = App::on_loop(req, std::move(answer));
+  if (app.storage_.get_async(c, *rid, auth, expand, done)) return;
+  app.off_loop(m, req, auth, std::move(respond), &App::get_record_blocking);
 }
 
 void App::Records::create(http::Request& req, const model::Collection& c, const Principal& auth, http::Responder respond) {

@@ -17,8 +17,10 @@ struct App::Records {
   void list(http::Request& req, const model::Collection& c, std::span<const std::string_view> params,
             const Principal& auth, http::Responder respond, const RecordExtra& extra = {},
             std::string_view route = kRecordsRoute);
-  void get(http::Request& req, const model::Collection& c, std::string_view id, std::span<const std::string_view> params,
-           const Principal& auth, http::Responder respond);
+  // `may_block`: the calling thread may wait on storage. Otherwise (an event loop, PostgreSQL) the record comes by a
+  // pipelined read, or the request moves to App::off_loop.
+  void get(http::Request& req, const RouteMatch& m, const model::Collection& c, const Principal& auth,
+           http::Responder respond, bool may_block);
   void create(http::Request& req, const model::Collection& c, const Principal& auth, http::Responder respond);
   void patch(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth, http::Responder respond);
   void remove(http::Request& req, const model::Collection& c, std::string_view id, const Principal& auth, http::Responder respond);

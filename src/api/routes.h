@@ -45,6 +45,9 @@ struct RouteMethod {
   Access access = Access::kAnyone;
   std::string_view rate_class;               // e.g. "health", "read", "write" (the protection issue's limits)
   std::span<const std::string_view> params;  // query parameters the handler accepts; others are 400 (records)
+  // Where storage calls block (PostgreSQL), App runs handlers on its storage pool; one marked here runs on the
+  // event loop instead and keeps blocking calls off it itself (App::off_loop), e.g. by a pipelined read.
+  bool loop_safe = false;
 };
 
 struct RouteSpec {

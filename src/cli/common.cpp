@@ -56,6 +56,11 @@ void add_common_flags(CLI::App& app, CommonOptions& o) {
       ->envname("SLIPWAY_DB_WRITERS")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_option("--db-read-pipelines", o.db_read_pipelines,
+                 "PostgreSQL connections that send one-statement reads pipelined (0: every read takes a pooled one)")
+      ->envname("SLIPWAY_DB_READ_PIPELINES")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
 }
 
 void apply_file_settings(CommonOptions& o, const model::Concept& c) {
@@ -166,6 +171,7 @@ std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept
     po.pool_wait_ms = o.db_pool_wait_ms;
     po.statement_timeout_ms = o.db_statement_timeout_ms;
     po.writers = o.db_writers;
+    po.read_pipelines = o.db_read_pipelines;
     po.on_statement = std::move(open.on_statement);
     po.on_commit = std::move(open.on_commit);
     auto opened = storage::postgres::open_storage(concept_file, std::move(po), clock);

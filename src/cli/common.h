@@ -33,6 +33,7 @@ struct CommonOptions {
   int db_pool_wait_ms = 2000;       // a read waits this long for a free connection, then 503 + Retry-After
   int db_statement_timeout_ms = 5000;
   int db_writers = 2;
+  int db_read_pipelines = 1;
   // The CLI11 options behind listen and log_level (one per subcommand that has them), to tell whether a flag or
   // env var set them: only then does the concept file's `server:` value not apply.
   std::vector<CLI::Option*> listen_options;

@@ -201,6 +201,10 @@ int serve(ServeOptions& o) {
                            [] { return static_cast<double>(storage::postgres::pg_pool_stats().timeouts); });
     metrics.gauge_callback("slipway_db_reconnects", "PostgreSQL connections replaced after they broke", {},
                            [] { return static_cast<double>(storage::postgres::pg_pool_stats().reconnects); });
+    metrics.gauge_callback("slipway_db_pipelined_reads", "Reads answered on a pipelined PostgreSQL connection", {},
+                           [] { return static_cast<double>(storage::postgres::pg_pool_stats().pipelined_reads); });
+    metrics.gauge_callback("slipway_db_pipelined_batches", "Batches (one Sync each) the pipelined reads went out in",
+                           {}, [] { return static_cast<double>(storage::postgres::pg_pool_stats().pipelined_batches); });
     metrics.gauge_callback("slipway_db_write_retries", "Writes run again after a deadlock or serialization failure",
                            {}, [] { return static_cast<double>(storage::postgres::pg_pool_stats().write_retries); });
   }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/result.h"
@@ -31,6 +32,15 @@ class Engine {
 
   // A connection for the statements of one storage call.
   virtual Result<ReadLease> reader() = 0;
+  // A read of one statement that waits for no connection of its own (PostgreSQL: pipelined, pg_pipeline.h).
+  // `done` runs once, on a thread of the engine's, with the rows (valid during the call only) or a Problem. False,
+  // `done` left untouched: the engine has no such path or it is saturated; read through reader() instead, where
+  // blocking is harmless.
+  using RowsDone = std::function<void(Result<Statement*>)>;
+  virtual bool read_pipelined(const std::string& sql, std::vector<Value> params, RowsDone& done) {
+    (void)sql, (void)params, (void)done;
+    return false;
+  }
   // Queues a write; `op.complete` is called exactly once, after its transaction committed or failed.
   virtual void submit(WriteOp op) = 0;
   // Runs `fn` in a write transaction of its own and waits for it (maintenance).

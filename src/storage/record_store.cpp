@@ -72,6 +72,7 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
       if (ch != ' ' && ch != '\t' && ch != '\n') text.push_back(ch);
     if (text == "id=@auth.id" || text == "@auth.id=id") self_only_view.insert(&col);
   }
+  for (const auto& col : c.collections) masks_locally.push_back(compute_masks_without_query(col));
   feed.subscribe([this](const Change& change) { on_change(change); });
   if (users) {
     identity = std::make_unique<IdentityStore>(
@@ -178,6 +179,41 @@ Result<Record> RecordStore::get(const model::Collection& c, std::string_view id,
     if (Status st = impl_->expand(**conn, c, *rows, expand, auth); !st) return std::move(st).error();
   }
   return std::move(rows->front());
+}
+
+bool RecordStore::get_async(const model::Collection& c, std::string_view id, const Principal& auth,
+                            const std::vector<std::string>& expand, std::function<void(Result<Record>)>& done) {
+  // Only where nothing is cached (the engine is shared) and one statement answers: no expand, no masking query.
+  if (!impl_->engine->shared() || !expand.empty() || (!auth.admin() && !impl_->masks_without_query(c))) return false;
+  auto rule = rule_or_forbidden(c.rules.view, auth, "view records");
+  if (!rule) return false;  // get() answers it
+  const Impl::Prepared& p = impl_->prepared.at(&c);
+  const Impl::SelectById& q = p.for_caller(p.view, auth);
+  std::vector<Value> params;
+  params.reserve(std::max<std::size_t>(q.params.size(), 1));
+  const std::int64_t now = impl_->clock.now_ms();
+  for (const auto& source : q.params) params.push_back(sql::resolve_param(source, auth, now));
+  if (params.empty()) params.emplace_back();
+  params[0] = Value(std::string(id));  // parameter 1 is the id (SelectById)
+  auto answer = std::make_shared<std::function<void(Result<Record>)>>(std::move(done));
+  Engine::RowsDone rows_done = [impl = impl_.get(), &c, auth, answer,
+                                t0 = std::chrono::steady_clock::now()](Result<Statement*> rows) {
+    if (!rows) return (*answer)(std::move(rows).error());
+    impl->observe(t0);
+    std::vector<Record> records;
+    for (;;) {
+      auto more = (*rows)->step();
+      if (!more) return (*answer)(std::move(more).error());
+      if (!*more) break;
+      records.push_back(read_record(**rows, c));
+    }
+    if (records.empty()) return (*answer)(not_found());
+    if (Status st = impl->mask_relations(nullptr, c, records, auth); !st) return (*answer)(std::move(st).error());
+    (*answer)(std::move(records.front()));
+  };
+  if (impl_->engine->read_pipelined(q.sql, std::move(params), rows_done)) return true;
+  done = std::move(*answer);
+  return false;
 }
 
 Result<AuditReport> RecordStore::verify_audit() {

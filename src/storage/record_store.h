@@ -35,6 +35,8 @@ class RecordStore final : public Storage, public SchemaManager {
   Result<ListPage> list(const ListQuery& query, const Principal& auth) override;
   Result<Record> get(const model::Collection& collection, std::string_view id, const Principal& auth,
                      const std::vector<std::string>& expand) override;
+  bool get_async(const model::Collection& collection, std::string_view id, const Principal& auth,
+                 const std::vector<std::string>& expand, std::function<void(Result<Record>)>& done) override;
   void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) override;
   void update(UpdateCommand command, Principal auth, std::function<void(Result<Record>)> done) override;
   void remove(RemoveCommand command, Principal auth, std::function<void(Status)> done) override;

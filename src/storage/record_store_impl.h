@@ -132,6 +132,7 @@ struct RecordStore::Impl {
   // to keep right). Only visible rows are kept.
   RecordCache verdicts;
   std::vector<bool> view_caller_local;
+  std::vector<bool> masks_locally;  // per collection index: masks_without_query
   std::unordered_map<const model::Collection*, std::size_t> index_of;
   std::unordered_map<std::string, std::size_t> index_by_name;
   std::vector<bool> view_row_only;
@@ -261,6 +262,11 @@ struct RecordStore::Impl {
   // when the target's view rule is `true`.
   Status mask_relations(Connection& conn, const model::Collection& c, std::span<Record> records,
                         const Principal& auth) {
+    return mask_relations(&conn, c, records, auth);
+  }
+  // `conn` may be null where masks_without_query(c): no statement is needed then.
+  Status mask_relations(Connection* conn, const model::Collection& c, std::span<Record> records,
+                        const Principal& auth) {
     if (auth.admin() || records.empty()) return {};
     for (std::size_t i = 0; i < c.fields.size(); ++i) {
       const model::Field& f = c.fields[i];
@@ -278,8 +284,9 @@ struct RecordStore::Impl {
         // exists (the relation is a foreign key). No query.
         if (auth.id && seen.contains(*auth.id)) visible.insert(*auth.id);
       } else if (const auto& rule = target->rules.view) {  // no view rule: nothing of it is visible to a non-admin
+        if (!conn) return Problem::make(ProblemCode::kInternal, "An unexpected error occurred.", "mask without a connection");
         sql::SqlBuilder b = sql::build_get_many_sql(*dialect, *target, rule->bound.get(), false, ids);
-        auto rows = query(conn, *target, b.sql(), b.params(), auth);
+        auto rows = query(*conn, *target, b.sql(), b.params(), auth);
         if (!rows) return std::move(rows).error();
         for (const auto& row : *rows) visible.insert(row.id);
       }
@@ -289,6 +296,19 @@ struct RecordStore::Impl {
       }
     }
     return {};
+  }
+  // Whether mask_relations on c's records never needs a statement: each relation leads to a collection everyone
+  // may view, or to one whose view rule is `id = @auth.id`, or to one no caller but the admin may view.
+  bool masks_without_query(const model::Collection& c) const { return masks_locally[index_of.at(&c)]; }
+  bool compute_masks_without_query(const model::Collection& c) const {
+    for (const auto& f : c.fields) {
+      if (f.type != model::FieldType::kRelation) continue;
+      const model::Collection* target = concept_file.find_collection(f.to);
+      if (target && !expr::names::visible_to_everyone(*target) && !self_only_view.contains(target) &&
+          target->rules.view)
+        return false;
+    }
+    return true;
   }
   Result<Record> visible_copy(Connection& conn, const model::Collection& c, const Record& cached,
                               const Principal& auth) {

@@ -111,6 +111,14 @@ class Storage {
   virtual Result<ListPage> list(const ListQuery& query, const Principal& auth) = 0;
   virtual Result<Record> get(const model::Collection& collection, std::string_view id, const Principal& auth,
                              const std::vector<std::string>& expand) = 0;
+  // get() without blocking the calling thread, where the engine can (PostgreSQL's pipelined reads, for a GET that
+  // one statement answers): `done` is called once, on a storage thread, and true is returned. False, `done` left
+  // untouched: call get() instead, where blocking is harmless.
+  virtual bool get_async(const model::Collection& collection, std::string_view id, const Principal& auth,
+                         const std::vector<std::string>& expand, std::function<void(Result<Record>)>& done) {
+    (void)collection, (void)id, (void)auth, (void)expand, (void)done;
+    return false;
+  }
 
   virtual void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) = 0;
   virtual void update(UpdateCommand command, Principal auth, std::function<void(Result<Record>)> done) = 0;

@@ -287,6 +287,20 @@ class Cli(unittest.TestCase):
             with self.subTest(env=bad):
                 self.serve_fails(env={"SLIPWAY_THREADS": bad})
 
+    def test_database_tuning_flags_out_of_range_or_not_a_number_are_exit_2(self):
+        bad_values = {"--db-pool-size": ("0", "1025", "x"), "--db-pool-wait-ms": ("0", "60001", "1.5"),
+                      "--db-statement-timeout-ms": ("-1", "600001", ""), "--db-writers": ("0", "65", "two"),
+                      "--db-read-pipelines": ("-1", "17", "many")}
+        for flag, values in bad_values.items():
+            env_name = "SLIPWAY_" + flag[2:].upper().replace("-", "_")
+            for bad in values:
+                with self.subTest(flag=flag, value=bad):
+                    line = self.serve_fails(flag, bad)
+                    self.assertIn(flag, line)
+                if bad:
+                    with self.subTest(env=env_name, value=bad):
+                        self.serve_fails(env={env_name: bad})
+
     def test_a_missing_admin_token_file_is_exit_2_naming_the_variable(self):
         line = self.serve_fails(env={"SLIPWAY_ADMIN_TOKEN": "",
                                      "SLIPWAY_ADMIN_TOKEN_FILE": os.path.join(self.tmp, "no-such-file")})

@@ -35,7 +35,15 @@ class PoolAndTimeouts(unittest.TestCase):
         return holder
 
     def test_a_request_that_finds_no_free_connection_gets_503_with_retry_after_and_the_pool_recovers(self):
-        args = ["--db-pool-size", "1", "--db-pool-wait-ms", "100", "--db-statement-timeout-ms", "10000"]
+        # A GET by id goes on the pipelined connection (its queue waits as long as the pool would); with
+        # --db-read-pipelines 0 it takes the one pooled connection.
+        for pipelines in ("1", "0"):
+            with self.subTest(read_pipelines=pipelines):
+                self.no_free_connection(["--db-read-pipelines", pipelines])
+                harness.drop_database(self.data)
+
+    def no_free_connection(self, extra):
+        args = ["--db-pool-size", "1", "--db-pool-wait-ms", "100", "--db-statement-timeout-ms", "10000", *extra]
         with harness.Server(data_dir=self.data, args=args) as s:
             pid = s.request("POST", "/api/v1/posts", body={"title": "x", "published": True}).json()["id"]
             holder = self.hold_lock(3)
@@ -59,6 +67,8 @@ class PoolAndTimeouts(unittest.TestCase):
             self.assertEqual(s.request("GET", f"/api/v1/posts/{pid}").status, 200)
             metrics = s.request("GET", "/metrics", token=None).body.decode()
             self.assertRegex(metrics, r"slipway_db_pool_timeouts [1-9]")
+            pipelined = r"slipway_db_pipelined_reads [1-9]" if extra[-1] != "0" else r"slipway_db_pipelined_reads 0\n"
+            self.assertRegex(metrics, pipelined)
 
     def test_a_statement_past_the_timeout_is_cancelled_and_answered_503(self):
         args = ["--db-statement-timeout-ms", "300"]

@@ -113,17 +113,11 @@ Problem PgConnection::problem(const PGresult* res, std::string_view what) const 
   return p;
 }
 
-void PgStatement::bind(int index, const Value& v) {
-  const std::size_t i = static_cast<std::size_t>(index - 1);
-  if (params_.size() <= i) {
-    params_.resize(i + 1);
-    null_.resize(i + 1, true);
-  }
-  null_[i] = false;
-  std::string& out = params_[i];
+void encode_param(const Value& v, std::string& out, bool& null) {
+  null = false;
   out.clear();
   switch (v.index()) {
-    case 0: null_[i] = true; break;
+    case 0: null = true; break;
     case 1: out = std::get<bool>(v) ? "true" : "false"; break;
     case 2: out = std::to_string(std::get<std::int64_t>(v)); break;
     case 3: append_json_double(out, std::get<double>(v)); break;
@@ -132,32 +126,63 @@ void PgStatement::bind(int index, const Value& v) {
   }
 }
 
+void PgStatement::bind(int index, const Value& v) {
+  const std::size_t i = static_cast<std::size_t>(index - 1);
+  if (params_.size() <= i) {
+    params_.resize(i + 1);
+    null_.resize(i + 1, true);
+  }
+  bool null = false;
+  encode_param(v, params_[i], null);
+  null_[i] = null;
+}
+
 Result<bool> PgStatement::step() {
   if (!executed_) {
     executed_ = true;
     std::vector<const char*> values(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) values[i] = null_[i] ? nullptr : params_[i].c_str();
     const int n = static_cast<int>(values.size());
-    res_ = name_.empty() ? PQexecParams(conn_.raw(), sql_.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)
-                         : PQexecPrepared(conn_.raw(), name_.c_str(), n, values.data(), nullptr, nullptr, 0);
+    reset(name_.empty() ? PQexecParams(conn_.raw(), sql_.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)
+                        : PQexecPrepared(conn_.raw(), name_.c_str(), n, values.data(), nullptr, nullptr, 0));
     const ExecStatusType status = res_ ? PQresultStatus(res_) : PGRES_FATAL_ERROR;
-    if (status == PGRES_TUPLES_OK) {
-      rows_ = PQntuples(res_);
-    } else if (status == PGRES_COMMAND_OK) {
-      rows_ = 0;
+    if (status == PGRES_COMMAND_OK) {
       const char* affected = PQcmdTuples(res_);
       conn_.set_changes(affected && *affected ? std::atoll(affected) : 0);
-    } else {
+    } else if (status != PGRES_TUPLES_OK) {
       return conn_.problem(res_, "step");
     }
-    row_ = -1;
   }
+  return PgRows::step();
+}
+
+void PgStatement::release() {
+  clear();
+  executed_ = false;
+  params_.clear();
+  null_.clear();
+}
+
+void PgRows::reset(PGresult* res) {
+  clear();
+  res_ = res;
+  rows_ = res && PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+}
+
+void PgRows::clear() {
+  if (res_) PQclear(res_);
+  res_ = nullptr;
+  rows_ = 0;
+  row_ = -1;
+}
+
+Result<bool> PgRows::step() {
   if (row_ + 1 >= rows_) return false;
   ++row_;
   return true;
 }
 
-std::int64_t PgStatement::column_int(int i) const {
+std::int64_t PgRows::column_int(int i) const {
   const char* v = PQgetvalue(res_, row_, i);
   if (PQftype(res_, i) == kBool) return v[0] == 't' ? 1 : 0;
   std::int64_t n = 0;
@@ -165,12 +190,12 @@ std::int64_t PgStatement::column_int(int i) const {
   return n;
 }
 
-double PgStatement::column_double(int i) const {
+double PgRows::column_double(int i) const {
   if (PQftype(res_, i) == kBool) return column_int(i);
   return std::strtod(PQgetvalue(res_, row_, i), nullptr);
 }
 
-std::string_view PgStatement::column_text(int i) const {
+std::string_view PgRows::column_text(int i) const {
   const char* v = PQgetvalue(res_, row_, i);
   const std::string_view text(v, static_cast<std::size_t>(PQgetlength(res_, row_, i)));
   if (PQftype(res_, i) != kTimestampTz || text.size() < 19) return text;
@@ -193,7 +218,7 @@ std::string_view PgStatement::column_text(int i) const {
   return out;
 }
 
-ColumnKind PgStatement::column_kind(int i) const {
+ColumnKind PgRows::column_kind(int i) const {
   if (PQgetisnull(res_, row_, i)) return ColumnKind::kNull;
   switch (PQftype(res_, i)) {
     case kBool:
@@ -206,16 +231,6 @@ ColumnKind PgStatement::column_kind(int i) const {
     case kNumeric: return ColumnKind::kFloat;
     default: return ColumnKind::kText;
   }
-}
-
-void PgStatement::release() {
-  if (res_) PQclear(res_);
-  res_ = nullptr;
-  rows_ = 0;
-  row_ = -1;
-  executed_ = false;
-  params_.clear();
-  null_.clear();
 }
 
 Result<std::unique_ptr<PgConnection>> PgConnection::connect(const PgConnectOptions& o) {

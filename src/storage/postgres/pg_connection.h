@@ -34,7 +34,39 @@ struct PgConnectOptions {
 
 class PgConnection;
 
-class PgStatement final : public storage::Statement {
+// The rows of one PGresult (owned), read as every storage::Statement reads them: booleans as 0/1, timestamptz as
+// RFC 3339 UTC with milliseconds. Alone it serves results that arrived some other way (pg_pipeline.h); bind() is
+// then meaningless and ignored.
+class PgRows : public storage::Statement {
+ public:
+  explicit PgRows(PGresult* res = nullptr) { reset(res); }
+  ~PgRows() override { clear(); }
+
+  void bind(int, const Value&) override {}
+  Result<bool> step() override;
+  bool column_is_null(int i) const override { return PQgetisnull(res_, row_, i) != 0; }
+  std::int64_t column_int(int i) const override;
+  double column_double(int i) const override;
+  std::string_view column_text(int i) const override;
+  ColumnKind column_kind(int i) const override;
+  void release() override { clear(); }
+
+ protected:
+  void reset(PGresult* res);  // takes `res` (may be null), positioned before its first row
+  void clear();
+
+  PGresult* res_ = nullptr;
+
+ private:
+  int rows_ = 0;
+  int row_ = -1;
+  mutable std::vector<std::string> text_;  // per column: a timestamptz reformatted for column_text
+};
+
+// A parameter as libpq's text format spells it (NULL → `null` true).
+void encode_param(const Value& v, std::string& out, bool& null);
+
+class PgStatement final : public PgRows {
  public:
   // `name` empty: not prepared, `sql` runs as a one-off with its parameters.
   PgStatement(PgConnection& conn, std::string name, std::string sql)
@@ -43,11 +75,6 @@ class PgStatement final : public storage::Statement {
 
   void bind(int index, const Value& v) override;
   Result<bool> step() override;
-  bool column_is_null(int i) const override { return PQgetisnull(res_, row_, i) != 0; }
-  std::int64_t column_int(int i) const override;
-  double column_double(int i) const override;
-  std::string_view column_text(int i) const override;
-  ColumnKind column_kind(int i) const override;
   void release() override;
   const std::string& name() const { return name_; }
 
@@ -57,11 +84,7 @@ class PgStatement final : public storage::Statement {
   std::string sql_;
   std::vector<std::string> params_;
   std::vector<bool> null_;
-  PGresult* res_ = nullptr;
-  int rows_ = 0;
-  int row_ = -1;
   bool executed_ = false;
-  mutable std::vector<std::string> text_;  // per column: a timestamptz reformatted for column_text
 };
 
 class PgConnection final : public storage::Connection {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "storage/postgres/pg_connection.h"
+#include "storage/postgres/pg_pipeline.h"
 #include "storage/system/secrets.h"
 #include "storage/system/system_migrations.h"
 
@@ -25,6 +26,8 @@ namespace {
 // the cluster must consult pg_subtrans.
 constexpr std::size_t kMaxBatch = 64;
 constexpr int kSerializationRetries = 3;
+// Reads queued on one pipeline at most; past it a read takes a pooled connection instead.
+constexpr std::size_t kMaxPipelined = 1024;
 
 struct Counters {
   std::atomic<std::uint64_t> waits{0}, timeouts{0}, in_use{0}, open{0}, reconnects{0}, write_retries{0};
@@ -76,6 +79,9 @@ class PgEngine final : public Engine {
     }
     if (!options_.read_only) {
       for (int i = 0; i < std::max(1, options_.writers); ++i) writers_.emplace_back([this] { writer_loop(); });
+      for (int i = 0; i < options_.read_pipelines; ++i)
+        pipelines_.push_back(std::make_unique<PgPipeline>(connect_, kMaxPipelined,
+                                                          std::chrono::milliseconds(options_.pool_wait_ms)));
     }
     return {};
   }
@@ -127,6 +133,12 @@ class PgEngine final : public Engine {
     }
     g_counters.in_use.fetch_add(1);
     return ReadLease(conn.release(), &PgEngine::give_back, this);
+  }
+
+  bool read_pipelined(const std::string& sql, std::vector<Value> params, RowsDone& done) override {
+    if (pipelines_.empty()) return false;
+    const std::size_t i = next_pipeline_.fetch_add(1, std::memory_order_relaxed) % pipelines_.size();
+    return pipelines_[i]->read(sql, std::move(params), done);
   }
 
   void submit(WriteOp op) override {
@@ -213,6 +225,7 @@ class PgEngine final : public Engine {
   }
 
   void close() override {
+    for (auto& p : pipelines_) p->close();
     stop_listener_.store(true);
     if (listener_.joinable()) listener_.join();
     {
@@ -417,6 +430,8 @@ class PgEngine final : public Engine {
 
   PgOptions options_;
   PgConnectOptions connect_;
+  std::vector<std::unique_ptr<PgPipeline>> pipelines_;  // set in open(), before any read
+  std::atomic<std::size_t> next_pipeline_{0};
   std::unique_ptr<sql::Dialect> dialect_ = sql::make_postgres_dialect();
   sql::CursorKey cursor_key_{};
 
@@ -446,8 +461,9 @@ std::string serving_application_name(std::string_view snapshot_checksum) {
 }
 
 PgPoolStats pg_pool_stats() {
-  return {g_counters.waits.load(),  g_counters.timeouts.load(),   g_counters.in_use.load(),
-          g_counters.open.load(),   g_counters.reconnects.load(), g_counters.write_retries.load()};
+  return {g_counters.waits.load(),  g_counters.timeouts.load() + PgPipeline::total_expired(),   g_counters.in_use.load(),
+          g_counters.open.load(),   g_counters.reconnects.load(), g_counters.write_retries.load(),
+          PgPipeline::total_reads(), PgPipeline::total_batches()};
 }
 
 Result<std::unique_ptr<RecordStore>> open_storage(const model::Concept& concept_file, PgOptions options,

@@ -3,7 +3,8 @@
 // running group-committed batches, and slipway's own schema applied under an advisory lock so several instances
 // may start at once (docs/decisions/0010).
 //
-// Reads: Engine::reader() checks a connection out of the pool for one storage call, waiting at most
+// Reads: a GET by id is one statement, sent on a pipelined connection without waiting (pg_pipeline.h). Other
+// reads: Engine::reader() checks a connection out of the pool for one storage call, waiting at most
 // `pool_wait_ms` (then 503 with kTimeout: never an unbounded queue). The caller must be a thread where blocking is
 // harmless (the api hands such requests to its read pool; event loops never call in).
 // Writes: up to `writers` batches run at once, each op in its own savepoint of one transaction, committed once;
@@ -26,6 +27,7 @@ struct PgOptions {
   std::string url;                  // a libpq connection URI (postgres://user:password@host:port/db?...)
   int pool_size = 8;                // read connections
   int writers = 2;                  // writer connections (each runs one batch at a time)
+  int read_pipelines = 1;           // connections sending one-statement reads pipelined (pg_pipeline.h); 0: none
   int pool_wait_ms = 2000;          // a read waits this long for a free connection, then 503
   int statement_timeout_ms = 5000;  // every statement, reads and writes
   int connect_timeout_s = 5;
@@ -54,6 +56,8 @@ struct PgPoolStats {
   std::uint64_t open = 0;         // read connections open now
   std::uint64_t reconnects = 0;   // connections replaced after they broke
   std::uint64_t write_retries = 0;  // ops run again after a deadlock or serialization failure
+  std::uint64_t pipelined_reads = 0;    // reads answered on a pipelined connection (pg_pipeline.h)
+  std::uint64_t pipelined_batches = 0;  // batches (Syncs) they went out in
 };
 PgPoolStats pg_pool_stats();
 

@@ -269,7 +269,7 @@ std::vector<RouteSpec> App::route_rows(bool identity) {
   rows.insert(rows.end(), admin_rows.begin(), admin_rows.end());
   const std::vector<RouteSpec> record_rows = {
       {kRecordsRoute,
-       {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams},
+       {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams, /*loop_safe=*/true},
         {M::kPost, &App::create_record, Access::kAnyone, "write", {}}}},
       {kRecordRoute,
        {{M::kGet, &App::get_record, Access::kAnyone, "read", kGetParams, /*loop_safe=*/true},
@@ -384,6 +384,13 @@ const model::Collection* App::collection_or_404(http::Request& req, const RouteM
 
 void App::list_records(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                        http::Responder respond) {
+  if (const auto* c = app.collection_or_404(req, m, caller, respond))
+    app.records_->list(req, *c, m.method->params, caller, std::move(respond), {}, kRecordsRoute,
+                       app.storage_pool_ ? &m : nullptr);
+}
+
+void App::list_records_blocking(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
+                                http::Responder respond) {
   if (const auto* c = app.collection_or_404(req, m, caller, respond))
     app.records_->list(req, *c, m.method->params, caller, std::move(respond));
 }

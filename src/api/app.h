@@ -75,6 +75,8 @@ class App final : public http::Handler {
   static void metrics(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void list_records(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                            http::Responder respond);
+  static void list_records_blocking(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
+                                    http::Responder respond);  // list_records where blocking is harmless
   static void create_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,
                             http::Responder respond);
   static void get_record(App& app, http::Request& req, const RouteMatch& m, const Principal& caller,

@@ -103,7 +103,7 @@ http::Response record_response(int status, const storage::Record& r, const model
 
 void App::Records::list(http::Request& req, const model::Collection& c, std::span<const std::string_view> accepted,
                         const Principal& auth, http::Responder respond, const RecordExtra& extra,
-                        std::string_view route) {
+                        std::string_view route, const RouteMatch* on_loop) {
   auto params = QueryParams::parse(req.query, accepted);
   if (!params) return app.fail(req.request_id, auth, params.error(), respond, route);
   storage::ListQuery q;
@@ -171,17 +171,25 @@ void App::Records::list(http::Request& req, const model::Collection& c, std::spa
       return respond(std::move(resp));
     }
   }
-  auto page = app.storage_.list(q, auth);
-  if (!page) return app.fail(req.request_id, auth, page.error(), respond, route);
-  JsonWriter w(resp.body);
-  w.begin_object().key("items").begin_array();
-  for (const auto& r : page->items) write_record(w, r, c, app.concept_, projection, extra);
-  w.end_array().key("next_cursor");
-  if (page->next_cursor) w.string(*page->next_cursor); else w.null();
-  if (page->total) w.key("total").integer(*page->total);
-  w.end_object();
-  if (cacheable) app.list_cache_.insert(std::move(cache_key), epoch, std::make_shared<const std::string>(resp.body));
-  respond(std::move(resp));
+  // The answer, on the request's loop. The request outlives it (it holds the Responder), so it may be borrowed.
+  App* self = &app;
+  auto answer = [self, &req, &c, auth, route, resp = std::move(resp), projection = std::move(projection), extra,
+                 cacheable, cache_key = std::move(cache_key), epoch, respond](Result<storage::ListPage> page) mutable {
+    if (!page) return self->fail(req.request_id, auth, page.error(), respond, route);
+    JsonWriter w(resp.body);
+    w.begin_object().key("items").begin_array();
+    for (const auto& r : page->items) write_record(w, r, c, self->concept_, projection, extra);
+    w.end_array().key("next_cursor");
+    if (page->next_cursor) w.string(*page->next_cursor); else w.null();
+    if (page->total) w.key("total").integer(*page->total);
+    w.end_object();
+    if (cacheable) self->list_cache_.insert(std::move(cache_key), epoch, std::make_shared<const std::string>(resp.body));
+    respond(std::move(resp));
+  };
+  if (!on_loop) return answer(app.storage_.list(q, auth));
+  std::function<void(Result<storage::ListPage>)> done = App::on_loop(req, std::move(answer));
+  if (app.storage_.list_async(q, auth, done)) return;
+  app.off_loop(*on_loop, req, auth, std::move(respond), &App::list_records_blocking);
 }
 
 void App::Records::get(http::Request& req, const RouteMatch& m, const model::Collection& c, const Principal& auth,

@@ -120,13 +120,20 @@ Status RecordStore::apply(const sql::MigrationPlan& plan, const std::string& app
   // The engine opens the transaction with its rules for schema changes (and a lock several instances share) and
   // checks relations before it commits.
   return impl_->engine->run_migration([&plan, &applied_by, &applied_at](Connection& conn) -> Status {
-    // Instances starting at once made the same plan: the first applies it, the others find it done.
+    // Instances starting at once made the same plan: the first applies it, the others find it done. A plan made
+    // from a schema someone else has migrated away from since is refused: its steps no longer fit.
     {
       auto current = conn.prepare_uncached("SELECT snapshot FROM _slipway_migrations ORDER BY version DESC LIMIT 1");
       if (!current) return std::move(current).error();
       auto row = (*current)->step();
       if (!row) return std::move(row).error();
-      if (*row && (*current)->column_text(0) == plan.snapshot) return {};
+      std::optional<std::string> now;
+      if (*row) now = std::string((*current)->column_text(0));
+      if (now == plan.snapshot) return {};
+      if (now != plan.base)
+        return Problem::make(ProblemCode::kConflict,
+                             "The database's schema changed after this plan was made (another instance or "
+                             "`migrate apply` migrated it); plan again.");
     }
     for (const auto& step : plan.steps) {
       for (const auto& q : step.sql) {

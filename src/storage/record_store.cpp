@@ -104,15 +104,7 @@ Result<ListPage> RecordStore::list(const ListQuery& q, const Principal& auth) {
   if (!conn) return std::move(conn).error();
   auto rows = impl_->query(**conn, c, built.select.sql(), built.select.params(), auth);
   if (!rows) return std::move(rows).error();
-  ListPage page;
-  page.items = std::move(*rows);
-  if (page.items.size() > static_cast<std::size_t>(q.limit)) {
-    page.items.pop_back();
-    const Record& last = page.items.back();
-    std::vector<Value> keys;
-    for (const auto& k : q.sort) keys.push_back(sort_value(last, c, k.field));
-    page.next_cursor = sql::encode_cursor(impl_->engine->cursor_key(), sig, keys, last.id);
-  }
+  ListPage page = impl_->page_of(std::move(*rows), c, q.sort, q.limit, sig);
   if (built.count) {
     auto lease = (*conn)->prepare(built.count->sql());
     if (!lease) return std::move(lease).error();
@@ -181,6 +173,41 @@ Result<Record> RecordStore::get(const model::Collection& c, std::string_view id,
   return std::move(rows->front());
 }
 
+bool RecordStore::list_async(const ListQuery& q, const Principal& auth, std::function<void(Result<ListPage>)>& done) {
+  const model::Collection& c = *q.collection;
+  // As get_async: one statement only (no count, no expand, no masking query), and only where nothing is cached.
+  if (!impl_->engine->shared() || q.count || !q.expand.empty() || (!auth.admin() && !impl_->masks_without_query(c)))
+    return false;
+  auto rule = rule_or_forbidden(c.rules.list, auth, "list records");
+  if (!rule) return false;  // list() answers it
+  const std::uint32_t sig = sql::sort_signature(sql::canonical_sort(q.sort));
+  std::optional<sql::DecodedCursor> after;
+  if (!q.cursor.empty()) {
+    auto decoded = sql::decode_cursor(impl_->engine->cursor_key(), q.cursor, sig, q.sort.size());
+    if (!decoded) return false;  // list() answers it
+    after = std::move(*decoded);
+  }
+  sql::ListSql built = sql::build_list_sql(*impl_->dialect, c, *rule, q.filter.get(), q.sort,
+                                           after ? &*after : nullptr, q.limit, false, auth.admin());
+  std::vector<Value> params;
+  const std::int64_t now = impl_->clock.now_ms();
+  for (const auto& source : built.select.params()) params.push_back(sql::resolve_param(source, auth, now));
+  auto answer = std::make_shared<std::function<void(Result<ListPage>)>>(std::move(done));
+  Engine::RowsDone rows_done = [impl = impl_.get(), &c, auth, answer, sort = q.sort, limit = q.limit, sig,
+                                t0 = std::chrono::steady_clock::now()](Result<Statement*> rows) {
+    if (!rows) return (*answer)(std::move(rows).error());
+    impl->observe(t0);
+    auto records = impl->read_records(**rows, c);
+    if (!records) return (*answer)(std::move(records).error());
+    ListPage page = impl->page_of(std::move(*records), c, sort, limit, sig);
+    if (Status st = impl->mask_relations(nullptr, c, page.items, auth); !st) return (*answer)(std::move(st).error());
+    (*answer)(std::move(page));
+  };
+  if (impl_->engine->read_pipelined(built.select.sql(), std::move(params), rows_done)) return true;
+  done = std::move(*answer);
+  return false;
+}
+
 bool RecordStore::get_async(const model::Collection& c, std::string_view id, const Principal& auth,
                             const std::vector<std::string>& expand, std::function<void(Result<Record>)>& done) {
   // Only where nothing is cached (the engine is shared) and one statement answers: no expand, no masking query.
@@ -200,16 +227,11 @@ bool RecordStore::get_async(const model::Collection& c, std::string_view id, con
                                 t0 = std::chrono::steady_clock::now()](Result<Statement*> rows) {
     if (!rows) return (*answer)(std::move(rows).error());
     impl->observe(t0);
-    std::vector<Record> records;
-    for (;;) {
-      auto more = (*rows)->step();
-      if (!more) return (*answer)(std::move(more).error());
-      if (!*more) break;
-      records.push_back(read_record(**rows, c));
-    }
-    if (records.empty()) return (*answer)(not_found());
-    if (Status st = impl->mask_relations(nullptr, c, records, auth); !st) return (*answer)(std::move(st).error());
-    (*answer)(std::move(records.front()));
+    auto records = impl->read_records(**rows, c);
+    if (!records) return (*answer)(std::move(records).error());
+    if (records->empty()) return (*answer)(not_found());
+    if (Status st = impl->mask_relations(nullptr, c, *records, auth); !st) return (*answer)(std::move(st).error());
+    (*answer)(std::move(records->front()));
   };
   if (impl_->engine->read_pipelined(q.sql, std::move(params), rows_done)) return true;
   done = std::move(*answer);

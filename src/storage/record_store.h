@@ -35,6 +35,8 @@ class RecordStore final : public Storage, public SchemaManager {
   Result<ListPage> list(const ListQuery& query, const Principal& auth) override;
   Result<Record> get(const model::Collection& collection, std::string_view id, const Principal& auth,
                      const std::vector<std::string>& expand) override;
+  bool list_async(const ListQuery& query, const Principal& auth,
+                  std::function<void(Result<ListPage>)>& done) override;
   bool get_async(const model::Collection& collection, std::string_view id, const Principal& auth,
                  const std::vector<std::string>& expand, std::function<void(Result<Record>)>& done) override;
   void create(CreateCommand command, Principal auth, std::function<void(Result<CreateResult>)> done) override;
@@ -94,5 +96,17 @@ class RecordStore final : public Storage, public SchemaManager {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Where each driver's open_storage ends: makes its engine `E` from `options`, opens it (E::open(clock)) and puts the
+// store over it, with the statement-latency hook the options carry.
+template <class E, class Options>
+Result<std::unique_ptr<RecordStore>> open_record_store(const model::Concept& concept_file, Options options,
+                                                       const Clock& clock) {
+  StoreHooks hooks;
+  hooks.on_statement = options.on_statement;
+  auto engine = std::make_unique<E>(std::move(options));
+  if (Status st = engine->open(clock); !st) return std::move(st).error();
+  return std::make_unique<RecordStore>(concept_file, std::move(engine), clock, std::move(hooks));
+}
 
 }  // namespace slipway::storage

@@ -185,15 +185,37 @@ struct RecordStore::Impl {
     if (!lease) return std::move(lease).error();
     bind_all(**lease, params, auth, clock.now_ms());
     if (id_override) (*lease)->bind(1, Value(*id_override));
-    std::vector<Record> rows;
-    for (;;) {
-      auto more = (*lease)->step();
-      if (!more) return std::move(more).error();
-      if (!*more) break;
-      rows.push_back(read_record(**lease, c));
-    }
+    auto rows = read_records(**lease, c);
     observe(t0);
     return rows;
+  }
+
+  // Every row of an executed statement as c's records.
+  static Result<std::vector<Record>> read_records(Statement& st, const model::Collection& c) {
+    std::vector<Record> rows;
+    for (;;) {
+      auto more = st.step();
+      if (!more) return std::move(more).error();
+      if (!*more) break;
+      rows.push_back(read_record(st, c));
+    }
+    return rows;
+  }
+
+  // A list page from its rows (limit + 1 were asked for: one more means a next page, whose sealed cursor holds the
+  // last row's sort values).
+  ListPage page_of(std::vector<Record> rows, const model::Collection& c, const std::vector<expr::SortKey>& sort,
+                   int limit, std::uint32_t sig) const {
+    ListPage page;
+    page.items = std::move(rows);
+    if (page.items.size() > static_cast<std::size_t>(limit)) {
+      page.items.pop_back();
+      const Record& last = page.items.back();
+      std::vector<Value> keys;
+      for (const auto& k : sort) keys.push_back(sort_value(last, c, k.field));
+      page.next_cursor = sql::encode_cursor(engine->cursor_key(), sig, keys, last.id);
+    }
+    return page;
   }
 
   Status expand(Connection& conn, const model::Collection& c, std::vector<Record>& records,

@@ -111,6 +111,12 @@ class Storage {
   virtual Result<ListPage> list(const ListQuery& query, const Principal& auth) = 0;
   virtual Result<Record> get(const model::Collection& collection, std::string_view id, const Principal& auth,
                              const std::vector<std::string>& expand) = 0;
+  // list() without blocking the calling thread, as get_async() below: for a page one statement answers (no count,
+  // no expand, no masking query).
+  virtual bool list_async(const ListQuery& query, const Principal& auth, std::function<void(Result<ListPage>)>& done) {
+    (void)query, (void)auth, (void)done;
+    return false;
+  }
   // get() without blocking the calling thread, where the engine can (PostgreSQL's pipelined reads, for a GET that
   // one statement answers): `done` is called once, on a storage thread, and true is returned. False, `done` left
   // untouched: call get() instead, where blocking is harmless.

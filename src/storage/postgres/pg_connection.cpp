@@ -32,6 +32,7 @@ std::string one_line(std::string text) {
 }  // namespace
 
 std::uint64_t pg_statement_evictions() { return g_evictions.load(std::memory_order_relaxed); }
+void count_statement_eviction() { g_evictions.fetch_add(1, std::memory_order_relaxed); }
 
 Fault fault_of_sqlstate(std::string_view s) {
   if (s == "23505") return Fault::kUnique;

@@ -135,6 +135,7 @@ std::string to_dollar_placeholders(std::string_view sql);
 
 // Prepared statements evicted from every PostgreSQL connection's cache since start (a metric).
 std::uint64_t pg_statement_evictions();
+void count_statement_eviction();  // one more (a cache other than PgConnection's: pg_pipeline.h)
 
 // The fault of a SQLSTATE (storage/driver.h): "23505" → kUnique, "40P01" → kSerialization, class 08 → kConnectionLost.
 Fault fault_of_sqlstate(std::string_view sqlstate);

@@ -14,7 +14,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxBatch = 128;     // reads under one Sync
-constexpr std::size_t kMaxPrepared = 256;  // statements prepared per connection; others run unprepared
+constexpr std::size_t kMaxPrepared = 256;  // statements prepared per connection (least recently used evicted)
 
 std::atomic<std::uint64_t> g_reads{0}, g_batches{0}, g_expired{0};
 constexpr std::chrono::milliseconds kExpiryTick{50};  // how often queued reads are checked while a batch runs
@@ -125,13 +125,15 @@ void PgPipeline::run() {
 void PgPipeline::drop_connection() {
   conn_.reset();
   prepared_.clear();
+  lru_.clear();
 }
 
 void PgPipeline::send_and_answer(std::vector<Read>& batch) {
   PGconn* pg = conn_->raw();
+  enum class Kind : std::uint8_t { kRead, kPrepare, kDeallocate };
   struct Sent {
-    std::size_t read;
-    bool prepare;  // the PQsendPrepare before the read's first use on this connection
+    std::size_t read;  // the read it serves (kDeallocate: none)
+    Kind kind;
   };
   std::vector<Sent> sent;
   sent.reserve(batch.size() * 2);
@@ -141,12 +143,23 @@ void PgPipeline::send_and_answer(std::vector<Read>& batch) {
   for (std::size_t i = 0; i < batch.size() && ok; ++i) {
     const Read& r = batch[i];
     auto it = prepared_.find(r.sql);
-    const std::string dollar = it == prepared_.end() ? to_dollar_placeholders(r.sql) : std::string();
-    if (it == prepared_.end() && prepared_.size() < kMaxPrepared) {
-      std::string name = "p" + std::to_string(prepared_.size() + 1);
-      ok = PQsendPrepare(pg, name.c_str(), dollar.c_str(), 0, nullptr) == 1;
-      it = prepared_.emplace(r.sql, std::move(name)).first;
-      sent.push_back({i, true});
+    if (it != prepared_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.use);
+    } else {
+      if (prepared_.size() >= kMaxPrepared) {  // the reads sent before it that use it run first: order is kept
+        const auto victim = prepared_.find(lru_.back());
+        ok = PQsendQueryParams(pg, ("DEALLOCATE " + victim->second.name).c_str(), 0, nullptr, nullptr, nullptr,
+                               nullptr, 0) == 1;
+        sent.push_back({0, Kind::kDeallocate});
+        prepared_.erase(victim);
+        lru_.pop_back();
+        count_statement_eviction();
+      }
+      std::string name = "p" + std::to_string(++next_name_);
+      ok = ok && PQsendPrepare(pg, name.c_str(), to_dollar_placeholders(r.sql).c_str(), 0, nullptr) == 1;
+      lru_.push_front(r.sql);
+      it = prepared_.emplace(r.sql, Prepared{std::move(name), lru_.begin()}).first;
+      sent.push_back({i, Kind::kPrepare});
     }
     text.resize(r.params.size());
     values.resize(r.params.size());
@@ -156,10 +169,8 @@ void PgPipeline::send_and_answer(std::vector<Read>& batch) {
       values[k] = null ? nullptr : text[k].c_str();
     }
     const int n = static_cast<int>(values.size());
-    ok = ok && (it != prepared_.end()
-                    ? PQsendQueryPrepared(pg, it->second.c_str(), n, values.data(), nullptr, nullptr, 0)
-                    : PQsendQueryParams(pg, dollar.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)) == 1;
-    sent.push_back({i, false});
+    ok = ok && PQsendQueryPrepared(pg, it->second.name.c_str(), n, values.data(), nullptr, nullptr, 0) == 1;
+    sent.push_back({i, Kind::kRead});
   }
   ok = ok && PQpipelineSync(pg) == 1;
   g_batches.fetch_add(1, std::memory_order_relaxed);
@@ -189,10 +200,16 @@ void PgPipeline::send_and_answer(std::vector<Read>& batch) {
       break;
     }
     const ExecStatusType status = PQresultStatus(res);
-    if (s.prepare) {
-      if (status != PGRES_COMMAND_OK && status != PGRES_PIPELINE_ABORTED) {
-        prepared_.erase(r.sql);
-        unprepared[s.read] = conn_->problem(res, "prepare");  // its read is aborted next: it fails with this
+    if (s.kind == Kind::kDeallocate) {
+      PQclear(res);  // a failure leaves a statement on the server: harmless, and it aborts the rest (sent again)
+    } else if (s.kind == Kind::kPrepare) {
+      if (status != PGRES_COMMAND_OK) {  // failed or aborted: not prepared (a later read prepares it again)
+        if (auto it = prepared_.find(r.sql); it != prepared_.end()) {
+          lru_.erase(it->second.use);
+          prepared_.erase(it);
+        }
+        // Its read is aborted next: it fails with this (if the prepare itself failed).
+        if (status != PGRES_PIPELINE_ABORTED) unprepared[s.read] = conn_->problem(res, "prepare");
       }
       PQclear(res);
     } else if (status == PGRES_PIPELINE_ABORTED && unprepared[s.read]) {

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -86,7 +87,15 @@ class PgPipeline {
   bool closed_ = false;     // GUARDED_BY(mu_)
   // The pipeline thread's own (no lock): its connection, and the statements prepared on it.
   std::unique_ptr<PgConnection> conn_;
-  std::unordered_map<std::string, std::string> prepared_;  // SQL text → statement name on conn_
+  // Statements prepared on conn_, at most kMaxPrepared, the least recently used deallocated to make room (in the
+  // same pipeline, after the reads that used it).
+  struct Prepared {
+    std::string name;
+    std::list<std::string>::iterator use;  // in lru_
+  };
+  std::unordered_map<std::string, Prepared> prepared_;  // SQL text → its statement
+  std::list<std::string> lru_;                          // SQL texts, most recently used first
+  std::uint64_t next_name_ = 0;
   std::thread thread_;
 };
 

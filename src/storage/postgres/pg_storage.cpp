@@ -472,11 +472,7 @@ Result<std::unique_ptr<RecordStore>> open_storage(const model::Concept& concept_
   std::call_once(sodium, [] {
     if (sodium_init() < 0) std::abort();  // no usable randomness: nothing can be sealed safely
   });
-  StoreHooks hooks;
-  hooks.on_statement = options.on_statement;
-  auto engine = std::make_unique<PgEngine>(std::move(options));
-  if (Status st = engine->open(clock); !st) return std::move(st).error();
-  return std::make_unique<RecordStore>(concept_file, std::move(engine), clock, std::move(hooks));
+  return open_record_store<PgEngine>(concept_file, std::move(options), clock);
 }
 
 }  // namespace slipway::storage::postgres

@@ -259,6 +259,7 @@ std::vector<const model::Collection*> creation_order(const model::Concept& targe
 Result<MigrationPlan> plan_migration(const std::optional<std::string>& previous, const model::Concept& target,
                                      const Dialect& d) {
   MigrationPlan plan;
+  plan.base = previous;
   plan.snapshot = schema_snapshot(target);
   plan.checksum = snapshot_checksum(plan.snapshot);
   std::vector<SnapCollection> before;

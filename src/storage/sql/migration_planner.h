@@ -60,6 +60,10 @@ struct MigrationStep {
 struct MigrationPlan {
   std::vector<MigrationStep> steps;
   std::string snapshot;  // the target snapshot JSON (what the history records)
+  // The snapshot the plan was made from (nullopt: an empty database). Applying re-reads the database's snapshot
+  // under the migration lock and refuses the plan if it is neither this nor the target: someone else migrated in
+  // between, and these steps were computed for a schema that is gone.
+  std::optional<std::string> base;
   std::string checksum;  // sha256 hex of `snapshot`
   bool empty() const { return steps.empty(); }
   bool has_destructive() const;

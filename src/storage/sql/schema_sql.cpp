@@ -3,18 +3,38 @@
 #include <algorithm>
 
 #include "core/json_writer.h"
+#include "core/sha256.h"
 
 namespace slipway::sql {
+
+namespace {
+
+// PostgreSQL cuts identifiers at 63 bytes: two long index names sharing their first 63 bytes would collide, and a
+// unique index's field could not be read back from its name. A longer name keeps its ending (for a unique index,
+// "__unique__<field>", which the PostgreSQL driver reads the field from) behind a shortened collection name and a
+// hash of the whole name, so it stays unique and within 63 bytes. Names that fit are unchanged.
+std::string index_name(const std::string& collection, const std::string& ending) {
+  constexpr std::size_t kMax = 63;
+  std::string name = collection + ending;
+  if (name.size() <= kMax) return name;
+  const std::string tag = "_" + sha256_hex(name).substr(0, 12);
+  if (ending.size() + tag.size() + 1 <= kMax)
+    return collection.substr(0, kMax - ending.size() - tag.size()) + tag + ending;
+  return collection.substr(0, std::min<std::size_t>(collection.size(), 30)) + tag;  // the field is lost: see pg_connection
+}
+
+}  // namespace
 
 std::vector<IndexSpec> index_specs(const model::Collection& c) {
   std::vector<IndexSpec> out;
   for (const auto& f : c.fields) {
-    if (f.unique) out.push_back({c.name + "__unique__" + f.name, {f.name}, true});
-    else if (f.type == model::FieldType::kRelation) out.push_back({c.name + "__rel__" + f.name, {f.name}, false});
+    if (f.unique) out.push_back({index_name(c.name, "__unique__" + f.name), {f.name}, true});
+    else if (f.type == model::FieldType::kRelation) out.push_back({index_name(c.name, "__rel__" + f.name), {f.name}, false});
   }
   for (const auto& idx : c.indexes) {
-    std::string name = c.name + "__idx";
-    for (const auto& col : idx.fields) name += "__" + col;
+    std::string ending = "__idx";
+    for (const auto& col : idx.fields) ending += "__" + col;
+    std::string name = index_name(c.name, ending);
     // Every declared index ends with id, the keyset tie-breaker, so a sorted page is read straight off the index
     // (ORDER BY created DESC, id DESC) with no sorter, and stops after `limit` rows.
     std::vector<std::string> columns = idx.fields;

@@ -223,6 +223,58 @@ TEST_P(RecordStoreTest, GetAsyncAnswersAsGetDoesOrDeclines) {
   EXPECT_FALSE(get_async(*authors_, ada, admin_, {"nothing"}).has_value());  // expand reads more than one statement
 }
 
+// A page one statement answers is read without blocking on PostgreSQL, page for page as list() reads it (cursor
+// included); count, expand and masking queries make list_async decline.
+TEST_P(RecordStoreTest, ListAsyncPagesAsListDoesOrDeclines) {
+  const bool pipelined = GetParam() == "postgres";
+  const std::string ada = author("Ada", "ada@example.com");
+  for (int i = 0; i < 5; ++i) post("p" + std::to_string(i), i % 2 == 0, Value(ada));
+  auto list_async = [&](const ListQuery& q, const Principal& who) -> std::optional<Result<ListPage>> {
+    std::promise<Result<ListPage>> p;
+    std::function<void(Result<ListPage>)> done = [&p](Result<ListPage> r) { p.set_value(std::move(r)); };
+    if (!storage_->list_async(q, who, done)) {
+      EXPECT_TRUE(done) << "declined but took the callback";
+      return std::nullopt;
+    }
+    return p.get_future().get();
+  };
+  ListQuery q;
+  q.collection = posts_;
+  q.limit = 2;
+  auto first = list_async(q, admin_);
+  ASSERT_EQ(first.has_value(), pipelined);
+  if (!pipelined) return;
+  std::vector<std::string> async_ids, sync_ids;
+  for (;;) {  // every page, following the cursors list_async hands out
+    auto page = list_async(q, admin_);
+    ASSERT_TRUE(page.has_value() && page->has_value());
+    for (const auto& r : (*page)->items) async_ids.push_back(r.id);
+    if (!(*page)->next_cursor) break;
+    q.cursor = *(*page)->next_cursor;
+  }
+  q.cursor.clear();
+  for (;;) {
+    auto page = storage_->list(q, admin_);
+    ASSERT_TRUE(page.has_value());
+    for (const auto& r : page->items) sync_ids.push_back(r.id);
+    if (!page->next_cursor) break;
+    q.cursor = *page->next_cursor;
+  }
+  EXPECT_EQ(async_ids.size(), 5u);
+  EXPECT_EQ(async_ids, sync_ids);
+  q.cursor.clear();
+  ListQuery authors;
+  authors.collection = authors_;
+  auto seen = list_async(authors, anon_);  // the list rule is absent: admin only
+  EXPECT_FALSE(seen.has_value());
+  EXPECT_FALSE(list_async(q, anon_).has_value());  // masking `author` needs a query
+  q.count = true;
+  EXPECT_FALSE(list_async(q, admin_).has_value());
+  q.count = false;
+  q.expand = {"author"};
+  EXPECT_FALSE(list_async(q, admin_).has_value());
+}
+
 TEST_P(RecordStoreTest, ListRuleIsAndedIntoTheQuery) {
   post("a", true);
   post("b", false);
@@ -536,6 +588,32 @@ TEST_P(RecordStoreTest, MigrationHistoryRecordsTheAppliedPlan) {
   ASSERT_TRUE(snap.has_value() && snap->has_value());
   auto plan = sql::plan_migration(*snap, *concept_, storage_->dialect());
   EXPECT_TRUE(plan->empty());
+}
+
+// A plan is made outside the migration lock: if another process migrates the database in between, the plan's
+// steps were computed for a schema that is gone, and applying it is refused instead of run.
+TEST_P(RecordStoreTest, APlanMadeBeforeSomeoneElseMigratedIsRefused) {
+  auto snap = storage_->current_snapshot();
+  ASSERT_TRUE(snap.has_value() && snap->has_value());
+  auto with = [&](const std::string& field) {
+    auto loaded = model::load_concept_string(std::string(kConcept) + "  notes:\n    fields:\n      " + field +
+                                                 ": { type: text }\n",
+                                             "next.yaml");
+    EXPECT_TRUE(loaded.ok());
+    return std::move(loaded.concept_file);
+  };
+  const auto mine = with("body");
+  const auto theirs = with("text");
+  auto my_plan = sql::plan_migration(*snap, *mine, storage_->dialect());
+  auto their_plan = sql::plan_migration(*snap, *theirs, storage_->dialect());
+  ASSERT_TRUE(my_plan.has_value() && their_plan.has_value());
+  ASSERT_TRUE(storage_->apply(*their_plan, "them", false).has_value());
+  auto refused = storage_->apply(*my_plan, "me", false);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ProblemCode::kConflict);
+  EXPECT_EQ(storage_->history()->size(), 2u);
+  EXPECT_TRUE(storage_->apply(*their_plan, "them again", false).has_value());  // already applied: nothing to do
+  EXPECT_EQ(storage_->history()->size(), 2u);
 }
 
 // --- the audit chain rides the write's transaction --------------------------------------------------------------

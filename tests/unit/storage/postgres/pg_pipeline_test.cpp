@@ -108,7 +108,9 @@ TEST_F(PgPipelineTest, AFailingReadFailsAloneAndTheRestOfItsBatchIsAnswered) {
   ASSERT_TRUE(read(pipeline, divide, {Value(std::int64_t{4})}, answers_.slot(3)));
   ASSERT_TRUE(read(pipeline, "SELEC 1", {}, answers_.slot(4)));  // cannot even be prepared
   ASSERT_TRUE(read(pipeline, divide, {Value(std::int64_t{6})}, answers_.slot(5)));
-  const auto got = answers_.wait(6);
+  // First seen after the failure: its prepare is aborted with the rest of the batch, and it is prepared again.
+  ASSERT_TRUE(read(pipeline, "SELECT CAST(?1 AS bigint) + 100", {Value(std::int64_t{1})}, answers_.slot(6)));
+  const auto got = answers_.wait(7);
   EXPECT_EQ(got[1]->value(), "4");
   ASSERT_FALSE(got[2]->has_value());
   EXPECT_EQ(got[2]->error().code, ProblemCode::kInternal);
@@ -116,6 +118,7 @@ TEST_F(PgPipelineTest, AFailingReadFailsAloneAndTheRestOfItsBatchIsAnswered) {
   ASSERT_FALSE(got[4]->has_value());
   EXPECT_EQ(got[4]->error().code, ProblemCode::kInternal);
   EXPECT_EQ(got[5]->value(), "2");
+  EXPECT_EQ(got[6]->value(), "101");
 }
 
 TEST_F(PgPipelineTest, ABrokenConnectionFailsItsReadWith503AndTheNextReadReconnects) {
@@ -172,6 +175,19 @@ TEST_F(PgPipelineTest, AReadStuckBehindASlowBatchFailsWith503AfterItsWaitNotWhen
   EXPECT_EQ(got[1]->error().code, ProblemCode::kUnavailable);
   EXPECT_EQ(got[1]->error().fault, Fault::kTimeout);
   EXPECT_TRUE(answers_.wait(2)[0]->has_value());
+}
+
+TEST_F(PgPipelineTest, PreparedStatementsAreBoundedAndAnEvictedOneIsPreparedAgain) {
+  PgPipeline pipeline(options_, 1024, std::chrono::seconds(10));
+  const std::uint64_t evictions_before = pg_statement_evictions();
+  const auto sql = [](int i) { return "SELECT CAST(?1 AS bigint) + " + std::to_string(i); };
+  for (int i = 0; i < 300; ++i)  // more distinct statements than a connection keeps prepared (256)
+    ASSERT_TRUE(read(pipeline, sql(i), {Value(std::int64_t{1000})}, answers_.slot(static_cast<std::size_t>(i))));
+  ASSERT_TRUE(read(pipeline, sql(0), {Value(std::int64_t{1})}, answers_.slot(300)));  // evicted by now
+  const auto got = answers_.wait(301);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)]->value(), std::to_string(1000 + i)) << i;
+  EXPECT_EQ(got[300]->value(), "1");
+  EXPECT_GE(pg_statement_evictions() - evictions_before, 44u);
 }
 
 TEST_F(PgPipelineTest, AFullQueueRefusesAtOnceInsteadOfGrowing) {

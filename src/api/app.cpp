@@ -270,11 +270,11 @@ std::vector<RouteSpec> App::route_rows(bool identity) {
   const std::vector<RouteSpec> record_rows = {
       {kRecordsRoute,
        {{M::kGet, &App::list_records, Access::kAnyone, "read", kListParams, /*loop_safe=*/true},
-        {M::kPost, &App::create_record, Access::kAnyone, "write", {}}}},
+        {M::kPost, &App::create_record, Access::kAnyone, "write", {}, /*loop_safe=*/true}}},
       {kRecordRoute,
        {{M::kGet, &App::get_record, Access::kAnyone, "read", kGetParams, /*loop_safe=*/true},
-        {M::kPatch, &App::patch_record, Access::kAnyone, "write", {}},
-        {M::kDelete, &App::delete_record, Access::kAnyone, "write", {}}}},
+        {M::kPatch, &App::patch_record, Access::kAnyone, "write", {}, /*loop_safe=*/true},
+        {M::kDelete, &App::delete_record, Access::kAnyone, "write", {}, /*loop_safe=*/true}}},
   };
   rows.insert(rows.end(), record_rows.begin(), record_rows.end());
   return rows;

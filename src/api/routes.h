@@ -46,7 +46,8 @@ struct RouteMethod {
   std::string_view rate_class;               // e.g. "health", "read", "write" (the protection issue's limits)
   std::span<const std::string_view> params;  // query parameters the handler accepts; others are 400 (records)
   // Where storage calls block (PostgreSQL), App runs handlers on its storage pool; one marked here runs on the
-  // event loop instead and keeps blocking calls off it itself (App::off_loop), e.g. by a pipelined read.
+  // event loop instead and keeps blocking calls off it itself: a pipelined read, App::off_loop, or a write, which
+  // only queues for the writers and answers from its completion.
   bool loop_safe = false;
 };
 

@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "core/value.h"
@@ -101,7 +103,7 @@ class Connection {
   // process writes the database (SQLite). REQUIRES: inside a transaction.
   virtual Status lock_across_processes(LockKey key) = 0;
   // Tells the other processes on the database about a change of the current transaction, delivered if and when
-  // it commits (PostgreSQL NOTIFY; rolled back with its savepoint). A no-op where no other process can be serving
+  // it commits (PostgreSQL NOTIFY; rolled back with its op). A no-op where no other process can be serving
   // the database (SQLite).
   virtual Status announce(const Change& change) = 0;
 };
@@ -115,10 +117,12 @@ inline Status ping_connection(Connection& conn) {
   return {};
 }
 
-// One unit of write work: runs inside a write transaction (its own savepoint on the engines that batch), then
-// completes once the transaction's fate is known.
+// One unit of write work: runs inside a write transaction (SQLite: its own savepoint; PostgreSQL: the batch's
+// transaction, which is rolled back and run again without this op when it fails), then completes once the
+// transaction's fate is known.
 struct WriteOp {
-  // An error rolls back this op only.
+  // An error rolls back this op only. May run more than once (an attempt rolled back for another op's failure, a
+  // deadlock): it must leave nothing behind but what it writes through `conn` and the results it assigns.
   std::function<Status(Connection&)> apply;
   // Called after the commit (or its failure): `status` is the op's own error, or the commit's.
   std::function<void(Status status)> complete;
@@ -126,6 +130,15 @@ struct WriteOp {
   bool alone = false;
   // Times the op was put back after a deadlock or serialization failure (PostgreSQL's writers).
   int attempts = 0;
+  // Set when the whole op is this one statement (`?N` placeholders) and, if any, one announced change — exactly
+  // what `apply` runs, with no outcome but done or an error (a plain create). Writers that pipeline (PostgreSQL)
+  // send a batch of such ops without waiting for each answer; the others run `apply`.
+  struct Single {
+    std::string sql;
+    std::vector<Value> params;
+    std::optional<Change> change;
+  };
+  std::shared_ptr<const Single> single = nullptr;
 };
 
 // A connection for the statements of one storage call. On SQLite it is the calling thread's own read connection;

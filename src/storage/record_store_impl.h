@@ -87,6 +87,11 @@ inline void bind_all(Statement& st, const std::vector<sql::ParamSource>& params,
 
 
 struct RecordStore::Impl {
+  // `rule: "true"`: nothing to check, no statement to run.
+  static bool always_true(const std::optional<model::Rule>& rule) {
+    return rule && rule->bound && rule->bound->kind == expr::BoundExpr::Kind::kConst && rule->bound->value;
+  }
+
   const model::Concept& concept_file;
   std::unique_ptr<Engine> engine;
   const sql::Dialect* dialect;  // the engine's
@@ -149,25 +154,22 @@ struct RecordStore::Impl {
   void submit(WriteOp op) { engine->submit(std::move(op)); }
 
   // A record write's change, on the thread completing it, before its answer (change_feed.h).
-  void publish_record(Change::Op op, const model::Collection& c, std::string id, std::int64_t version) {
-    Change ch;
-    ch.kind = Change::Kind::kRecord;
-    ch.op = op;
-    ch.collection = c.name;
-    ch.id = std::move(id);
-    ch.version = version;
-    feed.publish(std::move(ch));
+  void publish_record(Change::Op op, const model::Collection& c, const std::string& id, std::int64_t version) {
+    feed.publish(record_change(op, c, id, version));
   }
   // Tells other instances about a record write, inside its transaction (Connection::announce).
   static Status announce_record(Connection& conn, Change::Op op, const model::Collection& c, const std::string& id,
                                 std::int64_t version) {
+    return conn.announce(record_change(op, c, id, version));
+  }
+  static Change record_change(Change::Op op, const model::Collection& c, const std::string& id, std::int64_t version) {
     Change ch;
     ch.kind = Change::Kind::kRecord;
     ch.op = op;
     ch.collection = c.name;
     ch.id = id;
     ch.version = version;
-    return conn.announce(ch);
+    return ch;
   }
   // The caches' subscriber (record_store.cpp).
   void on_change(const Change& change);

@@ -47,6 +47,21 @@ Fault fault_of_sqlstate(std::string_view s) {
   return Fault::kNone;
 }
 
+std::string text_array(const std::vector<std::string>& items) {
+  std::string array = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) array.push_back(',');
+    array.push_back('"');
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') array.push_back('\\');
+      array.push_back(c);
+    }
+    array.push_back('"');
+  }
+  array.push_back('}');
+  return array;
+}
+
 std::string to_dollar_placeholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size());
@@ -337,10 +352,32 @@ Status PgConnection::lock_across_processes(LockKey key) {
 }
 
 Status PgConnection::announce(const Change& change) {
+  if (buffering_) {
+    pending_.push_back(encode_change(change, origin_));
+    return {};
+  }
   auto lease = prepare("SELECT pg_notify(?1, ?2)");
   if (!lease) return std::move(lease).error();
   (*lease)->bind(1, Value(std::string(kChangesChannel)));
   (*lease)->bind(2, Value(encode_change(change, origin_)));
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  return {};
+}
+
+void PgConnection::buffer_announcements(bool on) {
+  buffering_ = on;
+  pending_.clear();
+}
+
+Status PgConnection::flush_announcements() {
+  if (pending_.empty()) return {};
+  std::string array = text_array(pending_);  // one statement for the batch
+  pending_.clear();
+  auto lease = prepare("SELECT count(pg_notify(?1, x)) FROM unnest(CAST(?2 AS text[])) AS x");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(std::string(kChangesChannel)));
+  (*lease)->bind(2, Value(std::move(array)));
   auto row = (*lease)->step();
   if (!row) return std::move(row).error();
   return {};

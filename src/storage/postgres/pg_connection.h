@@ -101,9 +101,16 @@ class PgConnection final : public storage::Connection {
   Status announce(const Change& change) override;
   // The process's name in the changes it announces (set once by the engine, before any write).
   void set_origin(std::string origin) { origin_ = std::move(origin); }
+  // While on (a writer's batch), announce() only queues: flush_announcements() sends what is queued in one
+  // statement (before COMMIT); discard_announcements() drops it (the transaction rolled back). Off: each
+  // announce() is its own statement. Turning it on or off drops anything queued.
+  void buffer_announcements(bool on);
+  Status flush_announcements();
+  void discard_announcements() { pending_.clear(); }
 
-  // False once the connection broke: the owner replaces it.
-  bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // False once the connection broke (or its owner lost track of its state: mark_broken): the owner replaces it.
+  bool ok() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+  void mark_broken() { broken_ = true; }
   PGconn* raw() { return conn_; }
   // The Problem for a failed result (or a failed send when `res` is null); records the affected-row count of a
   // good one.
@@ -119,6 +126,9 @@ class PgConnection final : public storage::Connection {
   std::int64_t changes_ = 0;
   std::uint64_t next_name_ = 0;
   std::string origin_;
+  bool buffering_ = false;
+  bool broken_ = false;
+  std::vector<std::string> pending_;  // encoded changes queued while buffering_
   struct Cached {
     std::string sql;
     std::unique_ptr<PgStatement> statement;
@@ -129,6 +139,9 @@ class PgConnection final : public storage::Connection {
 
 // The channel every slipway process on a database announces its changes on, and listens to.
 inline constexpr std::string_view kChangesChannel = "slipway_changes";
+
+// A PostgreSQL text[] literal of `items`, each quoted and escaped: {"a","b \\"c\\""}.
+std::string text_array(const std::vector<std::string>& items);
 
 // `?N` placeholders → `$N`, outside quoted strings and identifiers.
 std::string to_dollar_placeholders(std::string_view sql);

@@ -22,9 +22,9 @@
 namespace slipway::storage::postgres {
 namespace {
 
-// At most 64 savepoints in one transaction: past PostgreSQL's per-backend subtransaction cache, every snapshot on
-// the cluster must consult pg_subtrans.
-constexpr std::size_t kMaxBatch = 64;
+// Writes per batch (one transaction, no savepoints): large enough that a commit carries what queued behind the last
+// one at the load the bench drives, small enough that one op's failure reruns a bounded amount of work.
+constexpr std::size_t kMaxBatch = 256;
 constexpr int kSerializationRetries = 3;
 // Reads queued on one pipeline at most; past it a read takes a pooled connection instead.
 constexpr std::size_t kMaxPipelined = 1024;
@@ -340,68 +340,223 @@ class PgEngine final : public Engine {
         if (PQtransactionStatus(conn->raw()) != PQTRANS_IDLE) (void)conn->exec("ROLLBACK");
         batch.front().complete(std::move(st));
       } else {
-        run_batch(*conn, batch);
+        // Writes in one batch are concurrent requests none of which is answered yet: any order is theirs. The
+        // single-statement ones go pipelined in a transaction of their own, the others one by one.
+        std::deque<WriteOp> singles;
+        for (auto it = batch.begin(); it != batch.end();) {
+          if (it->single) {
+            singles.push_back(std::move(*it));
+            it = batch.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        if (!singles.empty()) run_singles(*conn, singles);
+        if (!batch.empty()) run_batch(*conn, batch);
       }
       batch.clear();
     }
   }
 
-  // Every op in its own savepoint of one transaction, one COMMIT; nothing is completed before the COMMIT returned
-  // (an acknowledged write is committed), and nothing is acknowledged whose COMMIT did not succeed.
+  // The ops of a batch in one transaction, committed once: nothing is completed before the COMMIT returned (an
+  // acknowledged write is committed), and nothing is acknowledged whose COMMIT did not succeed. No savepoint per op
+  // (two round trips each): when op k fails, the attempt is rolled back, op k completes with its error — the ops
+  // before it succeeded, so it met the state it would have met in any order-keeping scheme — and the others run
+  // again. Each op still succeeds or fails alone; the common case (all succeed) costs the ops' own statements plus
+  // BEGIN, one NOTIFY statement for the whole batch, and COMMIT. An op that met a deadlock or serialization
+  // failure runs again first in the next batch (up to kSerializationRetries times).
   void run_batch(PgConnection& conn, std::deque<WriteOp>& batch) {
+    std::vector<WriteOp> retry;
     auto fail_all = [&batch](const Problem& p) {
       for (auto& op : batch) op.complete(p);
+      batch.clear();
     };
-    if (Status begin = conn.exec("BEGIN"); !begin) return fail_all(begin.error());
-    std::vector<Status> results;
-    results.reserve(batch.size());
-    std::vector<bool> again(batch.size(), false);  // deadlocked or serialization failure: run after this batch
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      WriteOp& op = batch[i];
-      Status st = conn.exec("SAVEPOINT op");
-      if (st) {
-        st = op.apply(conn);
-        if (st) {
-          st = conn.exec("RELEASE SAVEPOINT op");
-        } else if (conn.ok()) {
-          (void)conn.exec("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op");
-          // The locks this batch's earlier ops hold stay until COMMIT: retrying here could meet the same cycle.
-          again[i] = st.error().fault == Fault::kSerialization && op.attempts + 1 < kSerializationRetries;
+    auto lost = [](const Status& st) {
+      return unavailable("The database is unavailable; retry later.", st ? "" : st.error().cause,
+                         Fault::kConnectionLost);
+    };
+    while (!batch.empty()) {
+      conn.buffer_announcements(true);
+      if (Status begin = conn.exec("BEGIN"); !begin) {
+        fail_all(begin.error());
+        break;
+      }
+      std::size_t failed = batch.size();
+      Status failure;
+      for (std::size_t i = 0; i < batch.size() && failed == batch.size(); ++i) {
+        if (Status st = batch[i].apply(conn); !st) {
+          failed = i;
+          failure = std::move(st);
         }
       }
-      if (!conn.ok()) {  // the connection broke mid-batch: nothing of it is committed
+      if (failed == batch.size()) failure = conn.flush_announcements();  // the batch's changes, one statement
+      if (!conn.ok()) {  // the connection broke: nothing of this attempt is committed
+        fail_all(lost(failure));
+        break;
+      }
+      if (failed < batch.size() || !failure) {
         (void)conn.exec("ROLLBACK");
-        return fail_all(unavailable("The database is unavailable; retry later.", st ? "" : st.error().cause,
-                                    Fault::kConnectionLost));
+        conn.discard_announcements();
+        if (failed == batch.size()) {  // the NOTIFY itself failed: no op's own fault
+          fail_all(failure.error());
+          break;
+        }
+        WriteOp op = std::move(batch[failed]);
+        batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(failed));
+        if (failure.error().fault == Fault::kSerialization && op.attempts + 1 < kSerializationRetries) {
+          g_counters.write_retries.fetch_add(1);
+          op.attempts += 1;
+          retry.push_back(std::move(op));
+        } else {
+          op.complete(std::move(failure));
+        }
+        continue;
       }
-      results.push_back(std::move(st));
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    Status commit = this->commit(conn);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!commit) {
-      // Connection lost during COMMIT: the outcome is unknown, so it is not acknowledged (the change feed still
-      // publishes it, as if it happened). Any other COMMIT error: nothing was committed.
-      Problem p = commit.error();
-      if (p.fault == Fault::kConnectionLost)
-        p = unavailable("The database connection was lost while committing; the write may or may not have been "
-                        "saved.",
-                        p.cause, Fault::kConnectionLost);
-      if (PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.exec("ROLLBACK");
-      return fail_all(p);
-    }
-    if (options_.on_commit) options_.on_commit(batch.size(), secs);
-    std::vector<WriteOp> retry;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (again[i]) {
-        g_counters.write_retries.fetch_add(1);
-        batch[i].attempts += 1;
-        retry.push_back(std::move(batch[i]));
-      } else {
-        batch[i].complete(std::move(results[i]));
+      const auto t0 = std::chrono::steady_clock::now();
+      Status commit = this->commit(conn);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!commit) {
+        // Connection lost during COMMIT: the outcome is unknown, so it is not acknowledged. Any other COMMIT
+        // error: nothing was committed.
+        Problem p = commit.error();
+        if (p.fault == Fault::kConnectionLost)
+          p = unavailable("The database connection was lost while committing; the write may or may not have been "
+                          "saved.",
+                          p.cause, Fault::kConnectionLost);
+        if (PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.exec("ROLLBACK");
+        fail_all(p);
+        break;
       }
+      if (options_.on_commit) options_.on_commit(batch.size(), secs);
+      for (auto& op : batch) op.complete({});
+      batch.clear();
     }
+    conn.buffer_announcements(false);
     if (!retry.empty()) {  // first in line for the next batch, after this one's locks are gone
+      std::lock_guard lock(wmu_);
+      for (auto it = retry.rbegin(); it != retry.rend(); ++it) queue_.push_front(std::move(*it));
+      wcv_.notify_one();
+    }
+  }
+
+  // A batch of single-statement writes (WriteOp::single) in libpq's pipeline mode: every INSERT, then the batch's
+  // one NOTIFY, then one Sync — one implicit transaction that the Sync commits, one round trip for the batch. As
+  // in run_batch, an op that fails completes with its error and the rest are sent again (the implicit transaction
+  // rolled back at the Sync); nothing is acknowledged before the Sync's answer says the commit happened, and a
+  // connection lost before it leaves the outcome unknown: 503, never acknowledged.
+  void run_singles(PgConnection& conn, std::deque<WriteOp>& batch) {
+    PGconn* pg = conn.raw();
+    std::vector<WriteOp> retry;
+    std::vector<std::string> text;
+    std::vector<const char*> values;
+    while (!batch.empty()) {
+      // Prepared first (the connection's statement cache; a new text costs one round trip, once), held by their
+      // leases until the batch is answered so that none is evicted meanwhile.
+      std::vector<StatementLease> leases;
+      std::vector<const std::string*> names;
+      for (const auto& op : batch) {
+        auto lease = conn.prepare(op.single->sql);
+        if (!lease) break;
+        names.push_back(&static_cast<PgStatement&>(**lease).name());
+        leases.push_back(std::move(*lease));
+      }
+      if (names.size() < batch.size() || PQenterPipelineMode(pg) != 1) {  // run them one by one instead
+        leases.clear();
+        run_batch(conn, batch);
+        break;
+      }
+      bool ok = true;
+      std::vector<std::string> changes;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        const WriteOp::Single& s = *batch[i].single;
+        text.resize(s.params.size());
+        values.resize(s.params.size());
+        for (std::size_t k = 0; k < s.params.size(); ++k) {
+          bool null = false;
+          encode_param(s.params[k], text[k], null);
+          values[k] = null ? nullptr : text[k].c_str();
+        }
+        ok = ok && PQsendQueryPrepared(pg, names[i]->c_str(), static_cast<int>(values.size()), values.data(),
+                                       nullptr, nullptr, 0) == 1;
+        if (s.change) changes.push_back(encode_change(*s.change, origin_));
+      }
+      const bool notify = !changes.empty();
+      if (notify) {
+        const std::string array = text_array(changes);
+        const char* args[] = {kChangesChannel.data(), array.c_str()};
+        ok = ok && PQsendQueryParams(pg, "SELECT count(pg_notify($1, x)) FROM unnest(CAST($2 AS text[])) AS x", 2,
+                                     nullptr, args, nullptr, nullptr, 0) == 1;
+      }
+      ok = ok && PQpipelineSync(pg) == 1 && PQflush(pg) == 0;
+      const auto t0 = std::chrono::steady_clock::now();
+      // Results in order: one per op, then the NOTIFY's, then the Sync. Each command's results end with a null.
+      std::size_t failed = batch.size();
+      std::optional<Problem> failure, other;
+      for (std::size_t i = 0; ok && i < batch.size() + (notify ? 1 : 0); ++i) {
+        PGresult* res = PQgetResult(pg);
+        if (!res) {
+          ok = false;
+          break;
+        }
+        const ExecStatusType status = PQresultStatus(res);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_PIPELINE_ABORTED) {
+          if (i < batch.size() && failed == batch.size()) {
+            failed = i;
+            failure = conn.problem(res, "write");
+          } else if (i >= batch.size()) {
+            other = conn.problem(res, "notify");
+          }
+        }
+        PQclear(res);
+        if (PQgetResult(pg) != nullptr) ok = false;  // lost sync with the pipeline
+      }
+      bool synced = false;
+      if (ok) {
+        PGresult* res = PQgetResult(pg);
+        const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        if (status == PGRES_PIPELINE_SYNC) {
+          synced = true;
+        } else if (res && !other && failed == batch.size()) {
+          other = conn.problem(res, "commit");  // the implicit COMMIT failed: nothing was committed
+          PQclear(res);
+          res = PQgetResult(pg);
+          synced = res && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+        }
+        PQclear(res);
+      }
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!ok || !synced || PQexitPipelineMode(pg) != 1 || !conn.ok()) {
+        // The outcome of the commit is unknown: never acknowledged. The connection is dropped by the writer.
+        Problem p = unavailable("The database connection was lost while committing; the write may or may not have "
+                                "been saved.",
+                                PQerrorMessage(pg), Fault::kConnectionLost);
+        for (auto& op : batch) op.complete(p);
+        batch.clear();
+        conn.mark_broken();
+        break;
+      }
+      if (failed < batch.size()) {
+        WriteOp op = std::move(batch[failed]);
+        batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(failed));
+        if (failure->fault == Fault::kSerialization && op.attempts + 1 < kSerializationRetries) {
+          g_counters.write_retries.fetch_add(1);
+          op.attempts += 1;
+          retry.push_back(std::move(op));
+        } else {
+          op.complete(std::move(*failure));
+        }
+        continue;
+      }
+      if (other) {  // the NOTIFY or the COMMIT failed: nothing was committed, and no op is to blame
+        for (auto& op : batch) op.complete(*other);
+        batch.clear();
+        break;
+      }
+      if (options_.on_commit) options_.on_commit(batch.size(), secs);
+      for (auto& op : batch) op.complete({});
+      batch.clear();
+    }
+    if (!retry.empty()) {
       std::lock_guard lock(wmu_);
       for (auto it = retry.rbegin(); it != retry.rend(); ++it) queue_.push_front(std::move(*it));
       wcv_.notify_one();

@@ -7,9 +7,10 @@
 // reads: Engine::reader() checks a connection out of the pool for one storage call, waiting at most
 // `pool_wait_ms` (then 503 with kTimeout: never an unbounded queue). The caller must be a thread where blocking is
 // harmless (the api hands such requests to its read pool; event loops never call in).
-// Writes: up to `writers` batches run at once, each op in its own savepoint of one transaction, committed once;
-// an op that meets a deadlock or serialization failure is run again (up to 3 times); a batch whose connection
-// broke is answered 503 (never acknowledged) and the writer reconnects for the next batch. The queue is bounded
+// Writes: up to `writers` batches run at once, each committed in one transaction (single-statement ops pipelined
+// under one Sync; a failing op is answered with its error and the rest run again: run_batch, run_singles); an op
+// that meets a deadlock or serialization failure is run again (up to 3 times); a batch whose connection broke is
+// answered 503 (never acknowledged) and the writer reconnects for the next batch. The queue is bounded
 // (`max_queued_writes`; beyond it a write is refused with 503 at once).
 // Thread safety: as RecordStore.
 #pragma once

@@ -275,6 +275,50 @@ TEST_P(RecordStoreTest, ListAsyncPagesAsListDoesOrDeclines) {
   EXPECT_FALSE(list_async(q, admin_).has_value());
 }
 
+// Writes submitted together share a batch (one transaction); one that fails — here a duplicate of a unique value,
+// or a create rule that refuses the row — fails alone: every other write of its batch is committed and answered,
+// and nothing of the failed one is stored.
+TEST_P(RecordStoreTest, AFailingWriteFailsAloneAndItsBatchCommits) {
+  author("Taken", "taken@example.com");
+  constexpr int kWrites = 60;
+  std::vector<std::promise<Result<CreateResult>>> answers(kWrites);
+  for (int i = 0; i < kWrites; ++i) {
+    CreateCommand cmd;
+    const bool duplicate = i % 4 == 1, refused = i % 4 == 3;
+    if (refused) {  // posts' create rule is "published = false"
+      cmd.collection = posts_;
+      cmd.values = {Value("refused " + std::to_string(i)), Value(std::int64_t{0}), Value(true), Value(Null{})};
+    } else {
+      cmd.collection = authors_;
+      const std::string email = duplicate ? "taken@example.com" : "a" + std::to_string(i) + "@example.com";
+      cmd.values = {Value("A" + std::to_string(i)), Value(email), Value(Null{})};
+    }
+    storage_->create(std::move(cmd), refused ? anon_ : admin_,
+                     [&answers, i](Result<CreateResult> r) { answers[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+  }
+  int ok = 0;
+  for (int i = 0; i < kWrites; ++i) {
+    auto r = answers[static_cast<std::size_t>(i)].get_future().get();
+    if (i % 4 == 1) {
+      ASSERT_FALSE(r.has_value()) << i;
+      EXPECT_EQ(r.error().code, ProblemCode::kConflict);
+    } else if (i % 4 == 3) {
+      ASSERT_FALSE(r.has_value()) << i;
+      EXPECT_EQ(r.error().code, ProblemCode::kForbidden);
+    } else {
+      ASSERT_TRUE(r.has_value()) << i << ": " << r.error().cause;
+      EXPECT_TRUE(storage_->get(*authors_, r->record.id, admin_, {}).has_value());
+      ++ok;
+    }
+  }
+  ListQuery q;
+  q.collection = authors_;
+  q.count = true;
+  EXPECT_EQ(*storage_->list(q, admin_)->total, ok + 1);
+  q.collection = posts_;
+  EXPECT_EQ(*storage_->list(q, admin_)->total, 0);
+}
+
 TEST_P(RecordStoreTest, ListRuleIsAndedIntoTheQuery) {
   post("a", true);
   post("b", false);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -106,6 +107,11 @@ class Connection {
   // it commits (PostgreSQL NOTIFY; rolled back with its op). A no-op where no other process can be serving
   // the database (SQLite).
   virtual Status announce(const Change& change) = 0;
+  // The audit chain's head (seq, hash) as the current transaction's last append left it, for an engine that keeps
+  // it: the next append in the same transaction then needs neither the lock (held already) nor a read. The engine
+  // clears it whenever a transaction begins or ends. Null: not kept (SQLite, whose savepoints would have to undo
+  // it); every append locks and reads.
+  virtual std::optional<std::pair<std::int64_t, std::string>>* audit_head_memo() { return nullptr; }
 };
 
 // Runs SELECT 1: the connection reaches its database (health checks).

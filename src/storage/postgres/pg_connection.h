@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -99,6 +100,9 @@ class PgConnection final : public storage::Connection {
   Result<bool> has_table(std::string_view name) override;
   Status lock_across_processes(LockKey key) override;
   Status announce(const Change& change) override;
+  // Kept; the writer clears it at every BEGIN, COMMIT and ROLLBACK (forget_transaction).
+  std::optional<std::pair<std::int64_t, std::string>>* audit_head_memo() override { return &audit_head_; }
+  void forget_transaction() { audit_head_.reset(); }
   // The process's name in the changes it announces (set once by the engine, before any write).
   void set_origin(std::string origin) { origin_ = std::move(origin); }
   // While on (a writer's batch), announce() only queues: flush_announcements() sends what is queued in one
@@ -126,6 +130,7 @@ class PgConnection final : public storage::Connection {
   std::int64_t changes_ = 0;
   std::uint64_t next_name_ = 0;
   std::string origin_;
+  std::optional<std::pair<std::int64_t, std::string>> audit_head_;  // see audit_head_memo()
   bool buffering_ = false;
   bool broken_ = false;
   std::vector<std::string> pending_;  // encoded changes queued while buffering_

@@ -336,8 +336,10 @@ class PgEngine final : public Engine {
         conn->set_origin(origin_);
       }
       if (batch.front().alone) {
+        conn->forget_transaction();
         Status st = batch.front().apply(*conn);
         if (PQtransactionStatus(conn->raw()) != PQTRANS_IDLE) (void)conn->exec("ROLLBACK");
+        conn->forget_transaction();
         batch.front().complete(std::move(st));
       } else {
         // Writes in one batch are concurrent requests none of which is answered yet: any order is theirs. The
@@ -377,6 +379,7 @@ class PgEngine final : public Engine {
     };
     while (!batch.empty()) {
       conn.buffer_announcements(true);
+      conn.forget_transaction();  // the audit head memo lives within one attempt's transaction
       if (Status begin = conn.exec("BEGIN"); !begin) {
         fail_all(begin.error());
         break;
@@ -432,6 +435,7 @@ class PgEngine final : public Engine {
       batch.clear();
     }
     conn.buffer_announcements(false);
+    conn.forget_transaction();
     if (!retry.empty()) {  // first in line for the next batch, after this one's locks are gone
       std::lock_guard lock(wmu_);
       for (auto it = retry.rbegin(); it != retry.rend(); ++it) queue_.push_front(std::move(*it));

@@ -7,9 +7,13 @@ namespace slipway::storage {
 Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, std::string_view at) {
   if (entries.empty()) return {};
   // One chain across instances: the head is read and extended by one transaction at a time.
-  if (Status st = conn.lock_across_processes(LockKey::kAuditChain); !st) return st;
+  auto* memo = conn.audit_head_memo();
   AuditRow row;
-  {
+  if (memo && *memo) {  // this transaction appended last, under the lock it still holds
+    row.seq = (*memo)->first;
+    row.hash = (*memo)->second;
+  } else {
+    if (Status st = conn.lock_across_processes(LockKey::kAuditChain); !st) return st;
     auto head = conn.prepare("SELECT seq, hash FROM _slipway_audit ORDER BY seq DESC LIMIT 1");
     if (!head) return std::move(head).error();
     auto found = (*head)->step();
@@ -41,9 +45,13 @@ Status append_audit_rows(Connection& conn, std::span<const AuditEntry> entries, 
     st.bind(11, Value(e.detail));
     st.bind(12, Value(row.prev_hash));
     st.bind(13, Value(row.hash));
-    if (auto done = st.step(); !done) return std::move(done).error();
+    if (auto done = st.step(); !done) {
+      if (memo) memo->reset();  // the transaction is aborted and will be rolled back
+      return std::move(done).error();
+    }
     st.release();
   }
+  if (memo) *memo = std::make_pair(row.seq, row.hash);
   return {};
 }
 

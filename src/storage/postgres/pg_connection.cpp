@@ -142,6 +142,16 @@ void encode_param(const Value& v, std::string& out, bool& null) {
   }
 }
 
+void encode_params(const std::vector<Value>& params, std::vector<std::string>& text, std::vector<const char*>& values) {
+  text.resize(params.size());
+  values.resize(params.size());
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    bool null = false;
+    encode_param(params[k], text[k], null);
+    values[k] = null ? nullptr : text[k].c_str();
+  }
+}
+
 void PgStatement::bind(int index, const Value& v) {
   const std::size_t i = static_cast<std::size_t>(index - 1);
   if (params_.size() <= i) {

@@ -66,6 +66,8 @@ class PgRows : public storage::Statement {
 
 // A parameter as libpq's text format spells it (NULL → `null` true).
 void encode_param(const Value& v, std::string& out, bool& null);
+// Every parameter: `text` holds them, `values` points into `text` (null for NULL), ready for PQsend*.
+void encode_params(const std::vector<Value>& params, std::vector<std::string>& text, std::vector<const char*>& values);
 
 class PgStatement final : public PgRows {
  public:

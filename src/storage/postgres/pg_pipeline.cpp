@@ -161,13 +161,7 @@ void PgPipeline::send_and_answer(std::vector<Read>& batch) {
       it = prepared_.emplace(r.sql, Prepared{std::move(name), lru_.begin()}).first;
       sent.push_back({i, Kind::kPrepare});
     }
-    text.resize(r.params.size());
-    values.resize(r.params.size());
-    for (std::size_t k = 0; k < r.params.size(); ++k) {
-      bool null = false;
-      encode_param(r.params[k], text[k], null);
-      values[k] = null ? nullptr : text[k].c_str();
-    }
+    encode_params(r.params, text, values);
     const int n = static_cast<int>(values.size());
     ok = ok && PQsendQueryPrepared(pg, it->second.name.c_str(), n, values.data(), nullptr, nullptr, 0) == 1;
     sent.push_back({i, Kind::kRead});

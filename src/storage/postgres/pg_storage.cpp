@@ -473,13 +473,7 @@ class PgEngine final : public Engine {
       std::vector<std::string> changes;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         const WriteOp::Single& s = *batch[i].single;
-        text.resize(s.params.size());
-        values.resize(s.params.size());
-        for (std::size_t k = 0; k < s.params.size(); ++k) {
-          bool null = false;
-          encode_param(s.params[k], text[k], null);
-          values[k] = null ? nullptr : text[k].c_str();
-        }
+        encode_params(s.params, text, values);
         ok = ok && PQsendQueryPrepared(pg, names[i]->c_str(), static_cast<int>(values.size()), values.data(),
                                        nullptr, nullptr, 0) == 1;
         if (s.change) changes.push_back(encode_change(*s.change, origin_));

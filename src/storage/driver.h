@@ -136,13 +136,12 @@ struct WriteOp {
   bool alone = false;
   // Times the op was put back after a deadlock or serialization failure (PostgreSQL's writers).
   int attempts = 0;
-  // Set when the whole op is this one statement (`?N` placeholders) and, if any, one announced change — exactly
-  // what `apply` runs, with no outcome but done or an error (a plain create). Writers that pipeline (PostgreSQL)
-  // send a batch of such ops without waiting for each answer; the others run `apply`.
+  // Set when the whole op is this one statement (`?N` placeholders) — exactly what `apply` runs, with no outcome
+  // but done or an error (a plain create). Writers that pipeline (PostgreSQL) send a batch of such ops without
+  // waiting for each answer; the others run `apply`.
   struct Single {
     std::string sql;
     std::vector<Value> params;
-    std::optional<Change> change;
   };
   std::shared_ptr<const Single> single = nullptr;
 };

@@ -443,8 +443,8 @@ class PgEngine final : public Engine {
     }
   }
 
-  // A batch of single-statement writes (WriteOp::single) in libpq's pipeline mode: every INSERT, then the batch's
-  // one NOTIFY, then one Sync — one implicit transaction that the Sync commits, one round trip for the batch. As
+  // A batch of single-statement writes (WriteOp::single) in libpq's pipeline mode: every INSERT, then one Sync —
+  // one implicit transaction that the Sync commits, one round trip for the batch. As
   // in run_batch, an op that fails completes with its error and the rest are sent again (the implicit transaction
   // rolled back at the Sync); nothing is acknowledged before the Sync's answer says the commit happened, and a
   // connection lost before it leaves the outcome unknown: 503, never acknowledged.
@@ -470,27 +470,17 @@ class PgEngine final : public Engine {
         break;
       }
       bool ok = true;
-      std::vector<std::string> changes;
       for (std::size_t i = 0; i < batch.size(); ++i) {
-        const WriteOp::Single& s = *batch[i].single;
-        encode_params(s.params, text, values);
+        encode_params(batch[i].single->params, text, values);
         ok = ok && PQsendQueryPrepared(pg, names[i]->c_str(), static_cast<int>(values.size()), values.data(),
                                        nullptr, nullptr, 0) == 1;
-        if (s.change) changes.push_back(encode_change(*s.change, origin_));
-      }
-      const bool notify = !changes.empty();
-      if (notify) {
-        const std::string array = text_array(changes);
-        const char* args[] = {kChangesChannel.data(), array.c_str()};
-        ok = ok && PQsendQueryParams(pg, "SELECT count(pg_notify($1, x)) FROM unnest(CAST($2 AS text[])) AS x", 2,
-                                     nullptr, args, nullptr, nullptr, 0) == 1;
       }
       ok = ok && PQpipelineSync(pg) == 1 && PQflush(pg) == 0;
       const auto t0 = std::chrono::steady_clock::now();
-      // Results in order: one per op, then the NOTIFY's, then the Sync. Each command's results end with a null.
+      // Results in order: one per op, then the Sync's. Each op's results end with a null.
       std::size_t failed = batch.size();
       std::optional<Problem> failure, other;
-      for (std::size_t i = 0; ok && i < batch.size() + (notify ? 1 : 0); ++i) {
+      for (std::size_t i = 0; ok && i < batch.size(); ++i) {
         PGresult* res = PQgetResult(pg);
         if (!res) {
           ok = false;
@@ -498,11 +488,9 @@ class PgEngine final : public Engine {
         }
         const ExecStatusType status = PQresultStatus(res);
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_PIPELINE_ABORTED) {
-          if (i < batch.size() && failed == batch.size()) {
+          if (failed == batch.size()) {
             failed = i;
             failure = conn.problem(res, "write");
-          } else if (i >= batch.size()) {
-            other = conn.problem(res, "notify");
           }
         }
         PQclear(res);
@@ -545,7 +533,7 @@ class PgEngine final : public Engine {
         }
         continue;
       }
-      if (other) {  // the NOTIFY or the COMMIT failed: nothing was committed, and no op is to blame
+      if (other) {  // the COMMIT failed: nothing was committed, and no op is to blame
         for (auto& op : batch) op.complete(*other);
         batch.clear();
         break;

@@ -47,6 +47,8 @@ Fault fault_of_sqlstate(std::string_view s) {
   return Fault::kNone;
 }
 
+namespace {
+// A PostgreSQL text[] literal of `items`, each quoted and escaped: {"a","b \\"c\\""}.
 std::string text_array(const std::vector<std::string>& items) {
   std::string array = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -61,6 +63,7 @@ std::string text_array(const std::vector<std::string>& items) {
   array.push_back('}');
   return array;
 }
+}  // namespace
 
 std::string to_dollar_placeholders(std::string_view sql) {
   std::string out;

@@ -147,9 +147,6 @@ class PgConnection final : public storage::Connection {
 // The channel every slipway process on a database announces its changes on, and listens to.
 inline constexpr std::string_view kChangesChannel = "slipway_changes";
 
-// A PostgreSQL text[] literal of `items`, each quoted and escaped: {"a","b \\"c\\""}.
-std::string text_array(const std::vector<std::string>& items);
-
 // `?N` placeholders → `$N`, outside quoted strings and identifiers.
 std::string to_dollar_placeholders(std::string_view sql);
 

@@ -3,7 +3,8 @@
 // running group-committed batches, and slipway's own schema applied under an advisory lock so several instances
 // may start at once (docs/decisions/0010).
 //
-// Reads: a GET by id is one statement, sent on a pipelined connection without waiting (pg_pipeline.h). Other
+// Reads: a GET by id or a list page that one statement answers is sent on a pipelined connection without waiting
+// (pg_pipeline.h). Other
 // reads: Engine::reader() checks a connection out of the pool for one storage call, waiting at most
 // `pool_wait_ms` (then 503 with kTimeout: never an unbounded queue). The caller must be a thread where blocking is
 // harmless (the api hands such requests to its read pool; event loops never call in).

@@ -22,6 +22,7 @@ struct Account {
   std::vector<std::string> roles;     // sorted
   bool disabled = false;
   std::int64_t password_changed_ms = 0;
+  bool mfa = false;  // a confirmed second factor (storage/mfa.h): a login needs it after the password
 };
 
 // The account a sign-up creates with its users record (CreateCommand::account); user_id is the new record's id.

@@ -78,6 +78,7 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
     identity = std::make_unique<IdentityStore>(
         d.quote_ident(users->name), d.lock_rows("s"), [this] { return reader(); },
         [this](WriteOp op) { submit(std::move(op)); });
+    mfa = std::make_unique<MfaStore>(*identity, [this] { return reader(); }, [this](WriteOp op) { submit(std::move(op)); });
   }
 }
 

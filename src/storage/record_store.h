@@ -68,6 +68,7 @@ class RecordStore final : public Storage, public SchemaManager {
   void purge_identity(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) override;
   void save_throttles(std::vector<ThrottleRow> rows) override;
   Result<std::vector<ThrottleRow>> load_throttles() override;
+  MfaStore* mfa() override;
   ChangeFeed& changes() override;
   bool caches_allowed() const override;
   Status ping() override;

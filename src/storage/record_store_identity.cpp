@@ -103,7 +103,10 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> RecordStore::users_rev
 void RecordStore::purge_identity(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) {
   if (!impl_->identity) return;
   impl_->identity->purge(successor_before_ms, revocation_before_ms);
+  impl_->mfa->purge(impl_->clock.now_ms());
 }
+
+MfaStore* RecordStore::mfa() { return impl_->mfa.get(); }
 
 void RecordStore::save_throttles(std::vector<ThrottleRow> rows) {
   if (!impl_->identity) return;

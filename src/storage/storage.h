@@ -104,6 +104,8 @@ struct AuditReport {
   std::string why;                        // what is wrong with it
 };
 
+class MfaStore;
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -177,6 +179,10 @@ class Storage {
   virtual Result<std::vector<std::string>> sessions_revoked_since(std::int64_t since_ms) = 0;
   // Users whose tokens were made stale (roles changed, disabled, deleted) at or after `since_ms`, with the time.
   virtual Result<std::vector<std::pair<std::string, std::int64_t>>> users_revoked_since(std::int64_t since_ms) = 0;
+
+  // MFA data (storage/system/mfa_store.h): TOTP factors, recovery codes, login challenges. nullptr without the
+  // built-in users collection.
+  virtual MfaStore* mfa() = 0;
 
   // Whether what was read may be cached in this process and trusted until the change feed says otherwise: true
   // when this process is the only writer (SQLite); false when others write too (PostgreSQL), because another

@@ -4,6 +4,7 @@
 
 #include "core/json_writer.h"
 #include "storage/system/audit_log.h"
+#include "storage/system/mfa_store.h"
 #include "storage/driver.h"
 
 namespace slipway::storage {
@@ -39,6 +40,7 @@ Account read_account(Statement& st) {
   a.roles = parse_roles(st.column_text(3));
   a.disabled = st.column_int(4) != 0;
   a.password_changed_ms = st.column_int(5);
+  a.mfa = st.column_int(6) != 0;
   return a;
 }
 
@@ -72,8 +74,9 @@ Result<std::optional<Account>> one_account(Connection& conn, const std::string& 
   return std::optional<Account>(read_account(**lease));
 }
 
-// Revokes the live sessions `cmd` names and forgets their refresh tokens; returns their ids.
-Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand& cmd) {
+}  // namespace
+
+Result<std::vector<std::string>> revoke_sessions_in(Connection& conn, const RevokeCommand& cmd) {
   std::vector<std::string> ids;
   {
     auto sel = conn.prepare(
@@ -106,6 +109,8 @@ Result<std::vector<std::string>> revoke_in(Connection& conn, const RevokeCommand
   }
   return ids;
 }
+
+namespace {
 
 // Tokens of the user issued before now are stale (roles changed, disabled, deleted): kept so a restart still refuses
 // them (auth/revocations.h).
@@ -173,14 +178,15 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id, std::i
     (*lease)->bind(1, Value(user_id));
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
   }
-  return {};
+  return delete_mfa_rows(conn, user_id);
 }
 
 IdentityStore::IdentityStore(std::string users_table, std::string lock_session, Reader reader, Submit submit)
     : users_table_(users_table),
       lock_session_(std::move(lock_session)),
-      account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms FROM " +
-                      users_table + " AS u JOIN _slipway_accounts AS a ON a.user_id = u.id WHERE "),
+      account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms,"
+                      " EXISTS (SELECT 1 FROM _slipway_totp AS t WHERE t.user_id = u.id AND t.confirmed_ms IS NOT NULL)"
+                      " FROM " + users_table + " AS u JOIN _slipway_accounts AS a ON a.user_id = u.id WHERE "),
       reader_(std::move(reader)),
       submit_(std::move(submit)) {}
 
@@ -197,10 +203,14 @@ Result<std::optional<Account>> IdentityStore::find_account(std::string_view user
 }
 
 void IdentityStore::open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                                 std::int64_t now_ms, std::function<void(Result<Account>)> done) {
+                                 std::int64_t now_ms, std::function<void(Result<Account>)> done,
+                                 std::function<Status(Connection&)> proof) {
   auto out = std::make_shared<Account>();
   auto apply = [this, session = std::move(session), rehash = std::move(rehash), audit = std::move(audit), now_ms,
-                out](Connection& conn) -> Status {
+                out, proof = std::move(proof)](Connection& conn) -> Status {
+    if (proof) {
+      if (Status st = proof(conn); !st) return st;
+    }
     // The password was checked against a read made before hashing; the user may have been disabled, deleted or
     // given other roles since. Decide on the account as it is in this transaction.
     auto account = one_account(conn, account_select_ + "u.id = ?1", session.user_id);
@@ -209,6 +219,9 @@ void IdentityStore::open_session(NewSession session, std::optional<std::string> 
       return Problem::make(ProblemCode::kUnauthorized, "The e-mail address or the password is wrong.",
                            "account disabled or deleted during the login");
     *out = std::move(**account);
+    if (out->mfa && session.aal < 2)  // a factor was confirmed after the password was checked: no session on one
+      return Problem::make(ProblemCode::kUnauthorized, "The e-mail address or the password is wrong.",
+                           "a second factor was set up during the login");
     if (rehash) {  // the stored hash was made with weaker parameters than today's: replaced at this login
       auto lease = conn.prepare("UPDATE _slipway_accounts SET password_hash = ?2 WHERE user_id = ?1");
       if (!lease) return std::move(lease).error();
@@ -307,7 +320,7 @@ void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Resul
     // The current token was issued at the last rotation (or the session's start): refresh_ttl counts from there.
     const bool token_too_old = is_current && cmd.refresh_ttl_ms > 0 && cmd.now_ms - rotated_ms >= cmd.refresh_ttl_ms;
     if (cmd.now_ms >= s.expires_ms || cmd.now_ms - s.last_used_ms >= cmd.idle_timeout_ms || token_too_old) {
-      auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "expired", cmd.now_ms});
+      auto revoked = revoke_sessions_in(conn, RevokeCommand{s.user_id, s.id, "", "expired", cmd.now_ms});
       return revoked ? Status{} : Status(std::move(revoked).error());
     }
     if (is_current) {
@@ -335,7 +348,7 @@ void IdentityStore::refresh_session(RefreshCommand cmd, std::function<void(Resul
       return {};
     }
     // A token that rotated away is back after the window: one of its holders is not the user. End the session.
-    auto revoked = revoke_in(conn, RevokeCommand{s.user_id, s.id, "", "refresh_token_reuse", cmd.now_ms});
+    auto revoked = revoke_sessions_in(conn, RevokeCommand{s.user_id, s.id, "", "refresh_token_reuse", cmd.now_ms});
     if (!revoked) return std::move(revoked).error();
     AuditEntry e;
     e.action = "auth.refresh.reuse";
@@ -360,7 +373,7 @@ void IdentityStore::revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> a
                                     std::function<void(Result<std::vector<std::string>>)> done) {
   auto ids = std::make_shared<std::vector<std::string>>();
   auto apply = [cmd = std::move(cmd), audit = std::move(audit), ids](Connection& conn) -> Status {
-    auto revoked = revoke_in(conn, cmd);
+    auto revoked = revoke_sessions_in(conn, cmd);
     if (!revoked) return std::move(revoked).error();
     if (cmd.session_id && revoked->empty())
       return Problem::make(ProblemCode::kNotFound, "The session does not exist or has ended.");
@@ -406,7 +419,7 @@ void IdentityStore::change_password(std::string user_id, std::string new_hash, s
     (*lease)->bind(3, Value(now_ms));
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
     if (conn.changes() == 0) return Problem::make(ProblemCode::kNotFound, "The account does not exist.");
-    auto revoked = revoke_in(conn, RevokeCommand{user_id, std::nullopt, keep, "password_changed", now_ms});
+    auto revoked = revoke_sessions_in(conn, RevokeCommand{user_id, std::nullopt, keep, "password_changed", now_ms});
     if (!revoked) return std::move(revoked).error();
     *ids = std::move(*revoked);
     return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
@@ -464,7 +477,7 @@ void IdentityStore::update_account(AccountUpdate update, std::vector<AuditEntry>
     (*lease)->bind(3, update.disabled ? Value(std::int64_t{*update.disabled ? 1 : 0}) : Value(Null{}));
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
     if (update.disabled && *update.disabled) {
-      auto revoked = revoke_in(conn, RevokeCommand{update.user_id, std::nullopt, "", "disabled", update.now_ms});
+      auto revoked = revoke_sessions_in(conn, RevokeCommand{update.user_id, std::nullopt, "", "disabled", update.now_ms});
       if (!revoked) return std::move(revoked).error();
     }
     if (update.roles || (update.disabled && *update.disabled)) {

@@ -33,6 +33,9 @@ Status insert_session(Connection& conn, const NewSession& session, std::int64_t 
 // Deletes every identity row of a user (account, sessions, refresh tokens), in the transaction deleting the record.
 // Also records that the user's tokens issued before now are stale (kept across restarts).
 Status delete_identity_rows(Connection& conn, const std::string& user_id, std::int64_t now_ms);
+// Revokes the live sessions `cmd` names (announced to other instances) and forgets their refresh tokens; returns
+// their ids. REQUIRES: inside a write transaction.
+Result<std::vector<std::string>> revoke_sessions_in(Connection& conn, const RevokeCommand& cmd);
 
 class IdentityStore {
  public:
@@ -45,7 +48,8 @@ class IdentityStore {
   Result<std::optional<Account>> find_account_by_email(std::string_view email);
   Result<std::optional<Account>> find_account(std::string_view user_id);
   void open_session(NewSession session, std::optional<std::string> rehash, std::vector<AuditEntry> audit,
-                    std::int64_t now_ms, std::function<void(Result<Account>)> done);
+                    std::int64_t now_ms, std::function<void(Result<Account>)> done,
+                    std::function<Status(Connection&)> proof = nullptr);  // run first, in the same transaction
   Result<std::optional<RefreshPeek>> peek_refresh_token(std::string_view session_id);
   void refresh_session(RefreshCommand cmd, std::function<void(Result<RefreshOutcome>)> done);
   void revoke_sessions(RevokeCommand cmd, std::vector<AuditEntry> audit,

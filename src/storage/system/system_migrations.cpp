@@ -46,6 +46,16 @@ constexpr SystemMigration kSqlite[] = {
      "CREATE VIEW _slipway_audit_log AS SELECT printf('%020d', seq) AS id, at AS created, at AS updated,"
      " 1 AS version, seq, action, actor_kind, actor_id, reason, collection, record_id, address, request_id, detail,"
      " prev_hash, hash FROM _slipway_audit;"},
+    {4, "mfa: TOTP factors, recovery codes, login challenges",
+     "CREATE TABLE _slipway_totp ("
+     " user_id TEXT PRIMARY KEY NOT NULL, secret TEXT NOT NULL, created_ms INTEGER NOT NULL, confirmed_ms INTEGER,"
+     " last_step INTEGER) WITHOUT ROWID;"
+     "CREATE TABLE _slipway_recovery_codes ("
+     " user_id TEXT NOT NULL, digest TEXT NOT NULL, used_ms INTEGER, PRIMARY KEY (user_id, digest)) WITHOUT ROWID;"
+     "CREATE TABLE _slipway_mfa_challenges ("
+     " digest TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+     " expires_ms INTEGER NOT NULL, failures INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+     "CREATE INDEX _slipway_mfa_challenges_by_user ON _slipway_mfa_challenges (user_id);"},
 };
 
 // The same versions for PostgreSQL: INTEGER → bigint (flags stay 0/1, as the code binds them), no WITHOUT ROWID,
@@ -89,6 +99,16 @@ constexpr SystemMigration kPostgres[] = {
      "CREATE VIEW _slipway_audit_log AS SELECT lpad(seq::text, 20, '0') AS id, CAST(at AS timestamptz) AS created,"
      " CAST(at AS timestamptz) AS updated, CAST(1 AS bigint) AS version, seq, action, actor_kind, actor_id, reason,"
      " collection, record_id, address, request_id, detail, prev_hash, hash FROM _slipway_audit;"},
+    {4, "mfa: TOTP factors, recovery codes, login challenges",
+     "CREATE TABLE _slipway_totp ("
+     " user_id text PRIMARY KEY NOT NULL, secret text NOT NULL, created_ms bigint NOT NULL, confirmed_ms bigint,"
+     " last_step bigint);"
+     "CREATE TABLE _slipway_recovery_codes ("
+     " user_id text NOT NULL, digest text NOT NULL, used_ms bigint, PRIMARY KEY (user_id, digest));"
+     "CREATE TABLE _slipway_mfa_challenges ("
+     " digest text PRIMARY KEY NOT NULL, user_id text NOT NULL, created_ms bigint NOT NULL,"
+     " expires_ms bigint NOT NULL, failures bigint NOT NULL DEFAULT 0);"
+     "CREATE INDEX _slipway_mfa_challenges_by_user ON _slipway_mfa_challenges (user_id);"},
 };
 
 constexpr std::string_view kHistoryTable =

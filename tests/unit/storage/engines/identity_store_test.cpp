@@ -9,6 +9,7 @@
 #include "storage/sql/dialect.h"
 #include "storage/sql/migration_planner.h"
 #include "storage/sqlite/sqlite_storage.h"
+#include "storage/system/mfa_store.h"
 #include "support/engines.h"
 #include "support/temp_dir.h"
 
@@ -344,6 +345,173 @@ TEST(IdentityStoreWithoutAuth, IdentityCallsSayItIsNotEnabled) {
   auto r = (*storage)->find_account_by_email("a@example.com");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ProblemCode::kNotFound);
+}
+
+// --- MFA (storage/system/mfa_store.h) ---
+
+Status wait_status(const std::function<void(std::function<void(Status)>)>& call) {
+  std::promise<Status> p;
+  call([&](Status st) { p.set_value(std::move(st)); });
+  return p.get_future().get();
+}
+
+TEST_P(IdentityStoreTest, TotpEnrolmentIsConfirmedOnceAndRaisesTheSession) {
+  auto user = sign_up("mo@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  MfaStore& mfa = *storage_->mfa();
+  const std::int64_t t = clock_.now_ms();
+  EXPECT_FALSE(mfa.find_totp(uid)->has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed-1", t, {}, done); }).has_value());
+  // Beginning again before confirming replaces the secret.
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed-2", t, {}, done); }).has_value());
+  auto pending = mfa.find_totp(uid);
+  ASSERT_TRUE(pending.has_value() && pending->has_value());
+  EXPECT_EQ((*pending)->secret_sealed, "sealed-2");
+  EXPECT_FALSE((*pending)->confirmed_ms.has_value());
+  EXPECT_FALSE((*storage_->find_account(uid))->mfa);  // not a factor until confirmed
+
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"d1", "d2"}, "s1", t, {}, done); }).has_value());
+  auto factor = mfa.find_totp(uid);
+  EXPECT_TRUE((*factor)->confirmed_ms.has_value());
+  EXPECT_EQ((*factor)->last_step, 100);
+  EXPECT_EQ((*factor)->recovery_codes_left, 2);
+  EXPECT_TRUE((*storage_->find_account(uid))->mfa);
+  EXPECT_EQ((*storage_->peek_refresh_token("s1"))->aal, 2);  // the confirming session proved the factor
+
+  // Confirmed: neither a second confirmation nor a new enrolment over it.
+  EXPECT_EQ(wait_status([&](auto done) { mfa.confirm_totp(uid, 101, {}, "s1", t, {}, done); }).error().code,
+            ProblemCode::kConflict);
+  EXPECT_EQ(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed-3", t, {}, done); }).error().code,
+            ProblemCode::kConflict);
+  EXPECT_EQ((*mfa.find_totp(uid))->secret_sealed, "sealed-2");
+}
+
+TEST_P(IdentityStoreTest, AChallengeCompletesOnceAndEachFactorUseIsSpentOnce) {
+  auto user = sign_up("cy@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  MfaStore& mfa = *storage_->mfa();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"rc1"}, "s1", t, {}, done); }).has_value());
+
+  auto challenge = [&](const std::string& digest) {
+    return wait_status([&](auto done) { mfa.open_challenge({digest, uid, t, t + 5 * kMinute, 0}, {}, done); });
+  };
+  auto complete = [&](const std::string& digest, FactorUse use, const std::string& sid) {
+    NewSession s;
+    s.id = sid;
+    s.user_id = uid;
+    s.refresh_hash = "rh-" + sid;
+    s.expires_ms = t + 60 * kMinute;
+    std::promise<Result<Account>> p;
+    mfa.complete_challenge(digest, std::move(use), std::move(s), t, {}, [&](Result<Account> a) { p.set_value(std::move(a)); });
+    return p.get_future().get();
+  };
+  ASSERT_TRUE(challenge("c1").has_value());
+  ASSERT_TRUE(mfa.find_challenge("c1", t)->has_value());
+  EXPECT_FALSE(mfa.find_challenge("c1", t + 5 * kMinute)->has_value());  // expired
+
+  // A step no later than the last accepted one is a replay.
+  auto replay = complete("c1", FactorUse{100, std::nullopt}, "s2");
+  ASSERT_FALSE(replay.has_value());
+  EXPECT_EQ(replay.error().code, ProblemCode::kUnauthorized);
+  EXPECT_TRUE(mfa.find_challenge("c1", t)->has_value());  // nothing was spent by the failed attempt
+
+  auto ok = complete("c1", FactorUse{101, std::nullopt}, "s2");
+  ASSERT_TRUE(ok.has_value()) << ok.error().cause;
+  EXPECT_EQ((*storage_->peek_refresh_token("s2"))->aal, 2);
+  EXPECT_FALSE(mfa.find_challenge("c1", t)->has_value());  // consumed
+  EXPECT_EQ(complete("c1", FactorUse{102, std::nullopt}, "s3").error().code, ProblemCode::kUnauthorized);
+
+  // A recovery code works once.
+  ASSERT_TRUE(challenge("c2").has_value());
+  ASSERT_TRUE(complete("c2", FactorUse{std::nullopt, "rc1"}, "s4").has_value());
+  EXPECT_EQ((*mfa.find_totp(uid))->recovery_codes_left, 0);
+  ASSERT_TRUE(challenge("c3").has_value());
+  EXPECT_EQ(complete("c3", FactorUse{std::nullopt, "rc1"}, "s5").error().code, ProblemCode::kUnauthorized);
+
+  // Wrong codes end a challenge after kMaxChallengeFailures.
+  for (int i = 0; i < MfaStore::kMaxChallengeFailures; ++i) {
+    ASSERT_TRUE(mfa.find_challenge("c3", t)->has_value()) << i;
+    ASSERT_TRUE(wait_status([&](auto done) { mfa.fail_challenge("c3", t, {}, done); }).has_value());
+  }
+  EXPECT_FALSE(mfa.find_challenge("c3", t)->has_value());
+  EXPECT_EQ(complete("c3", FactorUse{200, std::nullopt}, "s6").error().code, ProblemCode::kUnauthorized);
+}
+
+TEST_P(IdentityStoreTest, APasswordOnlySessionIsRefusedOnceAFactorIsConfirmed) {
+  auto user = sign_up("di@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  MfaStore& mfa = *storage_->mfa();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {}, "s1", t, {}, done); }).has_value());
+  NewSession s;
+  s.id = "s2";
+  s.user_id = uid;
+  s.refresh_hash = "rh";
+  s.expires_ms = t + kMinute;
+  std::promise<Result<Account>> p;
+  storage_->open_session(std::move(s), std::nullopt, {}, [&](Result<Account> a) { p.set_value(std::move(a)); });
+  auto r = p.get_future().get();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ProblemCode::kUnauthorized);
+}
+
+TEST_P(IdentityStoreTest, RemovingTheFactorRevokesOtherSessionsAndLowersThisOne) {
+  auto user = sign_up("ev@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  MfaStore& mfa = *storage_->mfa();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"rc"}, "s1", t, {}, done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.open_challenge({"c", uid, t, t + kMinute, 0}, {}, done); }).has_value());
+  NewSession s;
+  s.id = "s2";
+  s.user_id = uid;
+  s.refresh_hash = "rh";
+  s.expires_ms = t + kMinute;
+  std::promise<Result<Account>> opened;
+  mfa.complete_challenge("c", FactorUse{101, std::nullopt}, std::move(s), t, {}, [&](auto a) { opened.set_value(std::move(a)); });
+  ASSERT_TRUE(opened.get_future().get().has_value());
+
+  auto remove = [&](FactorUse proof) {
+    std::promise<Result<std::vector<std::string>>> p;
+    mfa.remove_totp(uid, std::move(proof), "s1", t, {}, [&](auto r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  EXPECT_EQ(remove(FactorUse{101, std::nullopt}).error().code, ProblemCode::kUnauthorized);  // a spent code
+  auto removed = remove(FactorUse{102, std::nullopt});
+  ASSERT_TRUE(removed.has_value()) << removed.error().cause;
+  EXPECT_EQ(*removed, std::vector<std::string>{"s2"});
+  EXPECT_FALSE(mfa.find_totp(uid)->has_value());
+  EXPECT_FALSE((*storage_->find_account(uid))->mfa);
+  EXPECT_EQ((*storage_->peek_refresh_token("s1"))->aal, 1);
+  EXPECT_FALSE(storage_->peek_refresh_token("s2")->has_value());
+  EXPECT_EQ(remove(FactorUse{}).error().code, ProblemCode::kNotFound);
+}
+
+TEST_P(IdentityStoreTest, DeletingTheUserDeletesItsMfaRows) {
+  auto user = sign_up("fy@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  MfaStore& mfa = *storage_->mfa();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"rc"}, "s1", t, {}, done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.open_challenge({"c", uid, t, t + kMinute, 0}, {}, done); }).has_value());
+  RemoveCommand rm;
+  rm.collection = users_;
+  rm.id = uid;
+  std::promise<Status> p;
+  storage_->remove(std::move(rm), Principal::bootstrap_admin(), [&](Status st) { p.set_value(st); });
+  ASSERT_TRUE(p.get_future().get().has_value());
+  EXPECT_FALSE(mfa.find_totp(uid)->has_value());
+  EXPECT_FALSE(mfa.find_challenge("c", t)->has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, IdentityStoreTest, ::testing::ValuesIn(testing::engine_params()),

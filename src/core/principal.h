@@ -3,7 +3,7 @@
 //
 // rule_key() is the one place that says which of a principal's properties an answer may depend on: the record
 // cache, the list cache and the idempotency scope all key on it. A property that rules can see (today: the admin
-// bypass, @auth.id and @auth.roles) must be part of it — principal_test.cpp fails for any such property that two
+// bypass, @auth.id, @auth.roles and @auth.aal) must be part of it — principal_test.cpp fails for any such property that two
 // principals differ in while sharing a key.
 // Thread safety: a value type; a const Principal may be read by any thread.
 #pragma once

@@ -102,6 +102,8 @@ std::optional<Problem> Binder::guarded_relation(const Resolved& r, const Resolve
 }
 
 Result<Owned> Binder::bind_compare(const ParsedExpr& e, bool negate) const {
+  for (const ParsedOperand* o : {&e.lhs, &e.rhs})
+    if (o->kind == ParsedOperand::Kind::kMacro && o->name == "auth.aal") return bind_aal(e, negate);
   auto l = resolve(e.lhs);
   if (!l) return std::move(l).error();
   auto r = resolve(e.rhs);

@@ -41,4 +41,28 @@ Result<Owned> Binder::bind_member(const ParsedExpr& e, bool negate) const {
   return make_has_role(role, negate);
 }
 
+Result<Owned> Binder::bind_aal(const ParsedExpr& e, bool negate) const {
+  const bool left = e.lhs.kind == ParsedOperand::Kind::kMacro && e.lhs.name == "auth.aal";
+  const ParsedOperand& other = left ? e.rhs : e.lhs;
+  ParsedOp op = e.op;
+  if (op == ParsedOp::kLike || op == ParsedOp::kNotLike)
+    return bad_request_at("@auth.aal is a number: compare it with = != < <= > >=, like @auth.aal >= 2",
+                          e.op_span.offset);
+  const auto* level = std::get_if<std::int64_t>(&other.literal);
+  if (other.kind != ParsedOperand::Kind::kLiteral || level == nullptr)
+    return bad_request_at("@auth.aal compares with a whole number (0 anonymous, 1 one factor, 2 two factors), like "
+                          "@auth.aal >= 2",
+                          other.span.offset);
+  if (!left) {  // 2 <= @auth.aal  ⇔  @auth.aal >= 2
+    switch (op) {
+      case ParsedOp::kLt: op = ParsedOp::kGt; break;
+      case ParsedOp::kLe: op = ParsedOp::kGe; break;
+      case ParsedOp::kGt: op = ParsedOp::kLt; break;
+      case ParsedOp::kGe: op = ParsedOp::kLe; break;
+      default: break;
+    }
+  }
+  return make_aal(op, *level, negate);
+}
+
 }  // namespace slipway::expr::detail

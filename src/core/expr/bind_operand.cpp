@@ -67,10 +67,13 @@ Result<Resolved> Binder::resolve_macro(const ParsedOperand& o) const {
   } else if (o.name == "auth.roles") {
     return bad_request_at("@auth.roles is a set of roles, not a value: test membership with 'editor' in @auth.roles",
                           o.span.offset);
+  } else if (o.name == "auth.aal") {  // only in a comparison with a number (Binder::bind_aal)
+    return bad_request_at("@auth.aal is the caller's assurance level: compare it with a number, like @auth.aal >= 2",
+                          o.span.offset);
   } else if (o.name == "request" || o.name.starts_with("request.")) {
     return bad_request_at("@request is not supported yet", o.span.offset);
   } else {
-    return bad_request_at("unknown '@" + o.name + "' (expected @now, @auth.id or @auth.roles)", o.span.offset);
+    return bad_request_at("unknown '@" + o.name + "' (expected @now, @auth.id, @auth.roles or @auth.aal)", o.span.offset);
   }
   return r;
 }

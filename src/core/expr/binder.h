@@ -41,6 +41,7 @@ Owned make_is_null(const model::Collection* c, BoundOperand x, bool is_not);
 Owned make_in(const model::Collection* c, BoundOperand x, std::vector<Value> items, bool negate);
 Owned make_like(const model::Collection* c, BoundOperand x, std::string pattern, bool negate);
 Owned make_has_role(std::string role, bool negate);
+Owned make_aal(ParsedOp op, std::int64_t level, bool negate);  // op: = != < <= > >=
 
 // The `~` pattern for a string literal's raw body: '_' always literal, an unescaped '%' a wildcard, and
 // "%...%" around the whole when the user wrote no unescaped '%' (contains).
@@ -72,6 +73,8 @@ class Binder {
                           bool negate) const;
   Result<Owned> bind_in(const ParsedExpr& e, bool negate) const;
   Result<Owned> bind_member(const ParsedExpr& e, bool negate) const;
+  // `@auth.aal <op> <integer>` (either way round): a test of the caller, like a role test.
+  Result<Owned> bind_aal(const ParsedExpr& e, bool negate) const;
   // For a relation path, wraps the node (built against the target) in a kRelated node.
   Owned wrap(const Resolved& l, Owned node) const;
   const model::Collection* scope(const Resolved& l) const { return l.kind == Resolved::Kind::kPath ? l.target : &collection_; }

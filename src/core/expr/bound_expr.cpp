@@ -79,6 +79,8 @@ std::string to_string(const BoundExpr& e) {
     case BoundExpr::Kind::kRelated:
       return e.relation->name + " -> " + e.target->name + "[" + to_string(*e.inner) + "]";
     case BoundExpr::Kind::kHasRole: return "'" + e.role + (e.negated ? "' NOT IN @auth.roles" : "' IN @auth.roles");
+    case BoundExpr::Kind::kAal:
+      return std::string(e.negated ? "NOT " : "") + "@auth.aal " + op_text(e.op) + " " + std::to_string(e.level);
   }
   return "?";
 }
@@ -101,7 +103,8 @@ bool row_only(const BoundExpr& e) {
     case BoundExpr::Kind::kIn:
     case BoundExpr::Kind::kLike: return row_operand(e.lhs);
     case BoundExpr::Kind::kRelated:
-    case BoundExpr::Kind::kHasRole: return false;
+    case BoundExpr::Kind::kHasRole:
+    case BoundExpr::Kind::kAal: return false;
   }
   return false;
 }
@@ -124,7 +127,8 @@ bool row_and_caller_only(const BoundExpr& e) {
     case BoundExpr::Kind::kOr:
       return std::all_of(e.children.begin(), e.children.end(), [](const auto& c) { return row_and_caller_only(*c); });
     case BoundExpr::Kind::kConst:
-    case BoundExpr::Kind::kHasRole: return true;
+    case BoundExpr::Kind::kHasRole:
+    case BoundExpr::Kind::kAal: return true;
     case BoundExpr::Kind::kCompare: return row_or_caller_operand(e.lhs) && row_or_caller_operand(e.rhs);
     case BoundExpr::Kind::kIsNull:
     case BoundExpr::Kind::kIn:

@@ -61,6 +61,7 @@ struct BoundExpr {
     kRelated,  // the `relation` column of `collection` references a `target` record, visible to the caller,
                // for which `inner` holds (`inner`'s operands are columns of `target`)
     kHasRole,  // the caller holds `role` (does not, when `negated`): known per request, the same for every row
+    kAal,      // the caller's assurance level `op` `level` (@auth.aal >= 2; not, when `negated`): like kHasRole
   };
   Kind kind = Kind::kConst;
   const model::Collection* collection = nullptr;  // whose columns this node's kColumn operands name
@@ -77,6 +78,7 @@ struct BoundExpr {
   const model::Collection* target = nullptr;
   std::unique_ptr<const BoundExpr> inner;
   std::string role;  // kHasRole: one of the roles the concept file declares
+  std::int64_t level = 0;  // kAal: compared with `op` (kEq, kLt, kLe, kGt or kGe)
 };
 
 // Whether the expression (including relation-path subexpressions) uses @now: its result then changes with

@@ -118,6 +118,21 @@ Owned make_like(const model::Collection* c, BoundOperand x, std::string pattern,
   return negate ? or_null(c, std::move(n), x) : std::move(n);
 }
 
+Owned make_aal(ParsedOp op, std::int64_t level, bool negate) {
+  auto n = node(BoundExpr::Kind::kAal, nullptr);
+  n->level = level;
+  switch (op) {  // never null (an anonymous caller is level 0), so != is a negated =
+    case ParsedOp::kLt: n->op = CompareOp::kLt; break;
+    case ParsedOp::kLe: n->op = CompareOp::kLe; break;
+    case ParsedOp::kGt: n->op = CompareOp::kGt; break;
+    case ParsedOp::kGe: n->op = CompareOp::kGe; break;
+    case ParsedOp::kNe: negate = !negate; [[fallthrough]];
+    default: n->op = CompareOp::kEq; break;
+  }
+  n->negated = negate;
+  return n;
+}
+
 Owned make_has_role(std::string role, bool negate) {
   auto n = node(BoundExpr::Kind::kHasRole, nullptr);
   n->role = std::move(role);

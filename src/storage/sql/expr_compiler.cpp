@@ -65,6 +65,10 @@ class Compiler {
         runtime_param(AuthHasRoleParam{e.role}, model::FieldType::kInt);
         out_.append(e.negated ? " = 0" : " = 1");
         return;
+      case BoundExpr::Kind::kAal:
+        runtime_param(AuthAalParam{e.op, e.level}, model::FieldType::kInt);
+        out_.append(e.negated ? " = 0" : " = 1");
+        return;
     }
   }
 

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/expr/bound_expr.h"
 #include "core/principal.h"
 #include "core/value.h"
 #include "storage/sql/dialect.h"
@@ -27,7 +28,13 @@ struct AuthHasRoleParam {
 struct NowParam {
   bool operator==(const NowParam&) const = default;
 };
-using ParamSource = std::variant<Value, AuthIdParam, AuthHasRoleParam, NowParam>;
+// @auth.aal <op> level: 1 when the caller's assurance level compares so, else 0.
+struct AuthAalParam {
+  expr::CompareOp op = expr::CompareOp::kEq;
+  std::int64_t level = 0;
+  bool operator==(const AuthAalParam&) const = default;
+};
+using ParamSource = std::variant<Value, AuthIdParam, AuthHasRoleParam, NowParam, AuthAalParam>;
 
 // Resolves parameter sources for one execution.
 Value resolve_param(const ParamSource& p, const Principal& auth, std::int64_t now_ms);

@@ -18,7 +18,7 @@ Principal user(std::string id, std::vector<std::string> roles = {}) {
 }
 
 TEST(Principal, EveryPropertyRulesCanSeeChangesTheKey) {
-  // One principal per property a rule can observe (the admin bypass, @auth.id, @auth.roles); each differs from
+  // One principal per property a rule can observe (the admin bypass, @auth.id, @auth.roles, @auth.aal); each differs from
   // the base in that property alone. Any two sharing a key would let a cache serve one the other's answer.
   const Principal base = user("0190a0b0-0000-7000-8000-000000000001", {"member"});
   std::vector<Principal> variants = {base, Principal{}, Principal::bootstrap_admin()};
@@ -27,6 +27,9 @@ TEST(Principal, EveryPropertyRulesCanSeeChangesTheKey) {
   variants.push_back(user(*base.id, {}));                                        // no role
   variants.push_back(user(*base.id, {"editor"}));                                // another role
   variants.push_back(user(*base.id, {"admin"}));                                 // the admin role: bypasses rules
+  Principal second_factor = base;
+  second_factor.aal = 2;  // the same user after MFA
+  variants.push_back(second_factor);
   Principal key = base;
   key.kind = PrincipalKind::kApiKey;  // an API key with the same id and roles
   variants.push_back(key);

@@ -244,7 +244,7 @@ TEST(ExprBinder, RejectsBareNonBoolTerms) {
 TEST(ExprBinder, RejectsUnsupportedMacros) {
   EXPECT_EQ(bound("@request.body.title = 'x'"), "error@0: @request is not supported yet");
   EXPECT_EQ(bound("@request.body.title = 'x'", rule()), "error@0: @request is not supported yet");
-  EXPECT_EQ(bound("views = 1 && @foo = 1"), "error@13: unknown '@foo' (expected @now, @auth.id or @auth.roles)");
+  EXPECT_EQ(bound("views = 1 && @foo = 1"), "error@13: unknown '@foo' (expected @now, @auth.id, @auth.roles or @auth.aal)");
 }
 
 TEST(ExprBinder, ChecksMacroTypes) {

@@ -34,6 +34,11 @@ inline std::string render_params(const std::vector<ParamSource>& params) {
     if (const Value* v = std::get_if<Value>(&p)) out += render_value(*v);
     else if (std::holds_alternative<AuthIdParam>(p)) out += "@auth.id";
     else if (const auto* r = std::get_if<AuthHasRoleParam>(&p)) out += "@auth.roles∋" + r->role;
+    else if (const auto* a = std::get_if<AuthAalParam>(&p))
+      out += "@auth.aal" + std::string(a->op == expr::CompareOp::kGe ? ">=" : a->op == expr::CompareOp::kGt ? ">"
+                                       : a->op == expr::CompareOp::kLe ? "<=" : a->op == expr::CompareOp::kLt ? "<"
+                                                                                                              : "=") +
+             std::to_string(a->level);
     else out += "@now";
   }
   return out;

@@ -19,6 +19,22 @@ TEST(SqlBuilderParams, ResolvesRuntimeParameters) {
   EXPECT_EQ(resolve_param(NowParam{}, anon, 1795963310123), Value(std::string("2026-11-29T14:41:50.123Z")));
 }
 
+TEST(SqlBuilderParams, AalTestsCompareTheCallersLevel) {
+  Principal anon;
+  Principal one;
+  one.aal = 1;
+  Principal two;
+  two.aal = 2;
+  const AuthAalParam at_least_two{expr::CompareOp::kGe, 2};
+  EXPECT_EQ(resolve_param(at_least_two, anon, 0), Value(std::int64_t{0}));
+  EXPECT_EQ(resolve_param(at_least_two, one, 0), Value(std::int64_t{0}));
+  EXPECT_EQ(resolve_param(at_least_two, two, 0), Value(std::int64_t{1}));
+  EXPECT_EQ(resolve_param(AuthAalParam{expr::CompareOp::kEq, 1}, one, 0), Value(std::int64_t{1}));
+  EXPECT_EQ(resolve_param(AuthAalParam{expr::CompareOp::kLt, 1}, anon, 0), Value(std::int64_t{1}));
+  EXPECT_EQ(resolve_param(AuthAalParam{expr::CompareOp::kLe, 1}, two, 0), Value(std::int64_t{0}));
+  EXPECT_EQ(resolve_param(AuthAalParam{expr::CompareOp::kGt, 1}, two, 0), Value(std::int64_t{1}));
+}
+
 TEST(SqlBuilderParams, RoleTestIsMembershipEvenForTheAdmin) {
   // A filter's role test is literally has_role: the admin passes every rule by bypassing it, not through here.
   const Principal admin = Principal::bootstrap_admin();

@@ -11,8 +11,9 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kAuthKeys = {"roles",  "default_role", "signup", "password",
-                                                 "tokens", "sessions",     "users"};
+const std::vector<std::string_view> kAuthKeys = {"roles",    "default_role", "signup", "password",
+                                                 "tokens",   "sessions",     "users",  "mfa"};
+const std::vector<std::string_view> kMfaKeys = {"required_for", "issuer"};
 const std::vector<std::string_view> kPasswordKeys = {"min_length"};
 const std::vector<std::string_view> kTokenKeys = {"access_ttl", "refresh_ttl", "issuer", "audience"};
 const std::vector<std::string_view> kSessionKeys = {"idle_timeout", "absolute_timeout"};
@@ -189,6 +190,46 @@ void parse_sessions(ParseContext& ctx, const Entry& entry, AuthSettings& out) {
   check_order(ctx, "idle_timeout", idle, out.session_idle_s, "absolute_timeout", absolute, out.session_absolute_s);
 }
 
+// `mfa:` — which roles must use a second factor, and the name authenticator apps show. Roles are checked once every
+// role is known (like default_role).
+void parse_mfa(ParseContext& ctx, const Entry& entry, AuthSettings& out, std::optional<Entry>& required_for) {
+  auto all = ctx.map_entries(entry.value, ParseContext::value_loc(entry), "auth.mfa");
+  if (!all) return;
+  for (const Entry& e : ctx.known_entries(*all, kMfaKeys, "in 'auth.mfa'")) {
+    if (e.key == "required_for") {
+      required_for = e;  // a copy: the entries of this loop are a temporary
+    } else if (e.key == "issuer") {
+      read_claim(ctx, e, out.mfa_issuer);
+    }
+  }
+}
+
+void check_mfa_roles(ParseContext& ctx, const Entry& e, AuthSettings& out, const std::vector<std::string>& refused) {
+  if (!e.value.IsSequence()) {
+    ctx.expected(e, "a list of role names (e.g. [admin])");
+    return;
+  }
+  for (const YAML::Node& node : e.value) {
+    const SourceLoc loc = ParseContext::loc_of(node);
+    if (!node.IsScalar()) {
+      ctx.error(loc, "expected a role name in 'required_for', got " + ParseContext::describe(node));
+      continue;
+    }
+    const std::string& role = node.Scalar();
+    if (out.has_role(role)) {
+      if (std::find(out.mfa_required_for.begin(), out.mfa_required_for.end(), role) != out.mfa_required_for.end())
+        ctx.error(loc, "role '" + role + "' is listed twice");
+      else
+        out.mfa_required_for.push_back(role);
+    } else if (std::find(refused.begin(), refused.end(), role) == refused.end()) {
+      const std::vector<std::string_view> candidates(out.roles.begin(), out.roles.end());
+      const std::string hint = did_you_mean(role, candidates);
+      ctx.error(loc, "required_for names '" + role + "', which is not one of the roles: " + join(out.roles) +
+                         (hint.empty() ? " (declare it in 'roles')" : hint));
+    }
+  }
+}
+
 }  // namespace
 
 ParsedAuth parse_auth(ParseContext& ctx, const Entry& entry, const CollectionNames& names, std::string_view app) {
@@ -207,6 +248,7 @@ ParsedAuth parse_auth(ParseContext& ctx, const Entry& entry, const CollectionNam
   if (all) known = ctx.known_entries(*all, kAuthKeys, "in 'auth'");
   std::vector<std::string> refused_roles;
   const Entry* default_role = nullptr;
+  std::optional<Entry> mfa_required_for;
   for (const Entry& e : known) {
     if (e.key == "roles") {
       parse_roles(ctx, e, a, refused_roles);
@@ -222,10 +264,14 @@ ParsedAuth parse_auth(ParseContext& ctx, const Entry& entry, const CollectionNam
       parse_sessions(ctx, e, a);
     } else if (e.key == "users") {
       users = &e;
+    } else if (e.key == "mfa") {
+      parse_mfa(ctx, e, a, mfa_required_for);
     }
   }
   if (!a.has_role(kAdminRole)) a.roles.insert(a.roles.begin(), std::string(kAdminRole));
   if (default_role != nullptr) check_default_role(ctx, *default_role, a, refused_roles);
+  if (mfa_required_for) check_mfa_roles(ctx, *mfa_required_for, a, refused_roles);
+  if (a.mfa_issuer.empty()) a.mfa_issuer = std::string(app);
   if (a.issuer.empty()) a.issuer = "slipway:" + std::string(app);
   if (a.audience.empty()) a.audience = std::string(app);
   out.users = parse_users(ctx, users, names, a.loc);

@@ -139,7 +139,18 @@ struct AuthSettings {
   std::int64_t session_absolute_s = 30 * 86400;  // >= session_idle_s
   std::string issuer;    // the tokens' `iss`; the loader fills in "slipway:<app>" when not given
   std::string audience;  // the tokens' `aud`; the loader fills in the app name when not given
+  // `mfa:`. Users holding one of these roles must sign in with a second factor; until they have one they may only
+  // enrol (docs/security.md#multi-factor-login). In file order, each one of `roles`.
+  std::vector<std::string> mfa_required_for;
+  std::string mfa_issuer;  // the name authenticator apps show (otpauth issuer); the loader fills in the app name
   SourceLoc loc;         // where `auth:` is
+
+  bool mfa_required(const std::vector<std::string>& held) const {
+    for (const auto& r : held)
+      for (const auto& m : mfa_required_for)
+        if (r == m) return true;
+    return false;
+  }
 
   bool has_role(std::string_view r) const;
 };

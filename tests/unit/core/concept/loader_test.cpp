@@ -217,6 +217,8 @@ TEST(LoaderAuth, AnEmptySectionGivesEveryDefault) {
   EXPECT_EQ(a.session_absolute_s, 30 * 86400);
   EXPECT_EQ(a.issuer, "slipway:notes");
   EXPECT_EQ(a.audience, "notes");
+  EXPECT_TRUE(a.mfa_required_for.empty());
+  EXPECT_EQ(a.mfa_issuer, "notes");
 
   ASSERT_EQ(c.collections.size(), 2U);  // `auth:` comes first in the file; users still comes last
   EXPECT_EQ(c.collections[0].name, "notes");
@@ -244,6 +246,21 @@ TEST(LoaderAuth, IssuerAndAudienceDefaultsFollowTheAppWhereverItIsWritten) {
   ASSERT_TRUE(r.ok()) << messages(r);
   EXPECT_EQ(r.concept_file->auth->issuer, "slipway:shop");
   EXPECT_EQ(r.concept_file->auth->audience, "web");
+}
+
+TEST(LoaderAuth, MfaNamesRequiredRolesAndTheIssuerAppsShow) {
+  LoadResult r = load_concept_string(
+      "app: shop\nauth: { roles: [editor, clerk], mfa: { required_for: [clerk, admin], issuer: Shop Ltd } }\n"
+      "collections: { a: { fields: {} } }\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const AuthSettings& a = *r.concept_file->auth;
+  EXPECT_EQ(a.mfa_required_for, (std::vector<std::string>{"clerk", "admin"}));
+  EXPECT_EQ(a.mfa_issuer, "Shop Ltd");
+  EXPECT_TRUE(a.mfa_required({"admin"}));
+  EXPECT_TRUE(a.mfa_required({"editor", "clerk"}));
+  EXPECT_FALSE(a.mfa_required({"editor"}));
+  EXPECT_FALSE(a.mfa_required({}));
 }
 
 TEST(LoaderAuth, DurationsAcceptEveryFormAndTheBoundsThemselves) {

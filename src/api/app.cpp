@@ -60,7 +60,8 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
   if (concept_file.auth) {
     if (!options.keys || !options.hash_pool)
       throw std::invalid_argument("identity needs access-token keys and a hashing pool");
-    auth_ = std::make_unique<Auth>(*this, *concept_file.auth, options.keys, *options.hash_pool, options.password_params);
+    auth_ = std::make_unique<Auth>(*this, *concept_file.auth, options.keys, options.data_keys, *options.hash_pool,
+                                   options.password_params);
   }
   if (Status st = load_identity_state(); !st) throw std::runtime_error(st.error().cause);
 }
@@ -215,10 +216,23 @@ std::vector<RouteSpec> App::route_rows(bool identity) {
            Access::kPublic, "auth", {}}}},
         {"/api/v1/auth/logout",
          {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->logout(q, c, std::move(r)); },
-           Access::kUser, "auth", {}}}},
+           Access::kUser, "auth", {}, false, /*before_mfa=*/true}}},
         {"/api/v1/auth/me",
          {{M::kGet, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->me(q, c, std::move(r)); },
-           Access::kUser, "read", {}}}},
+           Access::kUser, "read", {}, false, /*before_mfa=*/true}}},
+        {"/api/v1/auth/mfa/totp",
+         {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->totp_enrol(q, c, std::move(r)); },
+           Access::kUser, "auth", {}, false, /*before_mfa=*/true},
+          {M::kDelete,
+           +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->totp_remove(q, c, std::move(r)); },
+           Access::kUser, "login", {}}}},
+        {"/api/v1/auth/mfa/totp/confirm",
+         {{M::kPost,
+           +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->totp_confirm(q, c, std::move(r)); },
+           Access::kUser, "auth", {}, false, /*before_mfa=*/true}}},
+        {"/api/v1/auth/mfa/verify",
+         {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->mfa_verify(q, std::move(r)); },
+           Access::kPublic, "login", {}}}},
         {"/api/v1/auth/password",
          {{M::kPost,
            +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->change_password(q, c, std::move(r)); },
@@ -312,6 +326,15 @@ void App::handle(http::Request& request, http::Responder respond) {
     return fail(request.request_id, *caller,
                 caller->anonymous() ? Problem::make(ProblemCode::kUnauthorized, "This route needs a signed-in user.")
                                     : Problem::make(ProblemCode::kForbidden, "Only a signed-in user may call this route."),
+                respond, route);
+  }
+  // `auth: mfa: required_for`: a user holding such a role, signed in without a second factor, may only enrol one.
+  if (caller->kind == PrincipalKind::kUser && caller->aal < 2 && !m.method->before_mfa &&
+      concept_.auth && concept_.auth->mfa_required(caller->roles)) {
+    return fail(request.request_id, *caller,
+                Problem::make(ProblemCode::kForbidden,
+                              "Your role requires a second factor: set one up (POST /api/v1/auth/mfa/totp, then "
+                              "/api/v1/auth/mfa/totp/confirm), or sign in again with it."),
                 respond, route);
   }
   if (m.method->access == Access::kAdmin && !caller->admin()) {

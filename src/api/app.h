@@ -15,6 +15,7 @@
 #include "api/routes.h"
 #include "auth/api_keys.h"
 #include "auth/authenticator.h"
+#include "auth/data_keys.h"
 #include "auth/key_ring.h"
 #include "auth/password.h"
 #include "auth/revocations.h"
@@ -39,6 +40,7 @@ struct AppOptions {
   std::string admin_token;  // the secret; only its SHA-256 is kept after construction
   // Identity (when the concept file has `auth:`): the access-token keys and the pool that hashes passwords.
   std::shared_ptr<const auth::KeyRing> keys;
+  std::shared_ptr<const auth::DataKeys> data_keys;  // seal TOTP secrets
   runtime::WorkerPool* hash_pool = nullptr;
   // Set when storage calls block on the network (PostgreSQL): every handler that touches storage runs on this pool,
   // never on an event loop (docs/decisions/0010). Null on SQLite, whose reads are local and run on the loop.

@@ -1,5 +1,6 @@
 #include "api/auth_routes.h"
 
+#include "api/auth_common.h"
 #include "api/problem_json.h"
 #include "api/record_input.h"
 #include "api/record_json.h"
@@ -16,14 +17,7 @@ namespace slipway::api {
 namespace {
 
 constexpr std::int64_t kReuseWindowMs = 10'000;   // docs/security.md#refresh-tokens
-constexpr std::size_t kMaxSecretBytes = 4096;      // a password of 1024 code points is at most 4 KiB of UTF-8
 constexpr std::size_t kMaxRefreshTokenBytes = 256;
-constexpr std::size_t kMaxUserAgent = 256;
-
-std::string normalised_email(std::string email) {
-  ascii_to_lower(email);
-  return email;
-}
 
 Problem wrong_credentials() {
   return Problem::make(ProblemCode::kUnauthorized, "The e-mail address or the password is wrong.");
@@ -33,50 +27,18 @@ Problem bad_refresh_token() {
   return Problem::make(ProblemCode::kUnauthorized, "The refresh token is not valid: expired, revoked or already used.");
 }
 
-Problem required(std::vector<std::string> names) {
-  Problem p = Problem::make(ProblemCode::kUnprocessable, "Some fields are missing.");
-  for (auto& n : names) p.errors.push_back({std::move(n), "required", "is required"});
-  return p;
-}
-
 Problem password_rejected(std::string field, std::string message) {
   Problem p = Problem::make(ProblemCode::kUnprocessable, "The password does not meet the password policy.");
   p.errors.push_back({std::move(field), "password_policy", std::move(message)});
   return p;
 }
 
-http::Response json_response(int status, std::string body, std::string_view route, const std::string& user_id) {
-  http::Response r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = std::move(body);
-  r.route = route;
-  r.user_id = user_id;
-  r.set_header("Cache-Control", "no-store");
-  return r;
-}
-
-http::Response no_content(std::string_view route, const std::string& user_id) {
-  http::Response r;
-  r.status = 204;
-  r.route = route;
-  r.user_id = user_id;
-  r.set_header("Cache-Control", "no-store");
-  return r;
-}
-
-std::string user_agent_of(const http::Request& req) {
-  std::string ua(req.header("User-Agent").substr(0, kMaxUserAgent));
-  for (char& c : ua)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  return ua;
-}
-
 }  // namespace
 
 App::Auth::Auth(App& a, const model::AuthSettings& s, std::shared_ptr<const auth::KeyRing> k,
-                runtime::WorkerPool& p, auth::PasswordParams pp)
-    : app(a), settings(s), users(*a.concept_.users()), keys(std::move(k)), seal(*keys), pool(p), params(pp),
+                std::shared_ptr<const auth::DataKeys> dk, runtime::WorkerPool& p, auth::PasswordParams pp)
+    : app(a), settings(s), users(*a.concept_.users()), keys(std::move(k)), data_keys(std::move(dk)), seal(*keys),
+      pool(p), params(pp),
       session_ids(clock),
       throttle(auth::ThrottlePolicy{}, auth::ThrottlePolicy{.free_failures = 20}) {
   auto throttles = a.storage_.load_throttles();
@@ -102,6 +64,18 @@ App::Auth::Auth(App& a, const model::AuthSettings& s, std::shared_ptr<const auth
   password_hashes = m.counter("slipway_auth_password_hashes_total",
                               "argon2id computations (hashing or verifying), on the worker pool");
   signups = m.counter("slipway_auth_signups_total", "Users who signed up");
+  const char* mfa = "slipway_auth_mfa_total";
+  const char* mfa_help = "Second-factor events (challenge: a login's password was right and a code is due; verified, "
+                         "failed, throttled: second factors presented; recovery_code: one was used; enrolled, "
+                         "confirmed, removed: TOTP factors)";
+  mfa_challenges = m.counter(mfa, mfa_help, {{"event", "challenge"}});
+  mfa_verified = m.counter(mfa, mfa_help, {{"event", "verified"}});
+  mfa_failed = m.counter(mfa, mfa_help, {{"event", "failed"}});
+  mfa_throttled = m.counter(mfa, mfa_help, {{"event", "throttled"}});
+  mfa_recovery_used = m.counter(mfa, mfa_help, {{"event", "recovery_code"}});
+  mfa_enrolled = m.counter(mfa, mfa_help, {{"event", "enrolled"}});
+  mfa_confirmed = m.counter(mfa, mfa_help, {{"event", "confirmed"}});
+  mfa_removed = m.counter(mfa, mfa_help, {{"event", "removed"}});
 }
 
 std::string App::Auth::access_token(const std::string& user_id, const std::string& session_id,
@@ -225,15 +199,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
   if (auto wait_ms = throttle.begin(account_key, address_key, clock.now_ms(), counted)) {
     // Before any lookup or hashing, and the same for every address: it never tells whether the account exists.
     logins_throttled.inc();
-    const std::int64_t seconds = (*wait_ms + 999) / 1000;
-    http::Response r = problem_response(
-        Problem::make(ProblemCode::kTooManyRequests,
-                      "Too many failed logins; try again in " + std::to_string(seconds) +
-                          (seconds == 1 ? " second." : " seconds.")),
-        req.request_id);
-    r.route = route;
-    r.set_header("Retry-After", std::to_string(seconds));
-    return respond(std::move(r));
+    return respond(throttled_response("Too many failed logins", *wait_ms, req.request_id, route, ""));
   }
   save_throttles(counted);  // counted as a failure before the hash: parallel attempts cannot pass one check
   auto account = app.storage_.find_account_by_email(email);
@@ -261,6 +227,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
               return app.fail(request_id, Principal{}, wrong_credentials(), respond, route);
             }
             save_throttles(throttle.succeeded(account_key, address_key, clock.now_ms()));
+            if (account->mfa) return issue_mfa_challenge(account->user_id, request_id, address, loop, respond);
             std::optional<std::string> rehash;
             if (verdict == auth::Verify::kMatchNeedsRehash) {
               password_hashes.inc();
@@ -297,6 +264,8 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
                   w.begin_object();
                   // Signed with the roles as they are in the session's own transaction, not as read before hashing.
                   write_tokens(w, access_token(account->user_id, sid, account->roles, 1), refresh);
+                  // A role the file requires MFA for, and no factor yet: this session may only enrol one.
+                  if (settings.mfa_required(account->roles)) w.key("mfa_enrolment_required").boolean(true);
                   w.key("user");
                   write_record(w, user, users, app.concept_, {});
                   w.end_object();
@@ -445,16 +414,7 @@ void App::Auth::change_password(http::Request& req, const Principal& caller, htt
   std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
   std::vector<auth::ThrottleState> counted;
   if (auto wait_ms = throttle.begin(account_key, address_key, clock.now_ms(), counted)) {
-    const std::int64_t seconds = (*wait_ms + 999) / 1000;
-    http::Response r = problem_response(
-        Problem::make(ProblemCode::kTooManyRequests,
-                      "Too many failed password checks; try again in " + std::to_string(seconds) +
-                          (seconds == 1 ? " second." : " seconds.")),
-        req.request_id);
-    r.route = route;
-    r.user_id = *caller.id;
-    r.set_header("Retry-After", std::to_string(seconds));
-    return respond(std::move(r));
+    return respond(throttled_response("Too many failed password checks", *wait_ms, req.request_id, route, *caller.id));
   }
   save_throttles(counted);
   offload(req.request_id, caller, route, respond,

@@ -1,4 +1,5 @@
-// The auth API (docs/api.md#auth): sign-up, login, refresh, logout, me, password change, sessions, JWKS. Only
+// The auth API (docs/api.md#auth): sign-up, login, refresh, logout, me, password change, sessions, JWKS, and the
+// second factor (mfa_routes.cpp: TOTP enrolment, confirmation, removal; the login's second step). Only
 // served when the concept file has an `auth:` section. Password hashing runs on the worker pool, never on an event
 // loop; storage writes complete on the writer thread; answers are sent from whichever thread finishes.
 // Thread safety: handlers run on every event loop at once; the state they share (key ring, revocation list,
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "api/app.h"
+#include "auth/data_keys.h"
 #include "auth/key_ring.h"
 #include "auth/login_throttle.h"
 #include "auth/password.h"
@@ -27,7 +29,7 @@ namespace slipway::api {
 
 struct App::Auth {
   Auth(App& app, const model::AuthSettings& settings, std::shared_ptr<const auth::KeyRing> keys,
-       runtime::WorkerPool& pool, auth::PasswordParams params);
+       std::shared_ptr<const auth::DataKeys> data_keys, runtime::WorkerPool& pool, auth::PasswordParams params);
 
   void sign_up(http::Request& req, const Principal& caller, http::Responder respond);
   void login(http::Request& req, http::Responder respond);
@@ -39,12 +41,18 @@ struct App::Auth {
   void revoke_session(http::Request& req, std::string_view id, const Principal& caller, http::Responder respond);
   void revoke_other_sessions(http::Request& req, const Principal& caller, http::Responder respond);
   void jwks(http::Request& req, http::Responder respond);
+  // mfa_routes.cpp
+  void totp_enrol(http::Request& req, const Principal& caller, http::Responder respond);
+  void totp_confirm(http::Request& req, const Principal& caller, http::Responder respond);
+  void totp_remove(http::Request& req, const Principal& caller, http::Responder respond);
+  void mfa_verify(http::Request& req, http::Responder respond);
 
   App& app;
   SystemClock clock;  // session times and token iat/exp
   const model::AuthSettings& settings;
   const model::Collection& users;
   std::shared_ptr<const auth::KeyRing> keys;
+  std::shared_ptr<const auth::DataKeys> data_keys;  // seal TOTP secrets
   auth::SuccessorSeal seal;
   runtime::WorkerPool& pool;
   auth::PasswordParams params;
@@ -55,6 +63,10 @@ struct App::Auth {
   obs::Counter refresh_rotated, refresh_repeated, refresh_reused, refresh_invalid;
   obs::Counter password_hashes;
   obs::Counter signups;
+  // slipway_auth_mfa_total{event}: challenges issued, second factors verified / failed / throttled, recovery codes
+  // used, factors enrolled / confirmed / removed.
+  obs::Counter mfa_challenges, mfa_verified, mfa_failed, mfa_throttled, mfa_recovery_used;
+  obs::Counter mfa_enrolled, mfa_confirmed, mfa_removed;
 
  private:
   // A fresh access token for the session, plus the JSON of a token answer.
@@ -63,6 +75,11 @@ struct App::Auth {
   // The token members of an answer object (access_token, token_type, expires_in, refresh_token).
   void write_tokens(JsonWriter& w, const std::string& access, const std::string& refresh) const;
   void save_throttles(const std::vector<auth::ThrottleState>& states);
+  // After a correct password, for a user with a second factor: a challenge instead of tokens (mfa_routes.cpp).
+  void issue_mfa_challenge(const std::string& user_id, std::string request_id, std::string address,
+                           const http::Continuation* loop, http::Responder respond);
+  // The throttle key of a user's second factor: apart from the password's, so a right password never resets it.
+  static std::string mfa_throttle_key(std::string_view user_id);
   // Runs `task` on the worker pool; answers 503 with Retry-After when the pool is full.
   bool offload(std::string_view request_id, const Principal& caller, std::string_view route,
                http::Responder& respond, std::function<void()> task);

@@ -49,6 +49,9 @@ struct RouteMethod {
   // event loop instead and keeps blocking calls off it itself: a pipelined read, App::off_loop, or a write, which
   // only queues for the writers and answers from its completion.
   bool loop_safe = false;
+  // A user whose role the file requires MFA for (`auth: mfa: required_for`) but who signed in without a second
+  // factor may call only the routes marked here: enough to set one up, see who they are, and sign out.
+  bool before_mfa = false;
 };
 
 struct RouteSpec {

@@ -9,7 +9,7 @@
 
 #include "api/app.h"
 #include "cli/admin_token.h"
-#include "cli/jwt_keys.h"
+#include "cli/key_files.h"
 #include "runtime/worker_pool.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -102,6 +102,14 @@ int serve(ServeOptions& o) {
       return kExitUsage;
     }
   }
+  std::shared_ptr<const auth::DataKeys> data_keys;
+  if (concept_file->auth || data_keys_configured()) {
+    data_keys = resolve_data_keys(dev, o.common.data, /*create=*/false, error);
+    if (!data_keys && (!dev || data_keys_configured())) {
+      print_error(error);
+      return kExitUsage;
+    }
+  }
   if (!resolve_admin_token(dev, o.common.data, /*create=*/false, token, error)) {
     token.clear();  // never keep a rejected token
     if (!dev || admin_token_configured()) {
@@ -137,6 +145,14 @@ int serve(ServeOptions& o) {
       return kExitRuntime;
     }
     std::cerr << "slipway: dev mode: access-token signing key written to " << o.common.data << "/dev-jwt-keys\n";
+  }
+  if (concept_file->auth && !data_keys) {
+    data_keys = resolve_data_keys(true, o.common.data, /*create=*/true, error);
+    if (!data_keys) {
+      print_error(error);
+      return kExitRuntime;
+    }
+    std::cerr << "slipway: dev mode: data key written to " << o.common.data << "/dev-data-keys\n";
   }
   // Password hashing (argon2id, ~19 MiB and tens of milliseconds each) runs here, never on an event loop; at a
   // lower CPU priority, so a login flood slows logins rather than every other request.
@@ -212,6 +228,7 @@ int serve(ServeOptions& o) {
   api::AppOptions app_options;
   app_options.admin_token = token;
   app_options.keys = jwt_keys;
+  app_options.data_keys = data_keys;
   app_options.hash_pool = &hash_pool;
   app_options.storage_pool = storage_pool.get();
   app_options.storage_wait_ms = o.common.db_pool_wait_ms;

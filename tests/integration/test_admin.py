@@ -10,14 +10,14 @@ import uuid
 
 import harness
 from itutil import assert_problem, error_pairs
-from test_auth import NOTES, PASSWORD, key_file, notes_data, notes_server
+from test_auth import NOTES, PASSWORD, identity_env, notes_data, notes_server
 
 
 class Admin(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-admin-")
-        cls.env = {"SLIPWAY_JWT_KEYS_FILE": key_file(cls.tmp.name)}
+        cls.env = identity_env(cls.tmp.name)
         cls.data = os.path.join(cls.tmp.name, "data")
         cls.server = harness.Server(config=NOTES, data_dir=cls.data, env=cls.env).start()
         cls.addClassCleanup(cls.tmp.cleanup)

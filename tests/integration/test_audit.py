@@ -186,7 +186,8 @@ class AuditedCollection(unittest.TestCase):
             with open(keys, "w") as f:
                 f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
             data = os.path.join(tmp, "data")
-            with harness.Server(config=config, data_dir=data, env={"SLIPWAY_JWT_KEYS_FILE": keys}) as s:
+            env = {"SLIPWAY_JWT_KEYS_FILE": keys, "SLIPWAY_DATA_KEYS": base64.b64encode(os.urandom(32)).decode()}
+            with harness.Server(config=config, data_dir=data, env=env) as s:
                 u = s.request("POST", "/api/v1/auth/signup", token=None,
                               body={"email": "c@example.com", "password": "correct horse battery staple"}).json()
                 tok, uid = u["access_token"], u["user"]["id"]

@@ -27,9 +27,22 @@ def key_file(directory):
     return path
 
 
+def data_key_file(directory):
+    path = os.path.join(directory, "data.keys")
+    with open(path, "w") as f:
+        f.write("# test data key\n" + base64.b64encode(os.urandom(32)).decode() + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def identity_env(directory):
+    """The two secrets production needs with `auth:`: the signing keys and the data keys, as files under `directory`."""
+    return {"SLIPWAY_JWT_KEYS_FILE": key_file(directory), "SLIPWAY_DATA_KEYS_FILE": data_key_file(directory)}
+
+
 def notes_data(tmp):
-    """(data directory, environment with a signing-key file) under `tmp`, for servers restarted on the same data."""
-    return os.path.join(tmp, "data"), {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
+    """(data directory, environment with the key files) under `tmp`, for servers restarted on the same data."""
+    return os.path.join(tmp, "data"), identity_env(tmp)
 
 
 def notes_server(data, env):
@@ -47,8 +60,7 @@ class AuthServer(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-auth-")
-        cls.keys = key_file(cls.tmp.name)
-        cls.server = harness.Server(config=NOTES, env={"SLIPWAY_JWT_KEYS_FILE": cls.keys}).start()
+        cls.server = harness.Server(config=NOTES, env=identity_env(cls.tmp.name)).start()
         cls.addClassCleanup(cls.server.cleanup)
         cls.addClassCleanup(cls.tmp.cleanup)
 
@@ -357,6 +369,30 @@ class RestartKeepsRevocations(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("line 1", r.stderr)
             self.assertNotIn("not a key", r.stderr)
+
+    def test_production_without_data_keys_refuses_to_start(self):
+        with tempfile.TemporaryDirectory(prefix="slipway-it-auth-nodatakey-") as tmp:
+            env = {"SLIPWAY_ADMIN_TOKEN": harness.ADMIN_TOKEN, "SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
+            r = harness.run_cli("serve", "--config", NOTES, "--data", os.path.join(tmp, "data"),
+                                "--listen", f"127.0.0.1:{harness.free_port()}", env=env, timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("SLIPWAY_DATA_KEYS_FILE", r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "data", "slipway.db")))
+            for text, message in (("bm90IGEga2V5\n", "data key file line 1: not a data key"),
+                                  ("# none\n", "data key file holds no key")):
+                r = harness.run_cli("serve", "--config", NOTES, "--data", os.path.join(tmp, "data"),
+                                    "--listen", f"127.0.0.1:{harness.free_port()}",
+                                    env={**env, "SLIPWAY_DATA_KEYS": text}, timeout=30)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("SLIPWAY_DATA_KEYS: " + message, r.stderr)
+                self.assertNotIn("bm90IGEga2V5", r.stderr)  # never the key text itself
+            r = harness.run_cli("serve", "--config", NOTES, "--data", os.path.join(tmp, "data"),
+                                "--listen", f"127.0.0.1:{harness.free_port()}",
+                                env={**env, "SLIPWAY_DATA_KEYS": "x", "SLIPWAY_DATA_KEYS_FILE": "/nonexistent"},
+                                timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("set SLIPWAY_DATA_KEYS or SLIPWAY_DATA_KEYS_FILE, not both", r.stderr)
 
 
 if __name__ == "__main__":

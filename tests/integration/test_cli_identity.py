@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 import harness
-from test_auth import NOTES, PASSWORD, key_file
+from test_auth import NOTES, PASSWORD, identity_env
 
 
 def cli(*args, data, stdin=None, config=NOTES):
@@ -23,7 +23,7 @@ class UserAndApiKeyCommands(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-cli-identity-")
         self.data = os.path.join(self.tmp.name, "data")
-        self.env = {"SLIPWAY_JWT_KEYS_FILE": key_file(self.tmp.name)}
+        self.env = identity_env(self.tmp.name)
         r = cli("migrate", "apply", data=self.data)
         self.assertEqual(r.returncode, 0, r.stderr)
 

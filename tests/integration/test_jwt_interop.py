@@ -53,7 +53,8 @@ class JwtInterop(unittest.TestCase):
         with open(keys, "w") as f:
             f.write("# the test's key\n" + cls.seed + "\n")
         os.chmod(keys, 0o600)
-        cls.server = harness.Server(config=NOTES, env={"SLIPWAY_JWT_KEYS_FILE": keys}).start()
+        cls.server = harness.Server(config=NOTES, env={"SLIPWAY_JWT_KEYS_FILE": keys,
+                                                      "SLIPWAY_DATA_KEYS": base64.b64encode(os.urandom(32)).decode()}).start()
         cls.addClassCleanup(cls.server.cleanup)
         cls.jwks_url = f"http://127.0.0.1:{cls.server.port}/api/v1/auth/jwks.json"
 

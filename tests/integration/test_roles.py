@@ -10,7 +10,7 @@ import uuid
 
 import harness
 from itutil import assert_problem, quote
-from test_auth import PASSWORD, key_file
+from test_auth import PASSWORD, identity_env
 
 CONCEPT = """
 app: roles
@@ -38,7 +38,7 @@ class Roles(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="slipway-it-roles-")
         cls.server = harness.Server(config=harness.write_concept(cls.tmp, CONCEPT),
-                                    env={"SLIPWAY_JWT_KEYS_FILE": key_file(cls.tmp)}).start()
+                                    env=identity_env(cls.tmp)).start()
         cls.addClassCleanup(cls.server.cleanup)  # also when setUpClass fails
 
     @classmethod

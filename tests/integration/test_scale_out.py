@@ -16,7 +16,7 @@ import unittest
 
 import harness
 import pg
-from test_auth import NOTES, PASSWORD, key_file
+from test_auth import NOTES, PASSWORD, identity_env
 
 
 class Haproxy:
@@ -228,7 +228,7 @@ class ScaleOut(unittest.TestCase):
 
     def test_a_logout_and_api_keys_made_on_one_instance_hold_on_the_others(self):
         tmp = self.tmp.name
-        env = {"SLIPWAY_JWT_KEYS_FILE": key_file(tmp)}
+        env = identity_env(tmp)
         a, b = self.instance(config=NOTES, env=env), self.instance(config=NOTES, env=env)
         u = a.request("POST", "/api/v1/auth/signup", token=None,
                       body={"email": "ada@example.com", "password": PASSWORD}).json()

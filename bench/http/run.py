@@ -162,12 +162,13 @@ def call(port, method, path, body=None, token=None, expect=200):
 
 
 def start_notes(binary, data, port):
-    """slipway on examples/notes in production mode, with a key file generated for this run."""
+    """slipway on examples/notes in production mode, with key files generated for this run."""
     keys = os.path.join(data, "jwt.keys")
     with open(keys, "w") as f:
         f.write(base64.b64encode(os.urandom(32)).decode() + "\n")
     os.chmod(keys, 0o600)
-    env = dict(os.environ, SLIPWAY_ADMIN_TOKEN=TOKEN, SLIPWAY_JWT_KEYS_FILE=keys)
+    env = dict(os.environ, SLIPWAY_ADMIN_TOKEN=TOKEN, SLIPWAY_JWT_KEYS_FILE=keys,
+               SLIPWAY_DATA_KEYS=base64.b64encode(os.urandom(32)).decode())
     proc = subprocess.Popen([binary, "serve", "--config", os.path.join(ROOT, "examples/notes/slipway.yaml"),
                              "--data", os.path.join(data, "db"), "--listen", f"127.0.0.1:{port}",
                              "--log-level", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)

@@ -9,6 +9,7 @@ bool is_safe_to_retry(AttemptFailure failure, bool idempotent) {
     case AttemptFailure::kNotSent: return true;
     case AttemptFailure::kMaybeReceived: return idempotent;
     case AttemptFailure::kRetryableReply: return idempotent;
+    case AttemptFailure::kRefused: return true;
     case AttemptFailure::kPermanent: return false;
   }
   return false;

@@ -8,8 +8,9 @@
 //    when the request is idempotent: the peer may have acted on it, and doing a GET twice is harmless where a POST
 //    (an OIDC token redemption: the code is single-use; a webhook delivery) is not. A POST is idempotent only when
 //    its caller says so.
-//  - HTTP 429, 502, 503 and 504 answers, for idempotent requests: the peer (or its gateway) says it did not handle
-//    it now. Other statuses are answers, not failures, and are handed back unretried.
+//  - HTTP 429, 502, 503 and 504 answers, for idempotent requests only: the peer says it did not handle it now, but a
+//    502 or 504 comes from a gateway that may have passed the request on before giving up. Other statuses are
+//    answers, not failures, and are handed back unretried.
 //  - SMTP: failures to connect, and 4xx transient replies (421 service not available, 450/451/452): the server
 //    says the message was not taken and may be offered again. Never 5xx permanent replies (550 no such user, 554
 //    rejected): the same message fails the same way. A connection that breaks after the message was handed over
@@ -30,7 +31,8 @@ namespace slipway::outbound {
 enum class AttemptFailure : std::uint8_t {
   kNotSent,         // nothing of the request left: refused, unresolved, connect timeout, TLS handshake
   kMaybeReceived,   // the request (partly) left, then a timeout or broken connection: outcome unknown
-  kRetryableReply,  // HTTP 429/502/503/504, or an SMTP 4xx transient reply: the peer declined for now
+  kRetryableReply,  // HTTP 429/502/503/504: declined for now, but a gateway (502/504) may have passed it on
+  kRefused,         // SMTP 4xx transient reply: the server says it did not take the message
   kPermanent,       // anything else (bad certificate, 5xx SMTP reply, response too large): retrying cannot help
 };
 

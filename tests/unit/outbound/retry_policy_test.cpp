@@ -55,6 +55,7 @@ TEST(RetryPolicy, RetriesWhatCannotHaveBeenActedOnAndIdempotentRequestsOnly) {
   EXPECT_TRUE(is_safe_to_retry(AttemptFailure::kMaybeReceived, true));
   EXPECT_FALSE(is_safe_to_retry(AttemptFailure::kRetryableReply, false));
   EXPECT_TRUE(is_safe_to_retry(AttemptFailure::kRetryableReply, true));
+  EXPECT_TRUE(is_safe_to_retry(AttemptFailure::kRefused, false));  // an SMTP 4xx: the message was not taken
   EXPECT_FALSE(is_safe_to_retry(AttemptFailure::kPermanent, true));
 }
 

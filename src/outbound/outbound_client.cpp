@@ -317,6 +317,10 @@ OutboundClient::Attempt OutboundClient::call(Destination& d, Calls& calls, bool 
   Attempt result;
   for (int n = 1;; ++n) {
     if (!d.breaker.allow()) {
+      if (n > 1) {  // the circuit opened under this call: its last attempt's result stands (a 503 stays a 503)
+        calls.failure.inc();
+        break;
+      }
       calls.rejected_open_circuit.inc();
       const std::int64_t reopens = d.breaker.reopens_at_ms();
       result = Attempt{};
@@ -376,6 +380,10 @@ OutboundClient::Attempt OutboundClient::perform_http(const HttpRequest& request)
     headers_ok = headers_ok && append(headers, hd.value.empty() ? hd.name + ";" : hd.name + ": " + hd.value);
   // Never wait for a 100 Continue: our bodies are small and a peer that does not answer it costs a second.
   headers_ok = headers_ok && append(headers, "Expect:");
+  // No made-up type for a body: libcurl would label it application/x-www-form-urlencoded.
+  if (std::none_of(request.headers.begin(), request.headers.end(),
+                   [](const HttpHeader& hd) { return ascii_iequals(hd.name, "Content-Type"); }))
+    headers_ok = headers_ok && append(headers, "Content-Type:");
   if (!headers_ok) {
     a.problem = Problem::make(ProblemCode::kInternal, "could not prepare the outgoing call", "out of memory");
     return a;
@@ -396,8 +404,10 @@ OutboundClient::Attempt OutboundClient::perform_http(const HttpRequest& request)
   } else if (request.method == "GET") {
     curl_easy_setopt(h.get(), CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    if (request.method == "POST" || !request.body.empty()) {
+      curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    }
     if (request.method != "POST") curl_easy_setopt(h.get(), CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
 

@@ -7,7 +7,7 @@
 //     │ check the request (URL scheme in the allow-list, header values without CR/LF) ── bad ──▶ kBadRequest
 //     ▼
 //   breaker(destination).allow() ── open ──▶ kUnavailable "circuit open", no network touched
-//     │ admitted
+//     │ admitted                         (on a retry: the previous attempt's result, answer or error, stands)
 //     ▼
 //   one attempt: a fresh curl easy handle, connect + total timeout, response ≤ max_response_bytes
 //     │ classified (retry_policy.h): success / destination failure / answer; the breaker is told which

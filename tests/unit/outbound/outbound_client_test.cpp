@@ -286,6 +286,39 @@ TEST_F(OutboundHttp, RefusedConnectionsOpenTheCircuitThenCallsFailFastWithoutCon
   EXPECT_EQ(after.find("/secret"), std::string::npos);
 }
 
+TEST_F(OutboundHttp, ACircuitOpeningDuringRetriesHandsBackTheLastAnswer) {
+  LoopbackHttpServer server([](const std::string&) { return http_response(503, "Service Unavailable", "down"); });
+  HttpRequest post;
+  post.method = "POST";
+  post.url = server.url();
+  ASSERT_TRUE(client_.http(post));  // one 503, not retried: the first failure
+  // The GET's first two attempts are failures two and three: the circuit opens, and its third attempt is not made.
+  auto r = client_.http(get(server.url()));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_EQ(r->body, "down");
+  EXPECT_EQ(server.connections(), 3);
+  EXPECT_EQ(client_.circuit_state(server.destination()), CircuitState::kOpen);
+  EXPECT_EQ(calls("rejected_open_circuit"), 0u);  // the GET was sent: it failed, it was not refused
+  EXPECT_EQ(calls("failure"), 2u);
+}
+
+TEST_F(OutboundHttp, SendsNoBodyTypeItWasNotGiven) {
+  LoopbackHttpServer server([](const std::string&) { return http_response(204, "No Content", ""); });
+  HttpRequest r = get(server.url("/x"));
+  r.method = "DELETE";
+  ASSERT_TRUE(client_.http(r));
+  r.method = "POST";
+  r.body = "raw";
+  ASSERT_TRUE(client_.http(r));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_TRUE(requests[0].starts_with("DELETE /x HTTP/1.1\r\n")) << requests[0];
+  EXPECT_EQ(requests[0].find("Content-"), std::string::npos) << requests[0];
+  EXPECT_EQ(requests[1].find("Content-Type"), std::string::npos) << requests[1];
+  EXPECT_TRUE(requests[1].ends_with("\r\n\r\nraw")) << requests[1];
+}
+
 TEST_F(OutboundHttp, A5xxCountsAgainstTheCircuit) {
   LoopbackHttpServer server([](const std::string&) { return http_response(500, "Internal Server Error", "oops"); });
   auto r = client_.http(get(server.url()));  // a 500 is not retried...

@@ -8,11 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/text_formats.h"
+
 namespace slipway::model {
 namespace {
 
 const std::vector<std::string_view> kAuthKeys = {"roles",    "default_role", "signup", "password",
-                                                 "tokens",   "sessions",     "users",  "mfa"};
+                                                 "tokens",   "sessions",     "users",  "mfa", "email"};
+const std::vector<std::string_view> kEmailKeys = {"app_url", "verification"};
+const std::vector<std::string_view> kVerificationValues = {"optional", "required"};
 const std::vector<std::string_view> kMfaKeys = {"required_for", "issuer"};
 const std::vector<std::string_view> kPasswordKeys = {"min_length"};
 const std::vector<std::string_view> kTokenKeys = {"access_ttl", "refresh_ttl", "issuer", "audience"};
@@ -204,6 +208,41 @@ void parse_mfa(ParseContext& ctx, const Entry& entry, AuthSettings& out, std::op
   }
 }
 
+// `email:` — where links in mails lead, and whether login waits for a verified address.
+void parse_email(ParseContext& ctx, const Entry& entry, AuthSettings& out) {
+  auto all = ctx.map_entries(entry.value, ParseContext::value_loc(entry), "auth.email");
+  if (!all) return;
+  bool has_url = false;
+  for (const Entry& e : ctx.known_entries(*all, kEmailKeys, "in 'auth.email'")) {
+    auto v = ctx.read_string(e);
+    if (!v) continue;
+    const SourceLoc at = ParseContext::value_loc(e);
+    if (e.key == "app_url") {
+      has_url = true;
+      if (!valid_url(*v) || v->find_first_of("?#") != std::string::npos) {
+        ctx.error(at, "app_url must be an http or https URL without query or fragment (like https://app.example.com"
+                      "/account), got '" + *v + "'");
+        continue;
+      }
+      std::string url = *v;
+      while (url.size() > 8 && url.back() == '/') url.pop_back();  // links append "/verify-email?token=…"
+      out.email_app_url = url;
+    } else if (e.key == "verification") {
+      if (*v == "optional") {
+        out.verification = AuthSettings::Verification::kOptional;
+      } else if (*v == "required") {
+        out.verification = AuthSettings::Verification::kRequired;
+      } else {
+        const std::string hint = did_you_mean(*v, kVerificationValues);
+        ctx.error(at, "unknown verification '" + *v + "'" + (hint.empty() ? ": expected optional or required" : hint));
+      }
+    }
+  }
+  if (!has_url && !ParseContext::misspelled(*all, kEmailKeys, "app_url"))
+    ctx.error(ParseContext::value_loc(entry),
+              "missing required key 'app_url' in 'auth.email' (where the links in mails lead)");
+}
+
 void check_mfa_roles(ParseContext& ctx, const Entry& e, AuthSettings& out, const std::vector<std::string>& refused) {
   if (!e.value.IsSequence()) {
     ctx.expected(e, "a list of role names (e.g. [admin])");
@@ -266,6 +305,9 @@ ParsedAuth parse_auth(ParseContext& ctx, const Entry& entry, const CollectionNam
       users = &e;
     } else if (e.key == "mfa") {
       parse_mfa(ctx, e, a, mfa_required_for);
+    } else if (e.key == "email") {
+      parse_email(ctx, e, a);
+      a.email_loc = ParseContext::loc_of(e.key_node);
     }
   }
   if (!a.has_role(kAdminRole)) a.roles.insert(a.roles.begin(), std::string(kAdminRole));

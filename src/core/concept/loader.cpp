@@ -9,6 +9,7 @@
 #include "core/concept/auth_parser.h"
 #include "core/concept/collection_parser.h"
 #include "core/concept/cors_parser.h"
+#include "core/concept/mail_parser.h"
 #include "core/concept/parse_context.h"
 #include "core/concept/rule_binder.h"
 #include "core/concept/yaml_guard.h"
@@ -17,7 +18,7 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors", "auth"};
+const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors", "auth", "smtp", "outbound"};
 const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
@@ -217,6 +218,7 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
   bool has_app = false;
   const Entry* collections = nullptr;
   const Entry* auth = nullptr;
+  const Entry* smtp = nullptr;
   const std::vector<Entry> known = ctx.known_entries(*top, kTopLevelKeys, "at top level");
   for (const Entry& e : known) {
     if (e.key == "app") {
@@ -230,9 +232,23 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
       parse_server(ctx, e, *concept_file);
     } else if (e.key == "cors") {
       parse_cors(ctx, e, concept_file->cors);
+    } else if (e.key == "smtp") {
+      smtp = &e;  // after `app` (the sender's default name)
+    } else if (e.key == "outbound") {
+      parse_outbound(ctx, e, concept_file->outbound);
     }
   }
+  if (smtp != nullptr) parse_smtp(ctx, *smtp, concept_file->app, concept_file->smtp);
   parse_collections(ctx, collections, auth, *concept_file);
+  // Mail is sent only for the e-mail flows: each needs the other, and neither is ignored silently.
+  const bool email_flows = concept_file->auth && concept_file->auth->email_loc;
+  if (email_flows && smtp == nullptr)
+    ctx.error(*concept_file->auth->email_loc,
+              "auth.email needs an `smtp:` section: the mail server that sends the verification and reset mails");
+  if (smtp != nullptr && !email_flows)
+    ctx.error(ParseContext::loc_of(smtp->key_node),
+              "smtp is used by the e-mail flows of `auth:`: add `auth: email: app_url:` (where the links in mails "
+              "lead)");
   for (std::string_view key : {std::string_view("app"), std::string_view("collections")}) {
     const bool present = key == "app" ? has_app : collections != nullptr;
     if (!present && !ParseContext::misspelled(*top, kTopLevelKeys, key)) {

@@ -124,6 +124,28 @@ struct CorsSettings {
   bool any_origin() const { return origins.size() == 1 && origins.front() == "*"; }
 };
 
+// `smtp:` — the mail server slipway sends through (e-mail verification, password reset, change of address). The
+// password is a secret: SLIPWAY_SMTP_PASSWORD or SLIPWAY_SMTP_PASSWORD_FILE, never the file.
+struct SmtpSettings {
+  enum class Tls : std::uint8_t { kStartTls, kImplicit, kNone };
+  std::string host;
+  int port = 587;
+  Tls tls = Tls::kStartTls;
+  std::string username;   // empty: no login
+  std::string from;       // the sender's address (addr-spec)
+  std::string from_name;  // shown beside it; the app name when not given
+  SourceLoc loc;          // where `smtp:` is
+};
+
+// `outbound:` — timeouts and circuit breakers of every call slipway makes out (SMTP now; OpenID Connect, webhooks).
+struct OutboundSettings {
+  std::int64_t connect_timeout_s = 5;
+  std::int64_t timeout_s = 15;
+  int circuit_failures = 5;          // failures within the window that open a destination's circuit
+  std::int64_t circuit_window_s = 30;
+  std::int64_t circuit_open_s = 30;  // how long it stays open before one probe may pass
+};
+
 // `auth:` — identity for the app's own users. Opt-in: only a file with the section gets the built-in users
 // collection and the auth API; without it nothing changes (no users table, no schema change). Durations are in
 // seconds, and the loader has checked every value against its bounds.
@@ -143,6 +165,12 @@ struct AuthSettings {
   // enrol (docs/security.md#multi-factor-login). In file order, each one of `roles`.
   std::vector<std::string> mfa_required_for;
   std::string mfa_issuer;  // the name authenticator apps show (otpauth issuer); the loader fills in the app name
+  // `email:` (needs `smtp:`). Links in mails are <app_url>/verify-email?token=…, /reset-password?token=…,
+  // /confirm-email?token=… — pages of the app that post the token to the API.
+  enum class Verification : std::uint8_t { kOptional, kRequired };
+  std::string email_app_url;  // empty: no e-mail flows (no `smtp:`)
+  Verification verification = Verification::kOptional;  // kRequired: no login before the address is verified
+  std::optional<SourceLoc> email_loc;  // where `email:` is, when given
   SourceLoc loc;         // where `auth:` is
 
   bool mfa_required(const std::vector<std::string>& held) const {
@@ -163,6 +191,8 @@ struct Concept {
   std::string app;
   ServerSettings server;
   CorsSettings cors;
+  std::optional<SmtpSettings> smtp;  // nullopt: no mail is sent (and the e-mail flows are not served)
+  OutboundSettings outbound;
   std::optional<AuthSettings> auth;     // nullopt: no `auth:` section — no users collection, no auth API
   std::vector<Collection> collections;  // in file order; with `auth`, the built-in users collection last
   std::string source_path;              // the file it was loaded from, for diagnostics

@@ -263,6 +263,31 @@ TEST(LoaderAuth, MfaNamesRequiredRolesAndTheIssuerAppsShow) {
   EXPECT_FALSE(a.mfa_required({}));
 }
 
+TEST(LoaderAuth, EmailFlowsReadSmtpAndOutbound) {
+  LoadResult r = load_concept_string(
+      "app: shop\nauth: { email: { app_url: 'https://app.example.com/account/', verification: required } }\n"
+      "smtp: { host: mail.example.com, port: 465, tls: implicit, username: shop, from: no-reply@example.com }\n"
+      "outbound: { connect_timeout: 2s, timeout: 10s, circuit: { failures: 3, window: 1m, open_for: 5s } }\n"
+      "collections: { a: { fields: {} } }\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const Concept& c = *r.concept_file;
+  EXPECT_EQ(c.auth->email_app_url, "https://app.example.com/account");  // no trailing slash: links append a path
+  EXPECT_EQ(c.auth->verification, AuthSettings::Verification::kRequired);
+  ASSERT_TRUE(c.smtp.has_value());
+  EXPECT_EQ(c.smtp->host, "mail.example.com");
+  EXPECT_EQ(c.smtp->port, 465);
+  EXPECT_EQ(c.smtp->tls, SmtpSettings::Tls::kImplicit);
+  EXPECT_EQ(c.smtp->username, "shop");
+  EXPECT_EQ(c.smtp->from, "no-reply@example.com");
+  EXPECT_EQ(c.smtp->from_name, "shop");
+  EXPECT_EQ(c.outbound.connect_timeout_s, 2);
+  EXPECT_EQ(c.outbound.timeout_s, 10);
+  EXPECT_EQ(c.outbound.circuit_failures, 3);
+  EXPECT_EQ(c.outbound.circuit_window_s, 60);
+  EXPECT_EQ(c.outbound.circuit_open_s, 5);
+}
+
 TEST(LoaderAuth, DurationsAcceptEveryFormAndTheBoundsThemselves) {
   LoadResult r = load_concept_string(
       "app: a\ncollections: { a: { fields: {} } }\n"

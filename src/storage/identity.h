@@ -23,6 +23,7 @@ struct Account {
   bool disabled = false;
   std::int64_t password_changed_ms = 0;
   bool mfa = false;  // a confirmed second factor (storage/mfa.h): a login needs it after the password
+  bool email_verified = false;  // the address was proven by a link mailed to it (storage/email.h)
 };
 
 // The account a sign-up creates with its users record (CreateCommand::account); user_id is the new record's id.

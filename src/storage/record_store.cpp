@@ -79,6 +79,8 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
         d.quote_ident(users->name), d.lock_rows("s"), [this] { return reader(); },
         [this](WriteOp op) { submit(std::move(op)); });
     mfa = std::make_unique<MfaStore>(*identity, [this] { return reader(); }, [this](WriteOp op) { submit(std::move(op)); });
+    email = std::make_unique<EmailStore>(d.quote_ident(users->name), [this] { return reader(); },
+                                         [this](WriteOp op) { submit(std::move(op)); });
   }
 }
 

@@ -69,6 +69,7 @@ class RecordStore final : public Storage, public SchemaManager {
   void save_throttles(std::vector<ThrottleRow> rows) override;
   Result<std::vector<ThrottleRow>> load_throttles() override;
   MfaStore* mfa() override;
+  EmailStore* email() override;
   ChangeFeed& changes() override;
   bool caches_allowed() const override;
   Status ping() override;

@@ -103,10 +103,13 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> RecordStore::users_rev
 void RecordStore::purge_identity(std::int64_t successor_before_ms, std::int64_t revocation_before_ms) {
   if (!impl_->identity) return;
   impl_->identity->purge(successor_before_ms, revocation_before_ms);
-  impl_->mfa->purge(impl_->clock.now_ms());
+  const std::int64_t now = impl_->clock.now_ms();
+  impl_->mfa->purge(now);
+  impl_->email->purge(now, now - 7 * 86'400'000);  // dead mail is kept a week for operators
 }
 
 MfaStore* RecordStore::mfa() { return impl_->mfa.get(); }
+EmailStore* RecordStore::email() { return impl_->email.get(); }
 
 void RecordStore::save_throttles(std::vector<ThrottleRow> rows) {
   if (!impl_->identity) return;

@@ -19,6 +19,7 @@
 #include "storage/record_store.h"
 #include "storage/sql/select_builder.h"
 #include "storage/system/identity_store.h"
+#include "storage/system/email_store.h"
 #include "storage/system/mfa_store.h"
 
 namespace slipway::storage {
@@ -106,6 +107,7 @@ struct RecordStore::Impl {
   std::unordered_set<const model::Collection*> self_only_view;
   std::unique_ptr<IdentityStore> identity;    // accounts and sessions; null without the users collection
   std::unique_ptr<MfaStore> mfa;              // second factors; null without the users collection
+  std::unique_ptr<EmailStore> email;          // e-mail tokens and the mail queue; null without it too
 
   // "SELECT <columns> FROM c t WHERE t.id = ?1 [AND (rule)]": parameter 1 is the id, bound per call.
   struct SelectById {

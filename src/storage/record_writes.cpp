@@ -21,7 +21,7 @@ void RecordStore::create(CreateCommand cmd, Principal auth, std::function<void(R
   made.values = cmd.values;
   // A plain create — no Idempotency-Key, account, session, audit entry, relation to check or create rule to test —
   // is one INSERT: WriteOp::single, which PostgreSQL's writers pipeline.
-  bool plain = cmd.idempotency_key.empty() && !cmd.account && !cmd.session && cmd.audit.empty() &&
+  bool plain = cmd.idempotency_key.empty() && !cmd.account && !cmd.session && cmd.audit.empty() && !cmd.effects &&
                (auth.admin() || Impl::always_true(c.rules.create));
   for (std::size_t i = 0; i < c.fields.size() && plain; ++i)
     plain = c.fields[i].type != model::FieldType::kRelation || is_null(cmd.values[i]);
@@ -98,6 +98,9 @@ void RecordStore::create(CreateCommand cmd, Principal auth, std::function<void(R
       s.user_id = r.id;
       if (Status st = insert_session(conn, s, now); !st) return st;
     }
+    if (cmd.effects) {
+      if (Status st = cmd.effects(conn, r.id); !st) return st;
+    }
     if (!auth.admin() && !Impl::always_true(c.rules.create)) {  // the create rule, against the new row, in its transaction
       const Impl::SelectById& q = *impl->prepared.at(&c).create;
       auto ok = impl->exists(conn, q.sql, q.params, auth, r.id);
@@ -160,6 +163,9 @@ void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(R
   std::string id = cmd.id;
   auto apply = [impl, cmd = std::move(cmd), auth, result](Connection& conn) -> Status {
     const model::Collection& c = *cmd.collection;
+    if (cmd.effects) {
+      if (Status st = cmd.effects(conn); !st) return st;
+    }
     const Impl::Prepared& p = impl->prepared.at(&c);
     const Impl::SelectById& q = p.for_writer(p.update, auth);
     auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);

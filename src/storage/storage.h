@@ -31,6 +31,8 @@
 
 namespace slipway::storage {
 
+class Connection;  // storage/driver.h: what the `effects` of a command run on
+
 struct Record {
   std::string id;
   std::string created;  // canonical RFC 3339 UTC with milliseconds
@@ -70,6 +72,9 @@ struct CreateCommand {
   // the new record's id), or not at all.
   std::optional<NewAccount> account;
   std::optional<NewSession> session;
+  // More of the same transaction, after the record is inserted (given its id): e.g. a sign-up's verification token
+  // and mail (storage/system/email_store.h). An error rolls the create back.
+  std::function<Status(Connection& conn, const std::string& new_id)> effects;
 };
 
 struct CreateResult {
@@ -86,6 +91,9 @@ struct UpdateCommand {
   std::optional<std::int64_t> if_match;       // expected version, from If-Match
   std::function<Status(const Record& merged)> validate;  // may be empty
   std::vector<AuditEntry> audit;  // committed with the change, or not at all
+  // More of the same transaction, run first (before the row is read): e.g. spending the token that allows this
+  // change. An error rolls the update back.
+  std::function<Status(Connection& conn)> effects;
 };
 
 struct RemoveCommand {
@@ -105,6 +113,7 @@ struct AuditReport {
 };
 
 class MfaStore;
+class EmailStore;
 
 class Storage {
  public:
@@ -183,6 +192,8 @@ class Storage {
   // MFA data (storage/system/mfa_store.h): TOTP factors, recovery codes, login challenges. nullptr without the
   // built-in users collection.
   virtual MfaStore* mfa() = 0;
+  // E-mail tokens and the mail queue (storage/system/email_store.h); nullptr without the users collection.
+  virtual EmailStore* email() = 0;
 
   // Whether what was read may be cached in this process and trusted until the change feed says otherwise: true
   // when this process is the only writer (SQLite); false when others write too (PostgreSQL), because another

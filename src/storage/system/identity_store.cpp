@@ -41,6 +41,7 @@ Account read_account(Statement& st) {
   a.disabled = st.column_int(4) != 0;
   a.password_changed_ms = st.column_int(5);
   a.mfa = st.column_int(6) != 0;
+  a.email_verified = !st.column_is_null(7);
   return a;
 }
 
@@ -178,14 +179,20 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id, std::i
     (*lease)->bind(1, Value(user_id));
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
   }
-  return delete_mfa_rows(conn, user_id);
+  if (Status st = delete_mfa_rows(conn, user_id); !st) return st;
+  auto lease = conn.prepare("DELETE FROM _slipway_email_tokens WHERE user_id = ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(user_id));
+  if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  return {};
 }
 
 IdentityStore::IdentityStore(std::string users_table, std::string lock_session, Reader reader, Submit submit)
     : users_table_(users_table),
       lock_session_(std::move(lock_session)),
       account_select_("SELECT u.id, u.email, a.password_hash, a.roles, a.disabled, a.password_changed_ms,"
-                      " EXISTS (SELECT 1 FROM _slipway_totp AS t WHERE t.user_id = u.id AND t.confirmed_ms IS NOT NULL)"
+                      " EXISTS (SELECT 1 FROM _slipway_totp AS t WHERE t.user_id = u.id AND t.confirmed_ms IS NOT NULL),"
+                      " a.email_verified_ms"
                       " FROM " + users_table + " AS u JOIN _slipway_accounts AS a ON a.user_id = u.id WHERE "),
       reader_(std::move(reader)),
       submit_(std::move(submit)) {}

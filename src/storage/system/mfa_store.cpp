@@ -3,18 +3,12 @@
 #include "core/clock.h"
 #include "storage/system/audit_log.h"
 #include "storage/system/identity_store.h"
+#include "storage/system/run_statement.h"
 
 namespace slipway::storage {
 namespace {
 
-Status run(Connection& conn, const char* sql, std::initializer_list<Value> params) {
-  auto lease = conn.prepare(sql);
-  if (!lease) return std::move(lease).error();
-  int i = 0;
-  for (const Value& v : params) (*lease)->bind(++i, v);
-  if (auto st = (*lease)->step(); !st) return std::move(st).error();
-  return {};
-}
+constexpr auto run = run_statement;
 
 Status set_session_aal(Connection& conn, const std::string& session_id, int aal) {
   return run(conn, "UPDATE _slipway_sessions SET aal = ?2 WHERE id = ?1 AND revoked_ms IS NULL",

@@ -56,6 +56,17 @@ constexpr SystemMigration kSqlite[] = {
      " digest TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
      " expires_ms INTEGER NOT NULL, failures INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
      "CREATE INDEX _slipway_mfa_challenges_by_user ON _slipway_mfa_challenges (user_id);"},
+    {5, "e-mail: verified addresses, single-use e-mail tokens, the durable mail queue",
+     "ALTER TABLE _slipway_accounts ADD COLUMN email_verified_ms INTEGER;"
+     "CREATE TABLE _slipway_email_tokens ("
+     " digest TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL, purpose TEXT NOT NULL, email TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE INDEX _slipway_email_tokens_by_user ON _slipway_email_tokens (user_id, purpose);"
+     "CREATE TABLE _slipway_mail_queue ("
+     " id TEXT PRIMARY KEY NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL, sealed TEXT NOT NULL,"
+     " created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL,"
+     " failed_ms INTEGER, last_error TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+     "CREATE INDEX _slipway_mail_queue_due ON _slipway_mail_queue (next_attempt_ms);"},
 };
 
 // The same versions for PostgreSQL: INTEGER → bigint (flags stay 0/1, as the code binds them), no WITHOUT ROWID,
@@ -109,6 +120,17 @@ constexpr SystemMigration kPostgres[] = {
      " digest text PRIMARY KEY NOT NULL, user_id text NOT NULL, created_ms bigint NOT NULL,"
      " expires_ms bigint NOT NULL, failures bigint NOT NULL DEFAULT 0);"
      "CREATE INDEX _slipway_mfa_challenges_by_user ON _slipway_mfa_challenges (user_id);"},
+    {5, "e-mail: verified addresses, single-use e-mail tokens, the durable mail queue",
+     "ALTER TABLE _slipway_accounts ADD COLUMN email_verified_ms bigint;"
+     "CREATE TABLE _slipway_email_tokens ("
+     " digest text PRIMARY KEY NOT NULL, user_id text NOT NULL, purpose text NOT NULL, email text NOT NULL,"
+     " created_ms bigint NOT NULL, expires_ms bigint NOT NULL);"
+     "CREATE INDEX _slipway_email_tokens_by_user ON _slipway_email_tokens (user_id, purpose);"
+     "CREATE TABLE _slipway_mail_queue ("
+     " id text PRIMARY KEY NOT NULL, recipient text NOT NULL, kind text NOT NULL, sealed text NOT NULL,"
+     " created_ms bigint NOT NULL, attempts bigint NOT NULL DEFAULT 0, next_attempt_ms bigint NOT NULL,"
+     " failed_ms bigint, last_error text NOT NULL DEFAULT '');"
+     "CREATE INDEX _slipway_mail_queue_due ON _slipway_mail_queue (next_attempt_ms);"},
 };
 
 constexpr std::string_view kHistoryTable =

@@ -9,6 +9,7 @@
 #include "storage/sql/dialect.h"
 #include "storage/sql/migration_planner.h"
 #include "storage/sqlite/sqlite_storage.h"
+#include "storage/system/email_store.h"
 #include "storage/system/mfa_store.h"
 #include "support/engines.h"
 #include "support/temp_dir.h"
@@ -512,6 +513,127 @@ TEST_P(IdentityStoreTest, DeletingTheUserDeletesItsMfaRows) {
   ASSERT_TRUE(p.get_future().get().has_value());
   EXPECT_FALSE(mfa.find_totp(uid)->has_value());
   EXPECT_FALSE(mfa.find_challenge("c", t)->has_value());
+}
+
+// --- e-mail tokens and the mail queue (storage/system/email_store.h) ---
+
+EmailToken token_for(const std::string& uid, const std::string& digest, const std::string& purpose,
+                     const std::string& email, std::int64_t t) {
+  return EmailToken{digest, uid, purpose, email, t, t + 30 * kMinute};
+}
+
+QueuedMail mail_to(const std::string& id, const std::string& to, std::int64_t t) {
+  QueuedMail m;
+  m.id = id;
+  m.recipient = to;
+  m.kind = "verify";
+  m.sealed = "sealed-body";
+  m.created_ms = t;
+  return m;
+}
+
+Result<bool> issue(EmailStore& store, std::optional<EmailToken> token, std::vector<QueuedMail> mail,
+                   std::int64_t min_interval_ms = 0) {
+  std::promise<Result<bool>> p;
+  store.issue(std::move(token), std::move(mail), min_interval_ms, {}, [&](Result<bool> r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+TEST_P(IdentityStoreTest, AVerificationTokenWorksOnceAndOnlyForTheAddressItWasSentTo) {
+  auto user = sign_up("vi@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  EmailStore& email = *storage_->email();
+  const std::int64_t t = clock_.now_ms();
+  EXPECT_FALSE((*storage_->find_account(uid))->email_verified);
+  ASSERT_TRUE(*issue(email, token_for(uid, "v1", "verify", "vi@example.com", t), {}));
+  // A newer link replaces the older one.
+  ASSERT_TRUE(*issue(email, token_for(uid, "v2", "verify", "vi@example.com", t), {}));
+  auto verify = [&](const std::string& digest, std::int64_t at) {
+    std::promise<Result<std::string>> p;
+    email.verify_email(digest, at, {}, [&](Result<std::string> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  EXPECT_EQ(verify("v1", t).error().code, ProblemCode::kUnauthorized);
+  EXPECT_EQ(verify("v2", t + 31 * kMinute).error().code, ProblemCode::kUnauthorized);  // expired
+  auto ok = verify("v2", t);
+  ASSERT_TRUE(ok.has_value()) << ok.error().cause;
+  EXPECT_EQ(*ok, uid);
+  EXPECT_TRUE((*storage_->find_account(uid))->email_verified);
+  EXPECT_EQ(verify("v2", t).error().code, ProblemCode::kUnauthorized);  // spent
+  // A link mailed to an address the user no longer has proves nothing.
+  auto other = sign_up("vo@example.com", "s2", "r2");
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(*issue(email, token_for(other->record.id, "v3", "verify", "old@example.com", t), {}));
+  EXPECT_EQ(verify("v3", t).error().code, ProblemCode::kUnauthorized);
+  EXPECT_FALSE((*storage_->find_account(other->record.id))->email_verified);
+}
+
+TEST_P(IdentityStoreTest, AResetSetsThePasswordEndsEverySessionAndWorksOnce) {
+  auto user = sign_up("re@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  EmailStore& email = *storage_->email();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(*issue(email, token_for(uid, "p1", "reset", "re@example.com", t), {mail_to("m1", "re@example.com", t)}));
+  // Within the interval a second request writes nothing.
+  EXPECT_FALSE(*issue(email, token_for(uid, "p2", "reset", "re@example.com", t + 1), {}, 60'000));
+  EXPECT_TRUE(email.find_token("p1", "reset", t)->has_value());
+  EXPECT_FALSE(email.find_token("p2", "reset", t)->has_value());
+  EXPECT_FALSE(email.find_token("p1", "verify", t)->has_value());  // a token serves its own purpose only
+  auto reset = [&](const std::string& digest) {
+    std::promise<Result<EmailStore::ResetOutcome>> p;
+    email.reset_password(digest, "$argon2id$new", t, {}, [&](auto r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  auto done = reset("p1");
+  ASSERT_TRUE(done.has_value()) << done.error().cause;
+  EXPECT_EQ(done->user_id, uid);
+  EXPECT_EQ(done->revoked, std::vector<std::string>{"s1"});
+  auto account = storage_->find_account(uid);
+  EXPECT_EQ((*account)->password_hash, "$argon2id$new");
+  EXPECT_TRUE((*account)->email_verified);  // the mail reached the address
+  EXPECT_EQ(refresh("r0", "r1", t)->kind, RefreshOutcome::Kind::kInvalid);
+  EXPECT_EQ(reset("p1").error().code, ProblemCode::kUnauthorized);
+}
+
+TEST_P(IdentityStoreTest, TheMailQueueLeasesEachMailToOneSenderAndKeepsWhatFailed) {
+  auto user = sign_up("mq@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  EmailStore& email = *storage_->email();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(*issue(email, std::nullopt, {mail_to("a", "x@example.com", t), mail_to("b", "y@example.com", t + 1)}));
+  auto claim = [&](std::int64_t at, int limit = 10) {
+    std::promise<Result<std::vector<QueuedMail>>> p;
+    email.claim(at, 60'000, limit, [&](auto r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  EXPECT_EQ(email.stats()->pending, 2);
+  EXPECT_EQ(email.stats()->oldest_pending_ms, t);
+  auto first = claim(t + 10, 1);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].id, "a");
+  EXPECT_EQ((*first)[0].attempts, 1);
+  EXPECT_EQ((*first)[0].sealed, "sealed-body");
+  auto second = claim(t + 10);
+  ASSERT_EQ(second->size(), 1u);  // "a" is leased: only "b"
+  EXPECT_EQ((*second)[0].id, "b");
+  EXPECT_TRUE(claim(t + 20)->empty());
+  ASSERT_TRUE(wait_status([&](auto done) { email.sent("b", done); }).has_value());
+  ASSERT_TRUE(wait_status([&](auto done) { email.failed("a", "421 busy", t + 1000, t + 30, done); }).has_value());
+  EXPECT_TRUE(claim(t + 999)->empty());
+  auto again = claim(t + 1000);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].attempts, 2);
+  // A lease that ends without an answer (the sender died) makes the mail due again: at least once.
+  auto after_lease = claim(t + 1000 + 60'000);
+  ASSERT_EQ(after_lease->size(), 1u);
+  ASSERT_TRUE(wait_status([&](auto done) { email.failed("a", "550 no such user", std::nullopt, t + 2000, done); }).has_value());
+  EXPECT_TRUE(claim(t + 10 * 60'000 * 60)->empty());  // dead: never again
+  auto stats = email.stats();
+  EXPECT_EQ(stats->pending, 0);
+  EXPECT_EQ(stats->dead, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, IdentityStoreTest, ::testing::ValuesIn(testing::engine_params()),

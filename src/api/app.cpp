@@ -46,7 +46,8 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                                 concept_file.auth ? concept_file.auth->audience : ""},
                      revocations_, clock_),
       cors_(concept_file.cors), records_(std::make_unique<Records>(Records{*this})),
-      routes_(route_rows(concept_file.auth.has_value())) {
+      routes_(route_rows(concept_file.auth.has_value(),
+                         concept_file.auth.has_value() && !concept_file.auth->email_app_url.empty())) {
   denied_anonymous_ = metrics_.counter("slipway_access_denied_total",
                                        "403 answers; a known caller's are in the audit log, anonymous ones only here",
                                        {{"caller", "anonymous"}});
@@ -62,6 +63,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
       throw std::invalid_argument("identity needs access-token keys and a hashing pool");
     auth_ = std::make_unique<Auth>(*this, *concept_file.auth, options.keys, options.data_keys, *options.hash_pool,
                                    options.password_params);
+    auth_->mail_queued = std::move(options.mail_queued);
   }
   if (Status st = load_identity_state(); !st) throw std::runtime_error(st.error().cause);
 }
@@ -190,7 +192,7 @@ void App::fail(std::string_view request_id, const Principal& caller, const Probl
 }
 
 // The rows of the one route table. Literal paths before patterns that would also match them.
-std::vector<RouteSpec> App::route_rows(bool identity) {
+std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows) {
   static constexpr std::string_view kListParams[] = {"filter", "sort", "limit", "cursor", "fields", "expand", "count"};
   static constexpr std::string_view kGetParams[] = {"fields", "expand"};
   using M = http::Method;
@@ -254,6 +256,34 @@ std::vector<RouteSpec> App::route_rows(bool identity) {
            Access::kPublic, "health", {}}}},
     };
     rows.insert(rows.end(), auth_rows.begin(), auth_rows.end());
+    if (email_flows) {
+      const std::vector<RouteSpec> email_rows = {
+          {"/api/v1/auth/verify-email",
+           {{M::kPost, +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->verify_email(q, std::move(r)); },
+             Access::kPublic, "auth", {}}}},
+          {"/api/v1/auth/verify-email/resend",
+           {{M::kPost,
+             +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->resend_verification(q, c, std::move(r)); },
+             Access::kAnyone, "auth", {}, false, /*before_mfa=*/true}}},
+          {"/api/v1/auth/password/reset",
+           {{M::kPost,
+             +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->request_password_reset(q, std::move(r)); },
+             Access::kPublic, "login", {}}}},
+          {"/api/v1/auth/password/reset/confirm",
+           {{M::kPost,
+             +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->confirm_password_reset(q, std::move(r)); },
+             Access::kPublic, "login", {}}}},
+          {"/api/v1/auth/email",
+           {{M::kPost,
+             +[](App& a, Q& q, const RouteMatch&, const P& c, R r) { a.auth_->request_email_change(q, c, std::move(r)); },
+             Access::kUser, "login", {}}}},
+          {"/api/v1/auth/email/confirm",
+           {{M::kPost,
+             +[](App& a, Q& q, const RouteMatch&, const P&, R r) { a.auth_->confirm_email_change(q, std::move(r)); },
+             Access::kPublic, "auth", {}}}},
+      };
+      rows.insert(rows.end(), email_rows.begin(), email_rows.end());
+    }
   }
   static constexpr std::string_view kUserListParams[] = {"filter", "sort", "limit", "cursor", "fields", "count"};
   const std::vector<RouteSpec> admin_rows = {

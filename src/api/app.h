@@ -49,6 +49,7 @@ struct AppOptions {
   // own wait for a connection, the bound on how long a request waits for the database).
   int storage_wait_ms = 2000;
   auth::PasswordParams password_params;
+  std::function<void()> mail_queued;  // wakes the mail sender when a request queued mail (may be empty)
 };
 
 class App final : public http::Handler {
@@ -71,7 +72,7 @@ class App final : public http::Handler {
   struct Admin;
   // The route table's rows (app.cpp): every route slipway serves, with its handlers below. The auth rows are there
   // only with identity on (`auth:` in the file).
-  static std::vector<RouteSpec> route_rows(bool identity);
+  static std::vector<RouteSpec> route_rows(bool identity, bool email_flows);
   static void livez(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void readyz(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void metrics(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);

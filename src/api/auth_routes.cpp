@@ -76,6 +76,15 @@ App::Auth::Auth(App& a, const model::AuthSettings& s, std::shared_ptr<const auth
   mfa_enrolled = m.counter(mfa, mfa_help, {{"event", "enrolled"}});
   mfa_confirmed = m.counter(mfa, mfa_help, {{"event", "confirmed"}});
   mfa_removed = m.counter(mfa, mfa_help, {{"event", "removed"}});
+  const char* em = "slipway_auth_email_total";
+  const char* em_help = "E-mail flow events (verification_sent, verified, reset_requested: for a known address, "
+                        "reset_used, change_requested, changed)";
+  email_verification_sent = m.counter(em, em_help, {{"event", "verification_sent"}});
+  email_verified = m.counter(em, em_help, {{"event", "verified"}});
+  email_reset_requested = m.counter(em, em_help, {{"event", "reset_requested"}});
+  email_reset_used = m.counter(em, em_help, {{"event", "reset_used"}});
+  email_change_requested = m.counter(em, em_help, {{"event", "change_requested"}});
+  email_changed = m.counter(em, em_help, {{"event", "changed"}});
 }
 
 std::string App::Auth::access_token(const std::string& user_id, const std::string& session_id,
@@ -149,6 +158,7 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
   const std::string refresh = session.id + "." + auth::random_token();  // names its session: one-row lookups
   session.refresh_hash = auth::token_digest(refresh);
   cmd.session = session;
+  if (email_flows()) cmd.effects = verification_on_signup(email);
   storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.signup");
   e.collection = users.name;
   cmd.audit.push_back(std::move(e));
@@ -168,6 +178,10 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
                 App::on_loop(loop, [this, roles, sid, refresh, request_id, respond](Result<storage::CreateResult> created) mutable {
                   if (!created) return app.fail(request_id, {}, created.error(), respond, route);
                   signups.inc();
+                  if (email_flows()) {
+                    email_verification_sent.inc();
+                    if (mail_queued) mail_queued();
+                  }
                   const std::string& uid = created->record.id;
                   std::string body;
                   JsonWriter w(body);
@@ -227,6 +241,13 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
               return app.fail(request_id, Principal{}, wrong_credentials(), respond, route);
             }
             save_throttles(throttle.succeeded(account_key, address_key, clock.now_ms()));
+            if (email_flows() && settings.verification == model::AuthSettings::Verification::kRequired &&
+                !account->email_verified) {
+              Problem p = Problem::make(ProblemCode::kForbidden,
+                                        "Verify your e-mail address first: open the link in the mail we sent, or ask "
+                                        "for a new one (POST /api/v1/auth/verify-email/resend).");
+              return app.fail(request_id, Principal{}, p, respond, route);
+            }
             if (account->mfa) return issue_mfa_challenge(account->user_id, request_id, address, loop, respond);
             std::optional<std::string> rehash;
             if (verdict == auth::Verify::kMatchNeedsRehash) {

@@ -20,6 +20,7 @@
 #include "core/json_writer.h"
 #include "core/uuid7.h"
 #include "obs/metrics.h"
+#include "storage/email.h"
 
 namespace slipway::runtime {
 class WorkerPool;
@@ -46,7 +47,18 @@ struct App::Auth {
   void totp_confirm(http::Request& req, const Principal& caller, http::Responder respond);
   void totp_remove(http::Request& req, const Principal& caller, http::Responder respond);
   void mfa_verify(http::Request& req, http::Responder respond);
+  // email_routes.cpp (served when the file has `smtp:` and `auth: email:`)
+  void verify_email(http::Request& req, http::Responder respond);
+  void resend_verification(http::Request& req, const Principal& caller, http::Responder respond);
+  void request_password_reset(http::Request& req, http::Responder respond);
+  void confirm_password_reset(http::Request& req, http::Responder respond);
+  void request_email_change(http::Request& req, const Principal& caller, http::Responder respond);
+  void confirm_email_change(http::Request& req, http::Responder respond);
 
+  bool email_flows() const { return !settings.email_app_url.empty(); }
+  // What a sign-up adds to its transaction when e-mail flows are on: a verification token and its mail.
+  std::function<Status(storage::Connection&, const std::string&)> verification_on_signup(const std::string& email);
+  std::function<void()> mail_queued;  // wakes the mail sender (api/mail_sender.h); may be empty
   App& app;
   SystemClock clock;  // session times and token iat/exp
   const model::AuthSettings& settings;
@@ -67,6 +79,10 @@ struct App::Auth {
   // used, factors enrolled / confirmed / removed.
   obs::Counter mfa_challenges, mfa_verified, mfa_failed, mfa_throttled, mfa_recovery_used;
   obs::Counter mfa_enrolled, mfa_confirmed, mfa_removed;
+  // slipway_auth_email_total{event}: verification mails, verified addresses, reset requests and uses, address
+  // change requests and changes.
+  obs::Counter email_verification_sent, email_verified, email_reset_requested, email_reset_used,
+      email_change_requested, email_changed;
 
  private:
   // A fresh access token for the session, plus the JSON of a token answer.
@@ -78,6 +94,14 @@ struct App::Auth {
   // After a correct password, for a user with a second factor: a challenge instead of tokens (mfa_routes.cpp).
   void issue_mfa_challenge(const std::string& user_id, std::string request_id, std::string address,
                            const http::Continuation* loop, http::Responder respond);
+  // Queues a token (optional) and mails (storage/system/email_store.h), then wakes the sender; `done` may be empty.
+  void queue_mail(std::optional<storage::EmailToken> token, std::vector<storage::QueuedMail> mail,
+                  std::int64_t min_interval_ms, std::vector<storage::AuditEntry> audit,
+                  std::function<void(Result<bool>)> done);
+  // A mail ready for the queue: its id, sealed text, and the time.
+  storage::QueuedMail make_mail(std::string recipient, std::string kind, const struct MailText& text);
+  // The link a mail carries: <app_url><path>?token=<token>.
+  std::string link(std::string_view path, std::string_view token) const;
   // The throttle key of a user's second factor: apart from the password's, so a right password never resets it.
   static std::string mfa_throttle_key(std::string_view user_id);
   // Runs `task` on the worker pool; answers 503 with Retry-After when the pool is full.

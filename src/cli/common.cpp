@@ -129,23 +129,44 @@ std::string redact_url(const std::string& url) {
   return out;
 }
 
+bool resolve_secret(const std::string& name, std::string& out, std::string& error) {
+  const std::string file_name = name + "_FILE";
+  const char* env = std::getenv(name.c_str());
+  const char* file = std::getenv(file_name.c_str());
+  out.clear();
+  if (env && *env && file && *file) {
+    error = "set " + name + " or " + file_name + ", not both";
+    return false;
+  }
+  if (env && *env) {
+    out = env;
+    return true;
+  }
+  if (!file || !*file) return true;
+  if (!read_whole_file(file, out)) {
+    error = "cannot read " + file_name + " " + file + ": " + std::strerror(errno);
+    return false;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  if (out.empty()) {
+    error = file_name + " " + file + " is empty";
+    return false;
+  }
+  return true;
+}
+
 namespace {
 // --database / SLIPWAY_DATABASE_URL, else the file SLIPWAY_DATABASE_URL_FILE names (one line; a trailing newline is
 // not part of it). False, printed, when the file cannot be read or the URL is not a PostgreSQL one.
 bool database_url(const CommonOptions& o, std::string& url) {
   url = o.database;
   if (url.empty()) {
-    const char* file = std::getenv("SLIPWAY_DATABASE_URL_FILE");
-    if (!file || !*file) return true;
-    if (!read_whole_file(file, url)) {
-      print_error(std::string("cannot read SLIPWAY_DATABASE_URL_FILE ") + file + ": " + std::strerror(errno));
+    std::string error;
+    if (!resolve_secret("SLIPWAY_DATABASE_URL", url, error)) {
+      print_error(error);
       return false;
     }
-    while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' ')) url.pop_back();
-    if (url.empty()) {
-      print_error(std::string("SLIPWAY_DATABASE_URL_FILE ") + file + " is empty");
-      return false;
-    }
+    if (url.empty()) return true;
   }
   if (!url.starts_with("postgres://") && !url.starts_with("postgresql://")) {
     print_error("--database must be a PostgreSQL URL (postgres://user@host:port/database)");  // never echoed: a secret

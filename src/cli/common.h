@@ -53,6 +53,11 @@ void add_common_flags(CLI::App& app, CommonOptions& options);
 // The whole file into `out` (secrets mounted as files: admin token, signing keys); false when unreadable.
 bool read_whole_file(const std::string& path, std::string& out);
 
+// A secret from the env var `name` or the file its `<name>_FILE` names (one line; trailing newlines and spaces are
+// not part of it). Empty `out` when neither is set. False with `error` set when both are, or the file cannot be
+// read or is empty. The secret itself is never part of `error`.
+bool resolve_secret(const std::string& name, std::string& out, std::string& error);
+
 // Prints "slipway: <message>" to stderr.
 void print_error(const std::string& message);
 

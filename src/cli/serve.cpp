@@ -9,7 +9,9 @@
 
 #include "api/app.h"
 #include "cli/admin_token.h"
+#include "api/mail_sender.h"
 #include "cli/key_files.h"
+#include "outbound/outbound_client.h"
 #include "runtime/worker_pool.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -114,6 +116,22 @@ int serve(ServeOptions& o) {
     token.clear();  // never keep a rejected token
     if (!dev || admin_token_configured()) {
       print_error(error);
+      return kExitUsage;
+    }
+  }
+  // The SMTP password (a secret: env or file only), checked before the database is touched like the keys above.
+  std::string smtp_password;
+  if (concept_file->smtp) {
+    if (!resolve_secret("SLIPWAY_SMTP_PASSWORD", smtp_password, error)) {
+      print_error(error);
+      return kExitUsage;
+    }
+    if (!concept_file->smtp->username.empty() && smtp_password.empty()) {
+      print_error("smtp has a username, so set SLIPWAY_SMTP_PASSWORD or SLIPWAY_SMTP_PASSWORD_FILE to its password");
+      return kExitUsage;
+    }
+    if (concept_file->smtp->username.empty() && !smtp_password.empty()) {
+      print_error("SLIPWAY_SMTP_PASSWORD is set but smtp has no username: add `username:` under `smtp:`");
       return kExitUsage;
     }
   }
@@ -225,7 +243,27 @@ int serve(ServeOptions& o) {
                            {}, [] { return static_cast<double>(storage::postgres::pg_pool_stats().write_retries); });
   }
 
+  // Mail (smtp: and auth: email:): one outbound client for every call out, and the sender of the mail queue on its
+  // own thread; requests only queue mail and wake it.
+  std::unique_ptr<outbound::OutboundClient> outbound_client;
+  std::unique_ptr<api::MailSender> mail_sender;
+  if (concept_file->smtp && storage->email()) {
+    const model::OutboundSettings& ob = concept_file->outbound;
+    outbound::OutboundOptions oo;
+    oo.connect_timeout_ms = ob.connect_timeout_s * 1000;
+    oo.total_timeout_ms = ob.timeout_s * 1000;
+    oo.breaker.failure_threshold = ob.circuit_failures;
+    oo.breaker.window_ms = ob.circuit_window_s * 1000;
+    oo.breaker.open_ms = ob.circuit_open_s * 1000;
+    outbound_client = std::make_unique<outbound::OutboundClient>(oo, clock, metrics, logger);
+    mail_sender = std::make_unique<api::MailSender>(*storage->email(), *data_keys, *outbound_client,
+                                                    *concept_file->smtp, std::move(smtp_password), metrics, logger,
+                                                    clock);
+    mail_sender->start();
+  }
+
   api::AppOptions app_options;
+  if (mail_sender) app_options.mail_queued = [s = mail_sender.get()] { s->wake(); };
   app_options.admin_token = token;
   app_options.keys = jwt_keys;
   app_options.data_keys = data_keys;
@@ -270,6 +308,7 @@ int serve(ServeOptions& o) {
   app.housekeeping();
   hash_pool.stop();  // finishes accepted logins (their writes reach the still-open storage)
   if (storage_pool) storage_pool->stop();
+  if (mail_sender) mail_sender->stop();  // the send in progress ends; the rest stays queued for the next start
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");
   logger.flush();

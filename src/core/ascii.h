@@ -23,4 +23,11 @@ inline void ascii_to_lower(std::string& s) {
   for (char& c : s) c = ascii_lower(c);
 }
 
+inline std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
 }  // namespace slipway

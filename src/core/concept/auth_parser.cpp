@@ -8,13 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii.h"
 #include "core/text_formats.h"
 
 namespace slipway::model {
 namespace {
 
 const std::vector<std::string_view> kAuthKeys = {"roles",    "default_role", "signup", "password",
-                                                 "tokens",   "sessions",     "users",  "mfa", "email"};
+                                                 "tokens",   "sessions",     "users",  "mfa", "email", "oidc"};
+const std::vector<std::string_view> kOidcKeys = {"issuer", "client_id", "redirect_uri", "scopes"};
 const std::vector<std::string_view> kEmailKeys = {"app_url", "verification"};
 const std::vector<std::string_view> kVerificationValues = {"optional", "required"};
 const std::vector<std::string_view> kMfaKeys = {"required_for", "issuer"};
@@ -243,6 +245,101 @@ void parse_email(ParseContext& ctx, const Entry& entry, AuthSettings& out) {
               "missing required key 'app_url' in 'auth.email' (where the links in mails lead)");
 }
 
+// An https URL (http only for loopback, for local providers and tests) without query or fragment.
+bool is_provider_url(std::string_view u) {
+  if (!valid_url(u) || u.find_first_of("?#") != std::string_view::npos) return false;
+  if (u.starts_with("https://")) return true;
+  return u.starts_with("http://127.0.0.1") || u.starts_with("http://localhost") || u.starts_with("http://[::1]");
+}
+
+void parse_oidc_provider(ParseContext& ctx, const Entry& entry, AuthSettings& out) {
+  OidcProvider p;
+  p.name = entry.key;
+  p.loc = ParseContext::loc_of(entry.key_node);
+  if (!is_valid_identifier(p.name)) {
+    ctx.error(p.loc, "invalid provider name '" + p.name +
+                         "': use a lowercase letter, then lowercase letters, digits or '_' (it is a URL segment)");
+    return;
+  }
+  auto all = ctx.map_entries(entry.value, ParseContext::value_loc(entry), "auth.oidc." + p.name);
+  if (!all) return;
+  for (const Entry& e : *all)
+    if (e.key == "client_secret")
+      ctx.error(ParseContext::loc_of(e.key_node), "the client secret is a secret: set SLIPWAY_OIDC_" +
+                                                      ascii_upper(p.name) + "_CLIENT_SECRET or SLIPWAY_OIDC_" +
+                                                      ascii_upper(p.name) + "_CLIENT_SECRET_FILE, not the file");
+  std::vector<Entry> rest;
+  for (const Entry& e : *all)
+    if (e.key != "client_secret") rest.push_back(e);
+  bool ok = true;
+  p.scopes = {"openid", "email", "profile"};
+  for (const Entry& e : ctx.known_entries(rest, kOidcKeys, "in 'auth.oidc." + p.name + "'")) {
+    const SourceLoc at = ParseContext::value_loc(e);
+    if (e.key == "scopes") {
+      if (!e.value.IsSequence()) {
+        ctx.expected(e, "a list of scopes (e.g. [openid, email])");
+        ok = false;
+        continue;
+      }
+      p.scopes.clear();
+      for (const YAML::Node& n : e.value) {
+        const std::string s = n.IsScalar() ? n.Scalar() : "";
+        if (s.empty() || s.find_first_of(" \"\\") != std::string::npos || s.size() > 100) {
+          ctx.error(ParseContext::loc_of(n), "a scope is one word (like email)");
+          ok = false;
+        } else {
+          p.scopes.push_back(s);
+        }
+      }
+      if (std::find(p.scopes.begin(), p.scopes.end(), "openid") == p.scopes.end()) {
+        ctx.error(at, "scopes must include openid (without it the provider sends no ID token)");
+        ok = false;
+      }
+      continue;
+    }
+    auto v = ctx.read_string(e);
+    if (!v) {
+      ok = false;
+      continue;
+    }
+    if (e.key == "issuer") {
+      if (!is_provider_url(*v)) {
+        ctx.error(at, "issuer must be an https URL (http only on loopback), got '" + *v + "'");
+        ok = false;
+      }
+      p.issuer = *v;
+    } else if (e.key == "client_id") {
+      if (v->empty() || v->size() > 255) {
+        ctx.error(at, "client_id must be 1 to 255 characters");
+        ok = false;
+      }
+      p.client_id = *v;
+    } else if (e.key == "redirect_uri") {
+      const std::string suffix = "/api/v1/auth/oidc/" + p.name + "/callback";
+      if (!is_provider_url(*v) || !v->ends_with(suffix)) {
+        ctx.error(at, "redirect_uri must be this server's public https URL ending in " + suffix + ", got '" + *v + "'");
+        ok = false;
+      }
+      p.redirect_uri = *v;
+    }
+  }
+  for (const char* key : {"issuer", "client_id", "redirect_uri"}) {
+    const bool present = std::any_of(rest.begin(), rest.end(), [&](const Entry& e) { return e.key == key; });
+    if (!present && !ParseContext::misspelled(rest, kOidcKeys, key)) {
+      ctx.error(ParseContext::value_loc(entry),
+                std::string("missing required key '") + key + "' in 'auth.oidc." + p.name + "'");
+      ok = false;
+    }
+  }
+  if (ok) out.oidc.push_back(std::move(p));
+}
+
+void parse_oidc(ParseContext& ctx, const Entry& entry, AuthSettings& out) {
+  auto all = ctx.map_entries(entry.value, ParseContext::value_loc(entry), "auth.oidc");
+  if (!all) return;
+  for (const Entry& e : *all) parse_oidc_provider(ctx, e, out);
+}
+
 void check_mfa_roles(ParseContext& ctx, const Entry& e, AuthSettings& out, const std::vector<std::string>& refused) {
   if (!e.value.IsSequence()) {
     ctx.expected(e, "a list of role names (e.g. [admin])");
@@ -305,6 +402,8 @@ ParsedAuth parse_auth(ParseContext& ctx, const Entry& entry, const CollectionNam
       users = &e;
     } else if (e.key == "mfa") {
       parse_mfa(ctx, e, a, mfa_required_for);
+    } else if (e.key == "oidc") {
+      parse_oidc(ctx, e, a);
     } else if (e.key == "email") {
       parse_email(ctx, e, a);
       a.email_loc = ParseContext::loc_of(e.key_node);

@@ -146,6 +146,17 @@ struct OutboundSettings {
   std::int64_t circuit_open_s = 30;  // how long it stays open before one probe may pass
 };
 
+// One OpenID provider users may sign in with (`auth: oidc: <name>:`). The client secret is a secret:
+// SLIPWAY_OIDC_<NAME>_CLIENT_SECRET or SLIPWAY_OIDC_<NAME>_CLIENT_SECRET_FILE (the name upper-cased).
+struct OidcProvider {
+  std::string name;          // the path segment: /api/v1/auth/oidc/<name>
+  std::string issuer;        // exactly as the provider's discovery document says it (no trailing slash added)
+  std::string client_id;
+  std::string redirect_uri;  // exactly as registered at the provider: ends in /api/v1/auth/oidc/<name>/callback
+  std::vector<std::string> scopes;  // always holds "openid"
+  SourceLoc loc;
+};
+
 // `auth:` — identity for the app's own users. Opt-in: only a file with the section gets the built-in users
 // collection and the auth API; without it nothing changes (no users table, no schema change). Durations are in
 // seconds, and the loader has checked every value against its bounds.
@@ -171,6 +182,13 @@ struct AuthSettings {
   std::string email_app_url;  // empty: no e-mail flows (no `smtp:`)
   Verification verification = Verification::kOptional;  // kRequired: no login before the address is verified
   std::optional<SourceLoc> email_loc;  // where `email:` is, when given
+  std::vector<OidcProvider> oidc;      // in file order
+
+  const OidcProvider* find_oidc(std::string_view name) const {
+    for (const auto& p : oidc)
+      if (p.name == name) return &p;
+    return nullptr;
+  }
   SourceLoc loc;         // where `auth:` is
 
   bool mfa_required(const std::vector<std::string>& held) const {

@@ -288,6 +288,26 @@ TEST(LoaderAuth, EmailFlowsReadSmtpAndOutbound) {
   EXPECT_EQ(c.outbound.circuit_open_s, 5);
 }
 
+TEST(LoaderAuth, OidcProvidersKeepTheirSettingsInFileOrder) {
+  LoadResult r = load_concept_string(
+      "app: shop\nauth:\n  oidc:\n"
+      "    corp: { issuer: 'https://login.corp.example', client_id: shop,"
+      " redirect_uri: 'https://api.shop.example/api/v1/auth/oidc/corp/callback' }\n"
+      "    local: { issuer: 'http://127.0.0.1:9000', client_id: dev, scopes: [openid, email],"
+      " redirect_uri: 'http://127.0.0.1:8080/api/v1/auth/oidc/local/callback' }\n"
+      "collections: { a: { fields: {} } }\n",
+      "f.yaml");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const AuthSettings& a = *r.concept_file->auth;
+  ASSERT_EQ(a.oidc.size(), 2u);
+  EXPECT_EQ(a.oidc[0].name, "corp");
+  EXPECT_EQ(a.oidc[0].issuer, "https://login.corp.example");
+  EXPECT_EQ(a.oidc[0].scopes, (std::vector<std::string>{"openid", "email", "profile"}));
+  EXPECT_EQ(a.oidc[1].scopes, (std::vector<std::string>{"openid", "email"}));
+  EXPECT_EQ(a.find_oidc("local")->client_id, "dev");
+  EXPECT_EQ(a.find_oidc("nope"), nullptr);
+}
+
 TEST(LoaderAuth, DurationsAcceptEveryFormAndTheBoundsThemselves) {
   LoadResult r = load_concept_string(
       "app: a\ncollections: { a: { fields: {} } }\n"

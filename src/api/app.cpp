@@ -47,7 +47,8 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                      revocations_, clock_),
       cors_(concept_file.cors), records_(std::make_unique<Records>(Records{*this})),
       routes_(route_rows(concept_file.auth.has_value(),
-                         concept_file.auth.has_value() && !concept_file.auth->email_app_url.empty())) {
+                         concept_file.auth.has_value() && !concept_file.auth->email_app_url.empty(),
+                         concept_file.auth.has_value() && !concept_file.auth->oidc.empty())) {
   denied_anonymous_ = metrics_.counter("slipway_access_denied_total",
                                        "403 answers; a known caller's are in the audit log, anonymous ones only here",
                                        {{"caller", "anonymous"}});
@@ -64,6 +65,11 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
     auth_ = std::make_unique<Auth>(*this, *concept_file.auth, options.keys, options.data_keys, *options.hash_pool,
                                    options.password_params);
     auth_->mail_queued = std::move(options.mail_queued);
+    if (!concept_file.auth->oidc.empty() && options.outbound && options.outbound_pool) {
+      auth_->oidc = std::make_unique<OidcProviders>(*concept_file.auth, std::move(options.oidc_secrets),
+                                                    *options.outbound, auth_->clock);
+      auth_->outbound_pool = options.outbound_pool;
+    }
   }
   if (Status st = load_identity_state(); !st) throw std::runtime_error(st.error().cause);
 }
@@ -192,7 +198,7 @@ void App::fail(std::string_view request_id, const Principal& caller, const Probl
 }
 
 // The rows of the one route table. Literal paths before patterns that would also match them.
-std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows) {
+std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows, bool oidc) {
   static constexpr std::string_view kListParams[] = {"filter", "sort", "limit", "cursor", "fields", "expand", "count"};
   static constexpr std::string_view kGetParams[] = {"fields", "expand"};
   using M = http::Method;
@@ -256,6 +262,21 @@ std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows) {
            Access::kPublic, "health", {}}}},
     };
     rows.insert(rows.end(), auth_rows.begin(), auth_rows.end());
+    if (oidc) {
+      const std::vector<RouteSpec> oidc_rows = {
+          {"/api/v1/auth/oidc/{provider}",
+           {{M::kGet,
+             +[](App& a, Q& q, const RouteMatch& m, const P&, R r) { a.auth_->oidc_start(q, m.param("provider"), std::move(r)); },
+             Access::kPublic, "login", {}}}},
+          {"/api/v1/auth/oidc/{provider}/callback",
+           {{M::kGet,
+             +[](App& a, Q& q, const RouteMatch& m, const P&, R r) {
+               a.auth_->oidc_callback(q, m.param("provider"), std::move(r));
+             },
+             Access::kPublic, "login", {}}}},
+      };
+      rows.insert(rows.end(), oidc_rows.begin(), oidc_rows.end());
+    }
     if (email_flows) {
       const std::vector<RouteSpec> email_rows = {
           {"/api/v1/auth/verify-email",

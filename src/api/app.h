@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,10 @@
 #include "http/handler.h"
 #include "obs/metrics.h"
 #include "storage/storage.h"
+
+namespace slipway::outbound {
+class OutboundClient;
+}
 
 namespace slipway::runtime {
 class WorkerPool;
@@ -50,6 +55,11 @@ struct AppOptions {
   int storage_wait_ms = 2000;
   auth::PasswordParams password_params;
   std::function<void()> mail_queued;  // wakes the mail sender when a request queued mail (may be empty)
+  // OpenID Connect (`auth: oidc:`): the client for calls to providers, the pool those calls block on, and each
+  // provider's client secret by name.
+  outbound::OutboundClient* outbound = nullptr;
+  runtime::WorkerPool* outbound_pool = nullptr;
+  std::map<std::string, std::string> oidc_secrets;
 };
 
 class App final : public http::Handler {
@@ -72,7 +82,7 @@ class App final : public http::Handler {
   struct Admin;
   // The route table's rows (app.cpp): every route slipway serves, with its handlers below. The auth rows are there
   // only with identity on (`auth:` in the file).
-  static std::vector<RouteSpec> route_rows(bool identity, bool email_flows);
+  static std::vector<RouteSpec> route_rows(bool identity, bool email_flows, bool oidc);
   static void livez(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void readyz(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);
   static void metrics(App& app, http::Request& req, const RouteMatch& m, const Principal& caller, http::Responder respond);

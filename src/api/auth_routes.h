@@ -10,6 +10,7 @@
 #include <string>
 
 #include "api/app.h"
+#include "api/oidc_providers.h"
 #include "auth/data_keys.h"
 #include "auth/key_ring.h"
 #include "auth/login_throttle.h"
@@ -56,6 +57,11 @@ struct App::Auth {
   void confirm_email_change(http::Request& req, http::Responder respond);
 
   bool email_flows() const { return !settings.email_app_url.empty(); }
+  // oidc_routes.cpp (served for the providers of `auth: oidc:`)
+  void oidc_start(http::Request& req, std::string_view provider, http::Responder respond);
+  void oidc_callback(http::Request& req, std::string_view provider, http::Responder respond);
+  std::unique_ptr<OidcProviders> oidc;        // null without providers
+  runtime::WorkerPool* outbound_pool = nullptr;  // where sign-ins call the provider (blocking)
   // What a sign-up adds to its transaction when e-mail flows are on: a verification token and its mail.
   std::function<Status(storage::Connection&, const std::string&)> verification_on_signup(const std::string& email);
   std::function<void()> mail_queued;  // wakes the mail sender (api/mail_sender.h); may be empty

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "auth/sodium_init.h"
+#include "core/text_formats.h"
 
 namespace slipway::auth {
 namespace {
@@ -18,24 +19,6 @@ int base32_value(char c) {
   if (c >= 'a' && c <= 'z') return c - 'a';
   if (c >= '2' && c <= '7') return c - '2' + 26;
   return -1;
-}
-
-// RFC 3986 unreserved characters stay, everything else is %XX.
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "cli/admin_token.h"
 #include "api/mail_sender.h"
 #include "cli/key_files.h"
+#include "core/ascii.h"
 #include "outbound/outbound_client.h"
 #include "runtime/worker_pool.h"
 #include "cli/cli.h"
@@ -135,6 +136,24 @@ int serve(ServeOptions& o) {
       return kExitUsage;
     }
   }
+  // Each OpenID provider's client secret: SLIPWAY_OIDC_<NAME>_CLIENT_SECRET or its _FILE. Without it the provider
+  // cannot be used at all, so it is required in every mode.
+  std::map<std::string, std::string> oidc_secrets;
+  if (concept_file->auth) {
+    for (const model::OidcProvider& p : concept_file->auth->oidc) {
+      const std::string var = "SLIPWAY_OIDC_" + ascii_upper(p.name) + "_CLIENT_SECRET";
+      std::string secret;
+      if (!resolve_secret(var, secret, error)) {
+        print_error(error);
+        return kExitUsage;
+      }
+      if (secret.empty()) {
+        print_error("auth.oidc." + p.name + " needs its client secret: set " + var + " or " + var + "_FILE");
+        return kExitUsage;
+      }
+      oidc_secrets[p.name] = std::move(secret);
+    }
+  }
   SystemClock clock;
   OpenOptions hooks;
   // On PostgreSQL the connections name the concept this instance serves: a destructive migration waits for them.
@@ -247,7 +266,8 @@ int serve(ServeOptions& o) {
   // own thread; requests only queue mail and wake it.
   std::unique_ptr<outbound::OutboundClient> outbound_client;
   std::unique_ptr<api::MailSender> mail_sender;
-  if (concept_file->smtp && storage->email()) {
+  std::unique_ptr<runtime::WorkerPool> outbound_pool;  // OpenID Connect sign-ins block on the provider here
+  if (concept_file->smtp || !oidc_secrets.empty()) {
     const model::OutboundSettings& ob = concept_file->outbound;
     outbound::OutboundOptions oo;
     oo.connect_timeout_ms = ob.connect_timeout_s * 1000;
@@ -256,6 +276,14 @@ int serve(ServeOptions& o) {
     oo.breaker.window_ms = ob.circuit_window_s * 1000;
     oo.breaker.open_ms = ob.circuit_open_s * 1000;
     outbound_client = std::make_unique<outbound::OutboundClient>(oo, clock, metrics, logger);
+  }
+  if (!oidc_secrets.empty()) {
+    runtime::WorkerPoolOptions opo;
+    opo.threads = 4;
+    opo.queue_limit = 256;
+    outbound_pool = std::make_unique<runtime::WorkerPool>(opo);
+  }
+  if (concept_file->smtp && storage->email()) {
     mail_sender = std::make_unique<api::MailSender>(*storage->email(), *data_keys, *outbound_client,
                                                     *concept_file->smtp, std::move(smtp_password), metrics, logger,
                                                     clock);
@@ -264,6 +292,9 @@ int serve(ServeOptions& o) {
 
   api::AppOptions app_options;
   if (mail_sender) app_options.mail_queued = [s = mail_sender.get()] { s->wake(); };
+  app_options.outbound = outbound_client.get();
+  app_options.outbound_pool = outbound_pool.get();
+  app_options.oidc_secrets = std::move(oidc_secrets);
   app_options.admin_token = token;
   app_options.keys = jwt_keys;
   app_options.data_keys = data_keys;
@@ -309,6 +340,7 @@ int serve(ServeOptions& o) {
   hash_pool.stop();  // finishes accepted logins (their writes reach the still-open storage)
   if (storage_pool) storage_pool->stop();
   if (mail_sender) mail_sender->stop();  // the send in progress ends; the rest stays queued for the next start
+  if (outbound_pool) outbound_pool->stop();  // sign-ins in progress finish (their writes reach the open storage)
   storage->close();
   logger.log(obs::Level::kInfo, "stopped");
   logger.flush();

@@ -81,6 +81,7 @@ RecordStore::Impl::Impl(const model::Concept& c, std::unique_ptr<Engine> e, cons
     mfa = std::make_unique<MfaStore>(*identity, [this] { return reader(); }, [this](WriteOp op) { submit(std::move(op)); });
     email = std::make_unique<EmailStore>(d.quote_ident(users->name), [this] { return reader(); },
                                          [this](WriteOp op) { submit(std::move(op)); });
+    oidc = std::make_unique<OidcStore>(*identity, [this] { return reader(); }, [this](WriteOp op) { submit(std::move(op)); });
   }
 }
 

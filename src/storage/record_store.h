@@ -70,6 +70,7 @@ class RecordStore final : public Storage, public SchemaManager {
   Result<std::vector<ThrottleRow>> load_throttles() override;
   MfaStore* mfa() override;
   EmailStore* email() override;
+  OidcStore* oidc() override;
   ChangeFeed& changes() override;
   bool caches_allowed() const override;
   Status ping() override;

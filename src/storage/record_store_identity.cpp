@@ -106,10 +106,12 @@ void RecordStore::purge_identity(std::int64_t successor_before_ms, std::int64_t 
   const std::int64_t now = impl_->clock.now_ms();
   impl_->mfa->purge(now);
   impl_->email->purge(now, now - 7 * 86'400'000);  // dead mail is kept a week for operators
+  impl_->oidc->purge(now);
 }
 
 MfaStore* RecordStore::mfa() { return impl_->mfa.get(); }
 EmailStore* RecordStore::email() { return impl_->email.get(); }
+OidcStore* RecordStore::oidc() { return impl_->oidc.get(); }
 
 void RecordStore::save_throttles(std::vector<ThrottleRow> rows) {
   if (!impl_->identity) return;

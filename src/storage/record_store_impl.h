@@ -21,6 +21,7 @@
 #include "storage/system/identity_store.h"
 #include "storage/system/email_store.h"
 #include "storage/system/mfa_store.h"
+#include "storage/system/oidc_store.h"
 
 namespace slipway::storage {
 
@@ -108,6 +109,7 @@ struct RecordStore::Impl {
   std::unique_ptr<IdentityStore> identity;    // accounts and sessions; null without the users collection
   std::unique_ptr<MfaStore> mfa;              // second factors; null without the users collection
   std::unique_ptr<EmailStore> email;          // e-mail tokens and the mail queue; null without it too
+  std::unique_ptr<OidcStore> oidc;            // OpenID Connect states and identities; null without it too
 
   // "SELECT <columns> FROM c t WHERE t.id = ?1 [AND (rule)]": parameter 1 is the id, bound per call.
   struct SelectById {

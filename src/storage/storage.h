@@ -114,6 +114,7 @@ struct AuditReport {
 
 class MfaStore;
 class EmailStore;
+class OidcStore;
 
 class Storage {
  public:
@@ -194,6 +195,8 @@ class Storage {
   virtual MfaStore* mfa() = 0;
   // E-mail tokens and the mail queue (storage/system/email_store.h); nullptr without the users collection.
   virtual EmailStore* email() = 0;
+  // OpenID Connect sign-ins in flight and linked identities (storage/system/oidc_store.h); nullptr without it too.
+  virtual OidcStore* oidc() = 0;
 
   // Whether what was read may be cached in this process and trusted until the change feed says otherwise: true
   // when this process is the only writer (SQLite); false when others write too (PostgreSQL), because another

@@ -306,7 +306,7 @@ class UpgradeInPlace(unittest.TestCase):
         before = self.status()
         self.assertEqual(before.returncode, 0, before.stderr)
         lines = self.system_lines(before.stdout)
-        self.assertEqual([v for v, _ in lines], ["1", "2", "3", "4", "5"])
+        self.assertEqual([v for v, _ in lines], ["1", "2", "3", "4", "5", "6"])
         self.assertTrue(all(rest.startswith("pending") for _, rest in lines), before.stdout)
         self.assertIn("version 1", before.stdout)  # the concept's own history is untouched
         with harness.Server(config=self.config, data_dir=self.data) as server:
@@ -320,7 +320,7 @@ class UpgradeInPlace(unittest.TestCase):
         after = self.status()
         self.assertEqual(after.returncode, 0, after.stderr)
         lines = self.system_lines(after.stdout)
-        self.assertEqual([v for v, _ in lines], ["1", "2", "3", "4", "5"])
+        self.assertEqual([v for v, _ in lines], ["1", "2", "3", "4", "5", "6"])
         for _, rest in lines:
             self.assertRegex(rest, r"^\d{4}-\d\d-\d\dT.* by slipway ")
         applied = after.stdout

@@ -5,6 +5,7 @@
 #include "core/json_writer.h"
 #include "storage/system/audit_log.h"
 #include "storage/system/mfa_store.h"
+#include "storage/system/oidc_store.h"
 #include "storage/driver.h"
 
 namespace slipway::storage {
@@ -180,6 +181,7 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id, std::i
     if (auto st = (*lease)->step(); !st) return std::move(st).error();
   }
   if (Status st = delete_mfa_rows(conn, user_id); !st) return st;
+  if (Status st = delete_oidc_rows(conn, user_id); !st) return st;
   auto lease = conn.prepare("DELETE FROM _slipway_email_tokens WHERE user_id = ?1");
   if (!lease) return std::move(lease).error();
   (*lease)->bind(1, Value(user_id));

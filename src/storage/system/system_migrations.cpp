@@ -67,6 +67,14 @@ constexpr SystemMigration kSqlite[] = {
      " created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL,"
      " failed_ms INTEGER, last_error TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
      "CREATE INDEX _slipway_mail_queue_due ON _slipway_mail_queue (next_attempt_ms);"},
+    {6, "oidc: pending sign-ins (state, nonce, PKCE verifier) and identities linked to users",
+     "CREATE TABLE _slipway_oidc_states ("
+     " digest TEXT PRIMARY KEY NOT NULL, provider TEXT NOT NULL, nonce TEXT NOT NULL, verifier TEXT NOT NULL,"
+     " binding TEXT NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TABLE _slipway_identities ("
+     " provider TEXT NOT NULL, subject TEXT NOT NULL, user_id TEXT NOT NULL, email TEXT NOT NULL DEFAULT '',"
+     " created_ms INTEGER NOT NULL, PRIMARY KEY (provider, subject)) WITHOUT ROWID;"
+     "CREATE INDEX _slipway_identities_by_user ON _slipway_identities (user_id);"},
 };
 
 // The same versions for PostgreSQL: INTEGER → bigint (flags stay 0/1, as the code binds them), no WITHOUT ROWID,
@@ -131,6 +139,14 @@ constexpr SystemMigration kPostgres[] = {
      " created_ms bigint NOT NULL, attempts bigint NOT NULL DEFAULT 0, next_attempt_ms bigint NOT NULL,"
      " failed_ms bigint, last_error text NOT NULL DEFAULT '');"
      "CREATE INDEX _slipway_mail_queue_due ON _slipway_mail_queue (next_attempt_ms);"},
+    {6, "oidc: pending sign-ins (state, nonce, PKCE verifier) and identities linked to users",
+     "CREATE TABLE _slipway_oidc_states ("
+     " digest text PRIMARY KEY NOT NULL, provider text NOT NULL, nonce text NOT NULL, verifier text NOT NULL,"
+     " binding text NOT NULL, created_ms bigint NOT NULL, expires_ms bigint NOT NULL);"
+     "CREATE TABLE _slipway_identities ("
+     " provider text NOT NULL, subject text NOT NULL, user_id text NOT NULL, email text NOT NULL DEFAULT '',"
+     " created_ms bigint NOT NULL, PRIMARY KEY (provider, subject));"
+     "CREATE INDEX _slipway_identities_by_user ON _slipway_identities (user_id);"},
 };
 
 constexpr std::string_view kHistoryTable =

@@ -18,6 +18,7 @@ with a generated key file:
   login     logins at the default argon2id parameters, 16 connections            (reported)
   get_paced the get_user GET at a fixed moderate rate, 4 connections, alone        (the baseline of the next)
   get_during_login the same paced GET while the login flood runs beside it: p99   < 5 ms
+  login_totp  logins completed with TOTP (password, then the code), 16 client threads: logins/s   (reported)
 
 PostgreSQL scenarios (targets from the PostgreSQL issue), on a private durable cluster (scripts/pg-cluster, no
 --fast) with the same 10,000 posts; the 100 % line is the hand-written Beast + libpq server (bench/limit/pg_server.cpp)
@@ -56,7 +57,8 @@ REFRESH_CONNECTIONS = 64
 PACED_CONNECTIONS = 4
 PACED_INTERVAL_MS = 2  # each paced connection waits 2 ms between requests: at most ~2,000 GET/s in all
 BLOG_SCENARIOS = ("get", "list", "list_miss", "get_half", "create")
-AUTH_SCENARIOS = ("get_user", "refresh", "login", "get_during_login")
+AUTH_SCENARIOS = ("get_user", "refresh", "login", "get_during_login", "login_totp")
+TOTP_USERS = 600  # each user's code works once per 30-second step: enough users that no thread waits for a step
 PG_SCENARIOS = ("pg_limit_get", "pg_limit_list", "pg_limit_create", "pg_get", "pg_list", "pg_create",
                 "pg2_get", "pg2_list", "pg2_create")
 
@@ -223,9 +225,92 @@ def auth_scenarios(binary, args, want, results):
             results["get_during_login"] = wrk(port, "get.lua", PACED_CONNECTIONS, args.duration, threads=1,
                                               env=paced_env)
             results["login_during_get"] = wrk_report(flood)
+        if want("login_totp"):
+            results["login_totp"] = login_totp(port, args.duration)
         stop(proc)
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def totp(secret_b32, step):
+    """RFC 6238 (HMAC-SHA1, 6 digits) for a base32 secret at a 30-second step: what an authenticator app shows."""
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 15
+    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7fffffff) % 1000000:06d}"
+
+
+def login_totp(port, duration, threads=16):
+    """Two-step logins (password → mfa_token → TOTP code), each through to tokens at assurance level 2, from
+    `threads` client threads for `duration` seconds. A user's code works once per step, so users with a factor are
+    made first (TOTP_USERS) and each thread takes the next user that has not logged in this step."""
+    import http.client
+    import threading
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        def enrol(i):
+            email = f"totp{i}@example.com"
+            token = call(port, "POST", "/api/v1/auth/signup", expect=201,
+                         body={"email": email, "password": PASSWORD})["access_token"]
+            secret = call(port, "POST", "/api/v1/auth/mfa/totp", token=token, expect=201)["secret"]
+            call(port, "POST", "/api/v1/auth/mfa/totp/confirm", token=token,
+                 body={"code": totp(secret, int(time.time()) // 30 - 1)})
+            return email, secret
+        users = list(pool.map(enrol, range(TOTP_USERS)))
+    lock = threading.Lock()
+    used = {}  # user index -> the last step its code was spent for
+    latencies, errors = [], [0]
+    deadline = time.monotonic() + duration
+
+    def next_user():
+        step = int(time.time()) // 30
+        with lock:
+            for i in range(len(users)):
+                if used.get(i, -1) < step:
+                    used[i] = step
+                    return i, step
+        return None, step
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        while time.monotonic() < deadline:
+            i, step = next_user()
+            if i is None:
+                time.sleep(0.05)
+                continue
+            email, secret = users[i]
+            t0 = time.monotonic()
+            conn.request("POST", "/api/v1/auth/login", json.dumps({"email": email, "password": PASSWORD}), headers)
+            r = conn.getresponse()
+            first = json.loads(r.read())
+            if r.status != 200 or "mfa_token" not in first:
+                errors[0] += 1
+                continue
+            conn.request("POST", "/api/v1/auth/mfa/verify",
+                         json.dumps({"mfa_token": first["mfa_token"], "code": totp(secret, step)}), headers)
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                errors[0] += 1
+                continue
+            with lock:
+                latencies.append(time.monotonic() - t0)
+        conn.close()
+
+    start = time.monotonic()
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    elapsed = time.monotonic() - start
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0.0
+    return {"rps": len(latencies) / elapsed, "p50_ms": pick(0.5), "p99_ms": pick(0.99), "non2xx": errors[0],
+            "errors": 0, "requests": len(latencies)}
 
 
 def stop(proc):
@@ -311,6 +396,7 @@ def main():
     row("get_paced", "get_paced", f"(get_user paced, {PACED_CONNECTIONS} connections, alone)")
     row("get_during_login", "get_during_login", "p99 < 5 ms")
     row("  login beside", "login_during_get", "(the flood it ran beside)")
+    row("login_totp", "login_totp", "(password + TOTP code to aal 2, 16 client threads; latency of both steps)")
     def pg_ratio(key):
         return f"{results['ratios'].get(key + '_vs_limit', 0):.0%} of the limit"
     row("pg_limit_get", "pg_limit_get", "(Beast + libpq: the PostgreSQL limit)")

@@ -1,6 +1,7 @@
 #include "api/auth_common.h"
 
 #include "api/problem_json.h"
+#include "api/record_input.h"
 #include "core/ascii.h"
 
 namespace slipway::api {
@@ -14,6 +15,19 @@ Problem required(std::vector<std::string> names) {
   Problem p = Problem::make(ProblemCode::kUnprocessable, "Some fields are missing.");
   for (auto& n : names) p.errors.push_back({std::move(n), "required", "is required"});
   return p;
+}
+
+Result<std::vector<std::string>> required_fields(std::string_view body, std::span<const std::string_view> names,
+                                                 std::size_t max_bytes) {
+  auto fields = parse_string_fields(body, names, max_bytes);
+  if (!fields) return std::move(fields).error();
+  std::vector<std::string> missing, out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!(*fields)[i]) missing.emplace_back(names[i]);
+    else out.push_back(std::move(*(*fields)[i]));
+  }
+  if (!missing.empty()) return required(std::move(missing));
+  return out;
 }
 
 http::Response json_response(int status, std::string body, std::string_view route, const std::string& user_id) {

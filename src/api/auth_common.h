@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/problem.h"
+#include "core/result.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -20,6 +22,10 @@ inline constexpr std::size_t kMaxUserAgent = 256;
 std::string normalised_email(std::string email);
 // 422 naming each missing field.
 Problem required(std::vector<std::string> names);
+// A body of string fields that are all required (record_input.h's parse_string_fields, then a 422 naming every
+// missing one): their values in the order of `names`.
+Result<std::vector<std::string>> required_fields(std::string_view body, std::span<const std::string_view> names,
+                                                 std::size_t max_bytes);
 // An auth answer: never cached (Cache-Control: no-store).
 http::Response json_response(int status, std::string body, std::string_view route, const std::string& user_id);
 http::Response no_content(std::string_view route, const std::string& user_id);

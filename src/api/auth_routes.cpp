@@ -119,10 +119,15 @@ void App::Auth::save_throttles(const std::vector<auth::ThrottleState>& states) {
 
 bool App::Auth::offload(std::string_view request_id, const Principal& caller, std::string_view route,
                         http::Responder& respond, std::function<void()> task) {
-  if (pool.try_submit(std::move(task))) return true;
-  http::Response r = problem_response(
-      Problem::make(ProblemCode::kUnavailable, "The server is busy hashing passwords; try again in a moment."),
-      request_id);
+  return submit_to(pool, "The server is busy hashing passwords; try again in a moment.", request_id, caller, route,
+                   respond, std::move(task));
+}
+
+bool App::Auth::submit_to(runtime::WorkerPool& on, std::string_view busy, std::string_view request_id,
+                          const Principal& caller, std::string_view route, http::Responder& respond,
+                          std::function<void()> task) {
+  if (on.try_submit(std::move(task))) return true;
+  http::Response r = problem_response(Problem::make(ProblemCode::kUnavailable, std::string(busy)), request_id);
   r.route = route;
   r.user_id = caller.id.value_or("");
   r.set_header("Retry-After", "1");
@@ -200,13 +205,9 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
   static constexpr std::string_view route = "/api/v1/auth/login";
   static constexpr std::string_view kNames[] = {"email", "password"};
   const Principal anonymous;
-  auto fields = parse_string_fields(req.body, kNames, kMaxSecretBytes);
+  auto fields = required_fields(req.body, kNames, kMaxSecretBytes);
   if (!fields) return app.fail(req.request_id, anonymous, fields.error(), respond, route);
-  std::vector<std::string> missing;
-  for (std::size_t i = 0; i < 2; ++i)
-    if (!(*fields)[i]) missing.emplace_back(kNames[i]);
-  if (!missing.empty()) return app.fail(req.request_id, anonymous, required(std::move(missing)), respond, route);
-  const std::string email = normalised_email(*(*fields)[0]);
+  const std::string email = normalised_email((*fields)[0]);
   std::string account_key = auth::LoginThrottle::account_key(email);
   std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
   std::vector<auth::ThrottleState> counted;
@@ -219,7 +220,7 @@ void App::Auth::login(http::Request& req, http::Responder respond) {
   auto account = app.storage_.find_account_by_email(email);
   if (!account) return app.fail(req.request_id, anonymous, account.error(), respond, route);
   const bool queued = offload(req.request_id, anonymous, route, respond,
-          [this, account = std::move(*account), password = std::move(*(*fields)[1]), request_id = req.request_id,
+          [this, account = std::move(*account), password = std::move((*fields)[1]), request_id = req.request_id,
            address = req.remote_addr, user_agent = user_agent_of(req), account_key = std::move(account_key),
            address_key = std::move(address_key), loop = req.loop, respond]() mutable {
             // The same argon2id work whether or not the address is known (no enumeration by timing).
@@ -417,13 +418,9 @@ void App::Auth::me(http::Request& req, const Principal& caller, http::Responder 
 void App::Auth::change_password(http::Request& req, const Principal& caller, http::Responder respond) {
   static constexpr std::string_view route = "/api/v1/auth/password";
   static constexpr std::string_view kNames[] = {"current_password", "new_password"};
-  auto fields = parse_string_fields(req.body, kNames, kMaxSecretBytes);
+  auto fields = required_fields(req.body, kNames, kMaxSecretBytes);
   if (!fields) return app.fail(req.request_id, caller, fields.error(), respond, route);
-  std::vector<std::string> missing;
-  for (std::size_t i = 0; i < 2; ++i)
-    if (!(*fields)[i]) missing.emplace_back(kNames[i]);
-  if (!missing.empty()) return app.fail(req.request_id, caller, required(std::move(missing)), respond, route);
-  if (auto why = auth::check_password(*(*fields)[1], {settings.password_min_length, 1024}))
+  if (auto why = auth::check_password((*fields)[1], {settings.password_min_length, 1024}))
     return app.fail(req.request_id, caller, password_rejected("new_password", *why), respond, route);
   auto account = app.storage_.find_account(*caller.id);
   if (!account) return app.fail(req.request_id, caller, account.error(), respond, route);
@@ -439,8 +436,8 @@ void App::Auth::change_password(http::Request& req, const Principal& caller, htt
   }
   save_throttles(counted);
   offload(req.request_id, caller, route, respond,
-          [this, caller, stored = (*account)->password_hash, current = std::move(*(*fields)[0]),
-           next = std::move(*(*fields)[1]), request_id = req.request_id, address = req.remote_addr,
+          [this, caller, stored = (*account)->password_hash, current = std::move((*fields)[0]),
+           next = std::move((*fields)[1]), request_id = req.request_id, address = req.remote_addr,
            account_key = std::move(account_key), address_key = std::move(address_key), loop = req.loop,
            respond]() mutable {
             password_hashes.inc();

@@ -110,9 +110,12 @@ struct App::Auth {
   std::string link(std::string_view path, std::string_view token) const;
   // The throttle key of a user's second factor: apart from the password's, so a right password never resets it.
   static std::string mfa_throttle_key(std::string_view user_id);
-  // Runs `task` on the worker pool; answers 503 with Retry-After when the pool is full.
+  // Runs `task` on the hashing pool; answers 503 with Retry-After when the pool is full.
   bool offload(std::string_view request_id, const Principal& caller, std::string_view route,
                http::Responder& respond, std::function<void()> task);
+  // The same on `on`, with `busy` as the 503's detail.
+  bool submit_to(runtime::WorkerPool& on, std::string_view busy, std::string_view request_id, const Principal& caller,
+                 std::string_view route, http::Responder& respond, std::function<void()> task);
 };
 
 }  // namespace slipway::api

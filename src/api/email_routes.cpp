@@ -150,24 +150,20 @@ void App::Auth::request_password_reset(http::Request& req, http::Responder respo
 void App::Auth::confirm_password_reset(http::Request& req, http::Responder respond) {
   static constexpr std::string_view route = "/api/v1/auth/password/reset/confirm";
   static constexpr std::string_view kNames[] = {"token", "new_password"};
-  auto fields = parse_string_fields(req.body, kNames, kMaxSecretBytes);
+  auto fields = required_fields(req.body, kNames, kMaxSecretBytes);
   if (!fields) return app.fail(req.request_id, {}, fields.error(), respond, route);
-  std::vector<std::string> missing;
-  for (std::size_t i = 0; i < 2; ++i)
-    if (!(*fields)[i]) missing.emplace_back(kNames[i]);
-  if (!missing.empty()) return app.fail(req.request_id, {}, required(std::move(missing)), respond, route);
-  if (auto why = auth::check_password(*(*fields)[1], {settings.password_min_length, 1024})) {
+  if (auto why = auth::check_password((*fields)[1], {settings.password_min_length, 1024})) {
     Problem p = Problem::make(ProblemCode::kUnprocessable, "The password does not meet the password policy.");
     p.errors.push_back({"new_password", "password_policy", *why});
     return app.fail(req.request_id, {}, p, respond, route);
   }
-  const std::string digest = auth::token_digest(*(*fields)[0]);
+  const std::string digest = auth::token_digest((*fields)[0]);
   // A dead link costs no hashing: checked first (the write checks it again, and spends it).
   auto live = app.storage_.email()->find_token(digest, "reset", clock.now_ms());
   if (!live) return app.fail(req.request_id, {}, live.error(), respond, route);
   if (!*live) return app.fail(req.request_id, {}, bad_link(), respond, route);
   offload(req.request_id, {}, route, respond,
-          [this, digest, password = std::move(*(*fields)[1]), request_id = req.request_id, address = req.remote_addr,
+          [this, digest, password = std::move((*fields)[1]), request_id = req.request_id, address = req.remote_addr,
            loop = req.loop, respond]() mutable {
             password_hashes.inc();
             auto hash = auth::hash_password(password, params);
@@ -187,13 +183,9 @@ void App::Auth::confirm_password_reset(http::Request& req, http::Responder respo
 void App::Auth::request_email_change(http::Request& req, const Principal& caller, http::Responder respond) {
   static constexpr std::string_view route = "/api/v1/auth/email";
   static constexpr std::string_view kNames[] = {"new_email", "password"};
-  auto fields = parse_string_fields(req.body, kNames, kMaxSecretBytes);
+  auto fields = required_fields(req.body, kNames, kMaxSecretBytes);
   if (!fields) return app.fail(req.request_id, caller, fields.error(), respond, route);
-  std::vector<std::string> missing;
-  for (std::size_t i = 0; i < 2; ++i)
-    if (!(*fields)[i]) missing.emplace_back(kNames[i]);
-  if (!missing.empty()) return app.fail(req.request_id, caller, required(std::move(missing)), respond, route);
-  const std::string new_email = normalised_email(*(*fields)[0]);
+  const std::string new_email = normalised_email((*fields)[0]);
   if (new_email.size() > kMaxEmailBytes || !valid_email(new_email)) {
     Problem p = Problem::make(ProblemCode::kUnprocessable, "The new e-mail address is not valid.");
     p.errors.push_back({"new_email", "email", "must be an email address"});
@@ -225,7 +217,7 @@ void App::Auth::request_email_change(http::Request& req, const Principal& caller
   save_throttles(counted);
   offload(req.request_id, caller, route, respond,
           [this, caller, stored = (*account)->password_hash, old_email = (*account)->email, new_email,
-           password = std::move(*(*fields)[1]), account_key = std::move(account_key),
+           password = std::move((*fields)[1]), account_key = std::move(account_key),
            address_key = std::move(address_key), request_id = req.request_id, address = req.remote_addr,
            loop = req.loop, respond]() mutable {
             password_hashes.inc();

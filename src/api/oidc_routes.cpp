@@ -24,6 +24,7 @@ namespace {
 
 constexpr std::int64_t kStateTtlMs = 10 * 60'000;  // from the redirect to the provider to its callback
 constexpr std::size_t kMaxParamBytes = 2048;
+constexpr std::string_view kBusy = "Too many sign-ins are waiting for identity providers; try again.";
 
 std::string cookie_name(std::string_view provider) { return "slipway_oidc_" + std::string(provider); }
 
@@ -95,7 +96,8 @@ void App::Auth::oidc_start(http::Request& req, std::string_view name, http::Resp
   if (login_hint.size() > 256)
     return app.fail(req.request_id, {}, Problem::make(ProblemCode::kBadRequest, "login_hint is longer than 256 bytes."),
                     respond, route);
-  const bool queued = outbound_pool->try_submit([this, p, login_hint, request_id = req.request_id, respond]() mutable {
+  submit_to(*outbound_pool, kBusy, req.request_id, {}, route, respond,
+            [this, p, login_hint, request_id = req.request_id, respond]() mutable {
     auto endpoints = oidc->endpoints(*p);
     if (!endpoints) return app.fail(request_id, {}, endpoints.error(), respond, route);
     const std::string state = auth::random_token();
@@ -129,14 +131,6 @@ void App::Auth::oidc_start(http::Request& req, std::string_view name, http::Resp
                                    "; Max-Age=600; HttpOnly; Secure; SameSite=Lax");
     respond(std::move(r));
   });
-  if (!queued) {
-    http::Response r = problem_response(
-        Problem::make(ProblemCode::kUnavailable, "Too many sign-ins are waiting for identity providers; try again."),
-        req.request_id);
-    r.route = route;
-    r.set_header("Retry-After", "1");
-    respond(std::move(r));
-  }
 }
 
 void App::Auth::oidc_callback(http::Request& req, std::string_view name, http::Responder respond) {
@@ -151,9 +145,9 @@ void App::Auth::oidc_callback(http::Request& req, std::string_view name, http::R
     return app.fail(req.request_id, {}, Problem::make(ProblemCode::kBadRequest, "The callback has no state."), respond,
                     route);
   const std::string binding = cookie(req, cookie_name(p->name));
-  const bool queued = outbound_pool->try_submit([this, p, params = std::move(*params), binding,
-                                                 request_id = req.request_id, address = req.remote_addr,
-                                                 user_agent = user_agent_of(req), loop = req.loop, respond]() mutable {
+  submit_to(*outbound_pool, kBusy, req.request_id, {}, route, respond,
+            [this, p, params = std::move(*params), binding, request_id = req.request_id, address = req.remote_addr,
+             user_agent = user_agent_of(req), loop = req.loop, respond]() mutable {
     auto fail = [&](const Problem& problem) { app.fail(request_id, {}, problem, respond, route); };
     const std::int64_t now = clock.now_ms();
     auto taken = await<Result<std::optional<storage::OidcState>>>(
@@ -346,14 +340,6 @@ void App::Auth::oidc_callback(http::Request& req, std::string_view name, http::R
     if (!opened) return fail(opened.error());
     answer(*opened, *user);
   });
-  if (!queued) {
-    http::Response r = problem_response(
-        Problem::make(ProblemCode::kUnavailable, "Too many sign-ins are waiting for identity providers; try again."),
-        req.request_id);
-    r.route = route;
-    r.set_header("Retry-After", "1");
-    respond(std::move(r));
-  }
 }
 
 }  // namespace slipway::api

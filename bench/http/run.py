@@ -254,7 +254,8 @@ def login_totp(port, duration, threads=16):
             email = f"totp{i}@example.com"
             token = call(port, "POST", "/api/v1/auth/signup", expect=201,
                          body={"email": email, "password": PASSWORD})["access_token"]
-            secret = call(port, "POST", "/api/v1/auth/mfa/totp", token=token, expect=201)["secret"]
+            secret = call(port, "POST", "/api/v1/auth/mfa/totp", token=token, expect=201,
+                          body={"password": PASSWORD})["secret"]
             call(port, "POST", "/api/v1/auth/mfa/totp/confirm", token=token,
                  body={"code": totp(secret, int(time.time()) // 30 - 1)})
             return email, secret

@@ -162,7 +162,10 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
   session.address = req.remote_addr;
   const std::string refresh = session.id + "." + auth::random_token();  // names its session: one-row lookups
   session.refresh_hash = auth::token_digest(refresh);
-  cmd.session = session;
+  // With `verification: required` a sign-up opens no session: nobody uses the app under an address they have not
+  // proven. The answer has the user; tokens come from a login once the link in the mail was used.
+  const bool tokens = !(email_flows() && settings.verification == model::AuthSettings::Verification::kRequired);
+  if (tokens) cmd.session = session;
   if (email_flows()) cmd.effects = verification_on_signup(email);
   storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.signup");
   e.collection = users.name;
@@ -170,17 +173,18 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
 
   offload(req.request_id, caller, route, respond,
           [this, cmd = std::move(cmd), account = std::move(account), password = std::move(body->password), refresh,
-           request_id = req.request_id, loop = req.loop, respond]() mutable {
+           tokens, request_id = req.request_id, loop = req.loop, respond]() mutable {
             password_hashes.inc();
             auto hash = auth::hash_password(password, params);
             if (!hash) return app.fail(request_id, {}, hash.error(), respond, route);
             account.password_hash = std::move(*hash);
             const std::vector<std::string> roles = account.roles;
-            const std::string sid = cmd.session->id;
+            const std::string sid = cmd.session ? cmd.session->id : "";
             cmd.account = std::move(account);
             app.storage_.create(
                 std::move(cmd), Principal::bootstrap_admin(),
-                App::on_loop(loop, [this, roles, sid, refresh, request_id, respond](Result<storage::CreateResult> created) mutable {
+                App::on_loop(loop, [this, roles, sid, refresh, tokens, request_id,
+                                    respond](Result<storage::CreateResult> created) mutable {
                   if (!created) return app.fail(request_id, {}, created.error(), respond, route);
                   signups.inc();
                   if (email_flows()) {
@@ -192,7 +196,10 @@ void App::Auth::sign_up(http::Request& req, const Principal& caller, http::Respo
                   JsonWriter w(body);
                   w.begin_object().key("user");
                   write_record(w, created->record, users, app.concept_, {});
-                  write_tokens(w, access_token(uid, sid, roles, 1), refresh);
+                  if (tokens)
+                    write_tokens(w, access_token(uid, sid, roles, 1), refresh);
+                  else
+                    w.key("verification_required").boolean(true);
                   w.end_object();
                   http::Response r = json_response(201, std::move(body), route, uid);
                   r.set_header("Location", "/api/v1/auth/me");

@@ -201,13 +201,6 @@ void App::Auth::request_email_change(http::Request& req, const Principal& caller
     p.errors.push_back({"new_email", "unchanged", "is the current address"});
     return app.fail(req.request_id, caller, p, respond, route);
   }
-  auto taken = app.storage_.find_account_by_email(new_email);
-  if (!taken) return app.fail(req.request_id, caller, taken.error(), respond, route);
-  if (*taken) {  // as sign-up does: an address in use cannot be given (sign-up would say so anyway)
-    Problem p = Problem::make(ProblemCode::kConflict, "Another account uses this e-mail address.");
-    p.errors.push_back({"new_email", "unique", "is already in use"});
-    return app.fail(req.request_id, caller, p, respond, route);
-  }
   // Re-authentication: the password, throttled like a login on the account's own key.
   std::string account_key = auth::LoginThrottle::account_key((*account)->email);
   std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
@@ -227,6 +220,14 @@ void App::Auth::request_email_change(http::Request& req, const Principal& caller
               return app.fail(request_id, caller, p, respond, route);
             }
             save_throttles(throttle.succeeded(account_key, address_key, clock.now_ms()));
+            // Only after the password: no cheap way to ask whether an address has an account.
+            auto taken = app.storage_.find_account_by_email(new_email);
+            if (!taken) return app.fail(request_id, caller, taken.error(), respond, route);
+            if (*taken) {  // as sign-up does: an address in use cannot be given (sign-up would say so anyway)
+              Problem p = Problem::make(ProblemCode::kConflict, "Another account uses this e-mail address.");
+              p.errors.push_back({"new_email", "unique", "is already in use"});
+              return app.fail(request_id, caller, p, respond, route);
+            }
             const std::string token = auth::random_token();
             const std::int64_t now = clock.now_ms();
             storage::EmailToken t{auth::token_digest(token), *caller.id, "change", new_email, now, now + kChangeTtlMs};
@@ -234,10 +235,10 @@ void App::Auth::request_email_change(http::Request& req, const Principal& caller
                 make_mail(new_email, "change", change_mail(app.concept_.app, link("/confirm-email", token), new_email)),
                 make_mail(old_email, "change_notice", change_notice_mail(app.concept_.app, new_email))};
             storage::AuditEntry e = App::audit_entry(request_id, address, caller, "auth.email.change.request");
-            queue_mail(std::move(t), std::move(mail), 0, {std::move(e)},
+            queue_mail(std::move(t), std::move(mail), kResendIntervalMs, {std::move(e)},
                        App::on_loop(loop, [this, caller, request_id, respond](Result<bool> issued) mutable {
                          if (!issued) return app.fail(request_id, caller, issued.error(), respond, route);
-                         email_change_requested.inc();
+                         if (*issued) email_change_requested.inc();
                          respond(json_response(202, "{\"status\":\"accepted\"}", route, *caller.id));
                        }));
           });

@@ -7,8 +7,7 @@
 namespace slipway::api {
 namespace {
 
-constexpr std::int64_t kLeaseMs = 60'000;
-constexpr int kClaimLimit = 16;
+constexpr int kClaimLimit = 1;  // one mail per lease: a lease never covers mail still waiting behind a slow send
 
 // Waits for a storage completion on this (the sender's own) thread.
 template <typename T>
@@ -31,9 +30,9 @@ outbound::SmtpTls tls_of(model::SmtpSettings::Tls t) {
 
 MailSender::MailSender(storage::EmailStore& queue, const auth::DataKeys& keys, outbound::OutboundClient& client,
                        const model::SmtpSettings& smtp, std::string smtp_password, obs::Metrics& metrics,
-                       obs::Logger& logger, const Clock& clock)
+                       obs::Logger& logger, const Clock& clock, std::int64_t lease_ms)
     : queue_(queue), keys_(keys), client_(client), from_(smtp.from), from_name_(smtp.from_name), logger_(logger),
-      clock_(clock) {
+      clock_(clock), lease_ms_(lease_ms) {
   smtp_.host = smtp.host;
   smtp_.port = smtp.port;
   smtp_.tls = tls_of(smtp.tls);
@@ -95,7 +94,7 @@ void MailSender::run() {
 
 bool MailSender::cycle() {
   auto claimed = wait<Result<std::vector<storage::QueuedMail>>>(
-      [this](auto done) { queue_.claim(clock_.now_ms(), kLeaseMs, kClaimLimit, std::move(done)); });
+      [this](auto done) { queue_.claim(clock_.now_ms(), lease_ms_, kClaimLimit, std::move(done)); });
   if (!claimed) {
     logger_.log(obs::Level::kWarn, "mail queue claim failed", {{"cause", claimed.error().cause}});
     return false;

@@ -1,7 +1,7 @@
 // MailSender: sends the durable mail queue (storage/system/email_store.h) through the outbound client's SMTP
 // (outbound/outbound_client.h), on its own thread — never an event loop, never a request's time.
 //
-//   loop: claim due mail (a 60 s lease each) ─► open the sealed text ─► send
+//   loop: claim one due mail (leased for longer than its send can take) ─► open the sealed text ─► send
 //           sent ─► row deleted                         transient failure ─► due again after a backoff
 //           permanent refusal, or attempts exhausted ─► dead (kept a week, counted, logged)
 //         then wait until woken (mail queued here) or 1 s passes (mail queued by another instance, retries due)
@@ -36,7 +36,7 @@ class MailSender {
 
   MailSender(storage::EmailStore& queue, const auth::DataKeys& keys, outbound::OutboundClient& client,
              const model::SmtpSettings& smtp, std::string smtp_password, obs::Metrics& metrics, obs::Logger& logger,
-             const Clock& clock);
+             const Clock& clock, std::int64_t lease_ms);
   ~MailSender();  // stop()
   MailSender(const MailSender&) = delete;
   MailSender& operator=(const MailSender&) = delete;
@@ -61,6 +61,7 @@ class MailSender {
   std::string from_, from_name_;
   obs::Logger& logger_;
   const Clock& clock_;
+  const std::int64_t lease_ms_;  // longer than one send with its retries: no other instance takes it meanwhile
   obs::Counter sent_, retried_, dead_;
   obs::Gauge pending_, dead_total_, oldest_seconds_;
 

@@ -187,6 +187,7 @@ void App::Auth::mfa_verify(http::Request& req, http::Responder respond) {
 
 void App::Auth::totp_enrol(http::Request& req, const Principal& caller, http::Responder respond) {
   static constexpr std::string_view route = "/api/v1/auth/mfa/totp";
+  static constexpr std::string_view kNames[] = {"password"};
   const std::string& uid = *caller.id;
   auto account = app.storage_.find_account(uid);
   if (!account) return app.fail(req.request_id, caller, account.error(), respond, route);
@@ -198,29 +199,57 @@ void App::Auth::totp_enrol(http::Request& req, const Principal& caller, http::Re
                     Problem::make(ProblemCode::kConflict,
                                   "A TOTP factor is already set up: remove it first (DELETE /api/v1/auth/mfa/totp)."),
                     respond, route);
-  const std::string secret = auth::new_totp_secret();
-  const std::string uri = auth::otpauth_uri(settings.mfa_issuer, (*account)->email, secret);
-  auto svg = auth::qr_svg(uri);
-  if (!svg)
-    return app.fail(req.request_id, caller,
-                    Problem::make(ProblemCode::kInternal, "The QR code could not be drawn.", "libqrencode failed"),
-                    respond, route);
-  storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.mfa.totp.enrol");
-  app.storage_.mfa()->begin_totp(
-      uid, data_keys->seal(secret, totp_associated_data(uid)), clock.now_ms(), {std::move(e)},
-      App::on_loop(req, [this, caller, secret = auth::base32_encode(secret), uri, svg = std::move(*svg),
-                         request_id = req.request_id, respond](Status st) mutable {
-        if (!st) return app.fail(request_id, caller, st.error(), respond, route);
-        mfa_enrolled.inc();
-        std::string body;
-        JsonWriter w(body);
-        w.begin_object();
-        w.key("secret").string(secret);
-        w.key("otpauth_uri").string(uri);
-        w.key("qr_svg").string(svg);
-        w.end_object();
-        respond(json_response(201, std::move(body), route, *caller.id));
-      }));
+  // The enrolment itself, once the caller is confirmed.
+  auto enrol = [this, caller, email = (*account)->email, request_id = req.request_id, address = req.remote_addr,
+                loop = req.loop](http::Responder respond) {
+    const std::string secret = auth::new_totp_secret();
+    const std::string uri = auth::otpauth_uri(settings.mfa_issuer, email, secret);
+    auto svg = auth::qr_svg(uri);
+    if (!svg)
+      return app.fail(request_id, caller,
+                      Problem::make(ProblemCode::kInternal, "The QR code could not be drawn.", "libqrencode failed"),
+                      respond, route);
+    storage::AuditEntry e = App::audit_entry(request_id, address, caller, "auth.mfa.totp.enrol");
+    app.storage_.mfa()->begin_totp(
+        *caller.id, data_keys->seal(secret, totp_associated_data(*caller.id)), clock.now_ms(), {std::move(e)},
+        App::on_loop(loop, [this, caller, secret = auth::base32_encode(secret), uri, svg = std::move(*svg), request_id,
+                            respond](Status st) mutable {
+          if (!st) return app.fail(request_id, caller, st.error(), respond, route);
+          mfa_enrolled.inc();
+          std::string body;
+          JsonWriter w(body);
+          w.begin_object();
+          w.key("secret").string(secret);
+          w.key("otpauth_uri").string(uri);
+          w.key("qr_svg").string(svg);
+          w.end_object();
+          respond(json_response(201, std::move(body), route, *caller.id));
+        }));
+  };
+  // Re-authentication: a stolen access token alone must not be able to put the thief's factor on the account
+  // (the owner would then be asked for the thief's codes). An account without a password (made by OpenID Connect)
+  // has nothing to re-check here: its session came from the provider.
+  if ((*account)->password_hash.empty()) return enrol(std::move(respond));
+  auto fields = required_fields(req.body, kNames, kMaxSecretBytes);
+  if (!fields) return app.fail(req.request_id, caller, fields.error(), respond, route);
+  const std::string account_key = auth::LoginThrottle::account_key((*account)->email);
+  const std::string address_key = auth::LoginThrottle::address_key(req.remote_addr);
+  std::vector<auth::ThrottleState> counted;
+  if (auto wait_ms = throttle.begin(account_key, address_key, clock.now_ms(), counted))
+    return respond(throttled_response("Too many failed password checks", *wait_ms, req.request_id, route, uid));
+  save_throttles(counted);
+  offload(req.request_id, caller, route, respond,
+          [this, caller, enrol, stored = (*account)->password_hash, password = std::move((*fields)[0]), account_key,
+           address_key, request_id = req.request_id, respond]() mutable {
+            password_hashes.inc();
+            if (auth::verify_password(password, stored, params) == auth::Verify::kMismatch) {
+              Problem p = Problem::make(ProblemCode::kForbidden, "The password is wrong.");
+              p.errors.push_back({"password", "mismatch", "is not the current password"});
+              return app.fail(request_id, caller, p, respond, route);
+            }
+            save_throttles(throttle.succeeded(account_key, address_key, clock.now_ms()));
+            enrol(std::move(respond));
+          });
 }
 
 void App::Auth::totp_confirm(http::Request& req, const Principal& caller, http::Responder respond) {
@@ -253,10 +282,11 @@ void App::Auth::totp_confirm(http::Request& req, const Principal& caller, http::
   for (const auto& c : codes) digests.push_back(auth::recovery_code_digest(*auth::normalise_recovery_code(c)));
   storage::AuditEntry e = App::audit_entry(req.request_id, req.remote_addr, caller, "auth.mfa.totp.confirm");
   mfa.confirm_totp(
-      uid, *step, std::move(digests), caller.session_id, now, {std::move(e)},
+      uid, (*factor)->secret_sealed, *step, std::move(digests), caller.session_id, now, {std::move(e)},
       App::on_loop(req, [this, caller, codes = std::move(codes), request_id = req.request_id,
-                         respond](Status st) mutable {
-        if (!st) return app.fail(request_id, caller, st.error(), respond, route);
+                         respond](Result<std::vector<std::string>> ended) mutable {
+        if (!ended) return app.fail(request_id, caller, ended.error(), respond, route);
+        for (const auto& sid : *ended) app.revocations_.revoke_session(sid, clock.now_ms());
         mfa_confirmed.inc();
         std::string body;
         JsonWriter w(body);
@@ -333,7 +363,12 @@ void App::Auth::totp_remove(http::Request& req, const Principal& caller, http::R
         }));
   };
 
-  if ((*fields)[0]) {  // the password: argon2id on the worker pool
+  if ((*fields)[0] && caller.aal < 2)
+    return app.fail(req.request_id, caller,
+                    forbidden("password", "Removing the factor from a session that did not use it needs a code or a "
+                                          "recovery code, not the password."),
+                    respond, route);
+  if ((*fields)[0]) {  // the password, from a session that proved the factor: argon2id on the worker pool
     offload(req.request_id, caller, route, respond,
             [this, caller, remove, forbidden, stored = (*account)->password_hash, password = std::move(*(*fields)[0]),
              request_id = req.request_id, respond]() mutable {

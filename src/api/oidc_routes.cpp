@@ -16,6 +16,7 @@
 #include "core/json_writer.h"
 #include "core/sha256.h"
 #include "core/text_formats.h"
+#include "core/utf8.h"
 #include "runtime/worker_pool.h"
 #include "storage/system/oidc_store.h"
 
@@ -25,6 +26,13 @@ namespace {
 constexpr std::int64_t kStateTtlMs = 10 * 60'000;  // from the redirect to the provider to its callback
 constexpr std::size_t kMaxParamBytes = 2048;
 constexpr std::string_view kBusy = "Too many sign-ins are waiting for identity providers; try again.";
+
+// At most `max` code points of `s` (valid UTF-8 from the provider's JSON), never a cut sequence.
+std::string utf8_prefix(std::string_view s, std::size_t max) {
+  std::size_t i = 0;
+  for (std::size_t n = 0; i < s.size() && n < max; ++n) i += std::max<std::size_t>(1, utf8_sequence_length(s, i));
+  return std::string(s.substr(0, std::min(i, s.size())));
+}
 
 std::string cookie_name(std::string_view provider) { return "slipway_oidc_" + std::string(provider); }
 
@@ -261,17 +269,20 @@ void App::Auth::oidc_callback(http::Request& req, std::string_view name, http::R
       if (email.empty())
         return fail(Problem::make(ProblemCode::kUnprocessable,
                                   "The identity provider gave no e-mail address: ask for the email scope."));
-      if (settings.verification == model::AuthSettings::Verification::kRequired && email_flows() &&
-          !claims->email_verified)
+      // An address the provider has not verified makes no account: it would hold someone else's address for
+      // whoever signs in with it (pre-hijacking), whatever `verification` says.
+      if (!claims->email_verified) {
+        logins_failed.inc();
         return fail(Problem::make(ProblemCode::kForbidden,
-                                  "The identity provider has not verified this e-mail address, and this app signs in "
-                                  "only verified addresses."));
+                                  "The identity provider has not verified this e-mail address, so no account can be "
+                                  "made from it."));
+      }
       std::string body;
       JsonWriter w(body);
       w.begin_object().key("email").string(email);
       const int name_index = users.field_index("name");
       if (claims->name && name_index >= 0 && users.fields[static_cast<std::size_t>(name_index)].type == model::FieldType::kText)
-        w.key("name").string(claims->name->substr(0, 100));
+        w.key("name").string(utf8_prefix(*claims->name, 100));
       w.end_object();
       auto values = parse_create_body(body, users);
       if (!values) return fail(values.error());
@@ -310,16 +321,11 @@ void App::Auth::oidc_callback(http::Request& req, std::string_view name, http::R
       e.detail = detail(take_over ? "linked_unverified_account" : "linked");
       audit.push_back(std::move(e));
     }
-    if (take_over) {
-      auto ended = await<Result<std::vector<std::string>>>(
-          [&](auto d) { app.storage_.oidc()->take_over(account->user_id, now, std::move(d)); });
-      if (!ended) return fail(ended.error());
-      for (const auto& sid : *ended) app.revocations_.revoke_session(sid, now);
-    }
-    if (account->mfa) {  // slipway's own second factor is still asked for
+    // A take-over deletes any factor of the pre-registered account: then there is no second factor to ask for.
+    if (account->mfa && !take_over) {  // slipway's own second factor is still asked for
       if (link) {
-        auto done = await<Result<storage::Account>>([&](auto d) {
-          app.storage_.oidc()->link(identity, std::nullopt, now, std::move(audit), std::move(d));
+        auto done = await<Result<storage::OidcStore::Linked>>([&](auto d) {
+          app.storage_.oidc()->link(identity, false, std::nullopt, now, std::move(audit), std::move(d));
         });
         if (!done) return fail(done.error());
       }
@@ -330,13 +336,18 @@ void App::Auth::oidc_callback(http::Request& req, std::string_view name, http::R
     ok.detail.clear();
     JsonWriter(ok.detail).begin_object().key("session").string(session.id).key("provider").string(p->name).end_object();
     audit.push_back(std::move(ok));
-    Result<storage::Account> opened = link ? await<Result<storage::Account>>([&](auto d) {
-      app.storage_.oidc()->link(identity, session, now, std::move(audit), std::move(d));
-    })
-                                           : await<Result<storage::Account>>([&](auto d) {
-                                               app.storage_.open_session(session, std::nullopt, std::move(audit),
-                                                                         std::move(d));
-                                             });
+    Result<storage::Account> opened = Problem::make(ProblemCode::kInternal, "not opened");
+    if (link) {
+      auto linked = await<Result<storage::OidcStore::Linked>>([&](auto d) {
+        app.storage_.oidc()->link(identity, take_over, session, now, std::move(audit), std::move(d));
+      });
+      if (!linked) return fail(linked.error());
+      for (const auto& sid : linked->ended) app.revocations_.revoke_session(sid, now);
+      opened = std::move(linked->account);
+    } else {
+      opened = await<Result<storage::Account>>(
+          [&](auto d) { app.storage_.open_session(session, std::nullopt, std::move(audit), std::move(d)); });
+    }
     if (!opened) return fail(opened.error());
     answer(*opened, *user);
   });

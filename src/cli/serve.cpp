@@ -286,7 +286,9 @@ int serve(ServeOptions& o) {
   if (concept_file->smtp && storage->email()) {
     mail_sender = std::make_unique<api::MailSender>(*storage->email(), *data_keys, *outbound_client,
                                                     *concept_file->smtp, std::move(smtp_password), metrics, logger,
-                                                    clock);
+                                                    clock,
+                                                    // a send with the client's attempts, and a minute to spare
+                                                    (3 * concept_file->outbound.timeout_s + 60) * 1000);
     mail_sender->start();
   }
 

@@ -77,12 +77,16 @@ class EmailFlows(unittest.TestCase):
         return self.server.request(*a, **kw)
 
     def sign_up(self, verify=True):
+        """(address, the login answer after verification — or, unverified, the sign-up answer: no tokens)."""
         email = f"{uuid.uuid4().hex[:12]}@example.com"
         r = self.req("POST", "/api/v1/auth/signup", body={"email": email, "password": PASSWORD})
         self.assertEqual(r.status, 201, r)
-        if verify:
-            token = token_of(self.sink.wait_for(email)[0], "/verify-email")
-            self.assertEqual(self.req("POST", "/api/v1/auth/verify-email", body={"token": token}).status, 204)
+        if not verify:
+            return email, r.json()
+        token = token_of(self.sink.wait_for(email)[0], "/verify-email")
+        self.assertEqual(self.req("POST", "/api/v1/auth/verify-email", body={"token": token}).status, 204)
+        r = self.login(email)
+        self.assertEqual(r.status, 200, r)
         return email, r.json()
 
     def login(self, email, password=PASSWORD):
@@ -90,6 +94,10 @@ class EmailFlows(unittest.TestCase):
 
     def test_sign_up_mails_a_link_and_login_waits_for_it(self):
         email, signed_up = self.sign_up(verify=False)
+        # `verification: required`: the sign-up makes the user but no session.
+        self.assertTrue(signed_up["verification_required"])
+        self.assertNotIn("access_token", signed_up)
+        self.assertNotIn("refresh_token", signed_up)
         [mail] = self.sink.wait_for(email)
         self.assertEqual(mail["Subject"], "Confirm your e-mail address for letters")
         self.assertIn("no-reply@letters.example", mail["From"])
@@ -98,14 +106,14 @@ class EmailFlows(unittest.TestCase):
         self.assertIn("Verify your e-mail address", p["detail"])
         # A new link replaces the first; resending within a minute sends nothing more.
         self.assertEqual(self.req("POST", "/api/v1/auth/verify-email/resend", body={"email": email}).status, 202)
-        self.assertEqual(self.req("POST", "/api/v1/auth/verify-email/resend",
-                                  token=signed_up["access_token"]).status, 202)
+        self.assertEqual(self.req("POST", "/api/v1/auth/verify-email/resend", body={"email": email}).status, 202)
         token = token_of(mail, "/verify-email")
         self.assertEqual(self.req("POST", "/api/v1/auth/verify-email", body={"token": token}).status, 204)
         assert_problem(self, self.req("POST", "/api/v1/auth/verify-email", body={"token": token}), 401)  # once
-        self.assertEqual(self.login(email).status, 200)
+        r = self.login(email)
+        self.assertEqual(r.status, 200)
         assert_problem(self, self.req("POST", "/api/v1/auth/verify-email/resend",
-                                      token=signed_up["access_token"]), 409)  # verified already
+                                      token=r.json()["access_token"]), 409)  # verified already
         self.assertEqual(len(self.sink.to(email)), 1)
 
     def test_password_reset_answers_alike_mails_known_addresses_and_ends_every_session(self):
@@ -136,7 +144,8 @@ class EmailFlows(unittest.TestCase):
     @unittest.skipUnless(shutil.which("oathtool"), "oathtool is not installed")
     def test_a_reset_does_not_bypass_the_second_factor(self):
         email, signed_up = self.sign_up()
-        secret = self.req("POST", "/api/v1/auth/mfa/totp", token=signed_up["access_token"]).json()["secret"]
+        secret = self.req("POST", "/api/v1/auth/mfa/totp", token=signed_up["access_token"],
+                          body={"password": PASSWORD}).json()["secret"]
         code = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True, text=True).stdout.strip()
         self.assertEqual(self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=signed_up["access_token"],
                                   body={"code": code}).status, 200)
@@ -172,6 +181,20 @@ class EmailFlows(unittest.TestCase):
         other, _ = self.sign_up(verify=False)
         r = self.req("POST", "/api/v1/auth/email", token=token, body={"new_email": other, "password": PASSWORD})
         assert_problem(self, r, 409)
+
+    def test_a_pending_change_of_address_dies_with_a_password_reset(self):
+        email, signed_up = self.sign_up()
+        new = f"late-{uuid.uuid4().hex[:8]}@example.com"
+        self.assertEqual(self.req("POST", "/api/v1/auth/email", token=signed_up["access_token"],
+                                  body={"new_email": new, "password": PASSWORD}).status, 202)
+        link = token_of(self.sink.wait_for(new)[0], "/confirm-email")
+        # The owner, told by the notice, resets the password: the change asked for under the old one is over.
+        self.assertEqual(self.req("POST", "/api/v1/auth/password/reset", body={"email": email}).status, 202)
+        reset = token_of(self.sink.wait_for(email, subject="Reset")[0], "/reset-password")
+        self.assertEqual(self.req("POST", "/api/v1/auth/password/reset/confirm",
+                                  body={"token": reset, "new_password": NEW_PASSWORD}).status, 204)
+        assert_problem(self, self.req("POST", "/api/v1/auth/email/confirm", body={"token": link}), 401)
+        self.assertEqual(self.login(email, NEW_PASSWORD).json()["user"]["email"], email)
 
     def test_every_flow_is_audited(self):
         email, signed_up = self.sign_up()

@@ -76,7 +76,7 @@ class MfaFlows(unittest.TestCase):
 
     def enrol(self, token, confirm_offset=0):
         """Enrols and confirms TOTP; returns (secret, recovery codes, the confirming session's new token)."""
-        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token)
+        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
         self.assertEqual(r.status, 201, r)
         secret = r.json()["secret"]
         r = self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=token, body={"code": totp(secret, confirm_offset)})
@@ -99,7 +99,7 @@ class MfaFlows(unittest.TestCase):
 
     def test_enrolment_gives_secret_uri_and_qr_and_is_confirmed_with_a_first_code(self):
         email, token = self.sign_up()
-        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token)
+        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.header("Cache-Control"), "no-store")
         body = r.json()
@@ -112,7 +112,7 @@ class MfaFlows(unittest.TestCase):
         self.assertTrue(body["qr_svg"].startswith("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         self.assertEqual(self.aal(token), 1)
         # A second enrolment before confirming replaces the first: only the newest secret confirms.
-        again = self.req("POST", "/api/v1/auth/mfa/totp", token=token).json()
+        again = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD}).json()
         self.assertNotEqual(again["secret"], body["secret"])
         settle()
         r = self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=token, body={"code": totp(body["secret"])})
@@ -133,7 +133,7 @@ class MfaFlows(unittest.TestCase):
         # Confirmed: neither a second confirmation nor a new enrolment over it.
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=token,
                                       body={"code": totp(again["secret"])}), 409)
-        assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token), 409)
+        assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD}), 409)
         # The secret is stored sealed: neither its base32 nor its bytes are in the row.
         rows = harness.db_json(self.data, "SELECT secret FROM _slipway_totp")
         stored = " ".join(r["secret"] for r in rows)
@@ -142,6 +142,26 @@ class MfaFlows(unittest.TestCase):
         self.assertNotIn(base64.b64encode(base64.b32decode(again["secret"])).decode().rstrip("="), stored)
         recovery = harness.db_json(self.data, "SELECT digest FROM _slipway_recovery_codes")
         self.assertFalse(any(c.replace("-", "") in str(recovery) for c in codes))
+
+    def test_enrolment_needs_the_password_and_confirming_ends_the_other_sessions(self):
+        email, token = self.sign_up()
+        other = self.req("POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD}).json()["access_token"]
+        assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token), 400)  # no body
+        assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={}), 422)  # no password
+        p = assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token,
+                                          body={"password": "wrong " + PASSWORD}), 403)
+        self.assertEqual(p["errors"][0]["field"], "password")
+        self.assertEqual(self.aal(other), 1)
+        settle()
+        secret, _, strong = self.enrol(token)
+        # Every session made without the factor ends; the confirming one goes on at level 2.
+        assert_problem(self, self.req("GET", "/api/v1/auth/me", token=other), 401)
+        self.assertEqual(self.aal(strong), 2)
+        # The password alone does not remove the factor from a level-1 token (the sign-up's, still unexpired).
+        p = assert_problem(self, self.req("DELETE", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD}),
+                           403)
+        self.assertIn("code", p["detail"])
+        self.assertTrue(self.challenge(email))
 
     def test_login_takes_a_second_step_and_each_code_works_once(self):
         email, token = self.sign_up()
@@ -268,7 +288,7 @@ class MfaFlows(unittest.TestCase):
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token="admin"), 403)
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=token, body={"code": "123456"}),
                        409)  # nothing to confirm
-        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token)
+        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
         self.assertEqual(r.status, 201)
         for body, status in (({}, 422), ({"code": 123456}, 422), ({"code": "12345"}, 422), ({"code": "abcdef"}, 422),
                              ({"code": "1" * 5000}, 413), ({"code": "123456", "extra": 1}, 422)):
@@ -322,7 +342,7 @@ class MfaPolicies(unittest.TestCase):
     def test_a_rule_can_demand_a_second_factor(self):
         email, uid, token = self.sign_up()
         assert_problem(self, self.req("POST", "/api/v1/secrets", token=token, body={"title": "t", "owner": uid}), 403)
-        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token)
+        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
         self.assertEqual(r.status, 201)
         self.assertIn("issuer=Vault%20%26%20Co", r.json()["otpauth_uri"])
         settle()
@@ -347,7 +367,7 @@ class MfaPolicies(unittest.TestCase):
         self.assertIn("second factor", p["detail"])
         assert_problem(self, self.req("GET", "/api/v1/auth/sessions", token=token), 403)
         self.assertEqual(self.req("GET", "/api/v1/auth/me", token=token).status, 200)
-        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token)
+        r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
         self.assertEqual(r.status, 201, r)
         settle()
         r = self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=token, body={"code": totp(r.json()["secret"])})

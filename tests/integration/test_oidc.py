@@ -129,11 +129,28 @@ class OidcSignIn(unittest.TestCase):
         r = browser.get(url, follow=False)
         self.assertEqual(r.status, 200, r.body)
 
+    def test_an_address_the_provider_has_not_verified_makes_no_account(self):
+        who, email = self.account(verified=False)
+        p = assert_problem(self, r_to(self.sign_in(who)), 403)
+        self.assertIn("not verified", p["detail"])
+        self.assertEqual(self.server.request("GET", "/api/v1/admin/users?filter=" +
+                                             urllib.parse.quote(f"email = '{email}'")).json()["items"], [])
+
     def test_an_existing_user_is_linked_only_by_an_address_the_provider_verified(self):
         email = f"x{uuid.uuid4().hex[:10]}@example.com"
         r = self.server.request("POST", "/api/v1/auth/signup", token=None, body={"email": email, "password": PASSWORD})
         self.assertEqual(r.status, 201)
         local = r.json()
+        # Whoever pre-registered the address also put a second factor on it.
+        r = self.server.request("POST", "/api/v1/auth/mfa/totp", token=local["access_token"], body={"password": PASSWORD})
+        self.assertEqual(r.status, 201)
+        if shutil.which("oathtool"):
+            code = subprocess.run(["oathtool", "--totp", "-b", r.json()["secret"]], capture_output=True,
+                                  text=True).stdout.strip()
+            r = self.server.request("POST", "/api/v1/auth/mfa/totp/confirm", token=local["access_token"],
+                                    body={"code": code})
+            self.assertEqual(r.status, 200)
+            local["access_token"] = r.json()["access_token"]
         unverified, _ = self.account(verified=False, email=email)
         r = self.sign_in(unverified)
         assert_problem(self, r_to(r), 409)
@@ -141,6 +158,7 @@ class OidcSignIn(unittest.TestCase):
         r = self.sign_in(verified)
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.json()["user"]["id"], local["user"]["id"])
+        self.assertIn("access_token", r.json())  # the pre-registered factor is gone with the rest: no challenge
         # The local address was never verified: whoever set that password had not proven it, so the password and
         # its sessions are gone now.
         assert_problem(self, self.server.request("GET", "/api/v1/auth/me", token=local["access_token"]), 401)

@@ -43,6 +43,15 @@ Status mark_verified(Connection& conn, const std::string& user_id, std::int64_t 
                        {Value(user_id), Value(now_ms)});
 }
 
+Result<bool> is_verified(Connection& conn, const std::string& user_id) {
+  auto lease = conn.prepare("SELECT email_verified_ms FROM _slipway_accounts WHERE user_id = ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(user_id));
+  auto row = (*lease)->step();
+  if (!row) return std::move(row).error();
+  return *row && !(*lease)->column_is_null(0);
+}
+
 // The user's address now, or nullopt when the user is gone.
 Result<std::optional<std::string>> address_of(Connection& conn, const std::string& users_table,
                                               const std::string& user_id) {
@@ -84,6 +93,8 @@ Status EmailStore::spend_change_token(Connection& conn, const std::string& diges
   auto spent = spend(conn, digest, "change", now_ms);
   if (!spent) return std::move(spent).error();
   if (!*spent || (*spent)->first != user_id || (*spent)->second != new_email) return bad_token();
+  // Links mailed to the old address (a reset) lead nowhere from now on.
+  if (Status st = delete_email_tokens(conn, user_id); !st) return st;
   return run_statement(conn, "UPDATE _slipway_accounts SET email_verified_ms = ?2 WHERE user_id = ?1",
                        {Value(user_id), Value(now_ms)});
 }
@@ -191,21 +202,30 @@ void EmailStore::reset_password(std::string digest, std::string new_hash, std::i
     auto spent = spend(conn, digest, "reset", now_ms);
     if (!spent) return std::move(spent).error();
     if (!*spent) return bad_token();
-    const std::string& uid = (*spent)->first;
+    const std::string uid = (*spent)->first;
+    auto address = address_of(conn, users_table_, uid);
+    if (!address) return std::move(address).error();
+    if (!*address) return bad_token();  // the user is gone
+    const bool reached = **address == (*spent)->second;  // the link went to the address the account has now
+    auto proven = is_verified(conn, uid);
+    if (!proven) return std::move(proven).error();
+    // A reset ends every session and every pending link; on an account whose address nobody had proven before,
+    // it also ends whatever was set up without that proof (a factor, linked identities: pre-registration).
+    auto revoked = reached && !*proven
+                       ? forget_unproven(conn, uid, now_ms)
+                       : revoke_sessions_in(conn, RevokeCommand{uid, std::nullopt, "", "password_reset", now_ms});
+    if (!revoked) return std::move(revoked).error();
+    if (Status st = delete_email_tokens(conn, uid); !st) return st;
     if (Status st = run_statement(conn,
                                   "UPDATE _slipway_accounts SET password_hash = ?2, password_changed_ms = ?3 "
                                   "WHERE user_id = ?1",
                                   {Value(uid), Value(new_hash), Value(now_ms)});
         !st)
       return st;
-    if (conn.changes() != 1) return bad_token();  // the user is gone
-    auto address = address_of(conn, users_table_, uid);
-    if (!address) return std::move(address).error();
-    if (*address && **address == (*spent)->second) {
+    if (conn.changes() != 1) return bad_token();
+    if (reached) {
       if (Status st = mark_verified(conn, uid, now_ms); !st) return st;
     }
-    auto revoked = revoke_sessions_in(conn, RevokeCommand{uid, std::nullopt, "", "password_reset", now_ms});
-    if (!revoked) return std::move(revoked).error();
     out->user_id = uid;
     out->revoked = std::move(*revoked);
     for (AuditEntry& e : audit) {

@@ -139,6 +139,29 @@ Status announce_api_keys(Connection& conn) {
 
 }  // namespace
 
+Status delete_email_tokens(Connection& conn, const std::string& user_id) {
+  auto lease = conn.prepare("DELETE FROM _slipway_email_tokens WHERE user_id = ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(user_id));
+  if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  return {};
+}
+
+Result<std::vector<std::string>> forget_unproven(Connection& conn, const std::string& user_id, std::int64_t now_ms) {
+  auto ended = revoke_sessions_in(conn, RevokeCommand{user_id, std::nullopt, "", "address_claimed", now_ms});
+  if (!ended) return std::move(ended).error();
+  auto lease = conn.prepare("UPDATE _slipway_accounts SET password_hash = NULL, password_changed_ms = ?2 WHERE user_id = ?1");
+  if (!lease) return std::move(lease).error();
+  (*lease)->bind(1, Value(user_id));
+  (*lease)->bind(2, Value(now_ms));
+  if (auto st = (*lease)->step(); !st) return std::move(st).error();
+  lease->reset();
+  if (Status st = delete_mfa_rows(conn, user_id); !st) return std::move(st).error();
+  if (Status st = delete_oidc_rows(conn, user_id); !st) return std::move(st).error();
+  if (Status st = delete_email_tokens(conn, user_id); !st) return std::move(st).error();
+  return ended;
+}
+
 Status insert_account(Connection& conn, const std::string& user_id, const NewAccount& account, std::int64_t now_ms) {
   auto lease = conn.prepare(
       "INSERT INTO _slipway_accounts (user_id, password_hash, roles, disabled, password_changed_ms) "
@@ -182,11 +205,7 @@ Status delete_identity_rows(Connection& conn, const std::string& user_id, std::i
   }
   if (Status st = delete_mfa_rows(conn, user_id); !st) return st;
   if (Status st = delete_oidc_rows(conn, user_id); !st) return st;
-  auto lease = conn.prepare("DELETE FROM _slipway_email_tokens WHERE user_id = ?1");
-  if (!lease) return std::move(lease).error();
-  (*lease)->bind(1, Value(user_id));
-  if (auto st = (*lease)->step(); !st) return std::move(st).error();
-  return {};
+  return delete_email_tokens(conn, user_id);
 }
 
 IdentityStore::IdentityStore(std::string users_table, std::string lock_session, Reader reader, Submit submit)
@@ -431,6 +450,8 @@ void IdentityStore::change_password(std::string user_id, std::string new_hash, s
     auto revoked = revoke_sessions_in(conn, RevokeCommand{user_id, std::nullopt, keep, "password_changed", now_ms});
     if (!revoked) return std::move(revoked).error();
     *ids = std::move(*revoked);
+    // A pending address change or reset was asked for with the old password: it ends with it.
+    if (Status st = delete_email_tokens(conn, user_id); !st) return st;
     return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
   };
   submit_(WriteOp{std::move(apply), [ids, done = std::move(done)](Status st) {

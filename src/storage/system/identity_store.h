@@ -33,6 +33,13 @@ Status insert_session(Connection& conn, const NewSession& session, std::int64_t 
 // Deletes every identity row of a user (account, sessions, refresh tokens), in the transaction deleting the record.
 // Also records that the user's tokens issued before now are stale (kept across restarts).
 Status delete_identity_rows(Connection& conn, const std::string& user_id, std::int64_t now_ms);
+// Deletes every e-mail token of a user (storage/email.h): a pending reset or address change ends with the password
+// or address it was asked for under.
+Status delete_email_tokens(Connection& conn, const std::string& user_id);
+// An account whose address was never proven, now claimed by whoever proved it (a reset link that reached it, or a
+// provider that verified it): nothing set up before that proof survives — sessions end (their ids are the result),
+// the password, second factor, recovery codes, MFA challenges, linked identities and e-mail tokens are deleted.
+Result<std::vector<std::string>> forget_unproven(Connection& conn, const std::string& user_id, std::int64_t now_ms);
 // Revokes the live sessions `cmd` names (announced to other instances) and forgets their refresh tokens; returns
 // their ids. REQUIRES: inside a write transaction.
 Result<std::vector<std::string>> revoke_sessions_in(Connection& conn, const RevokeCommand& cmd);

@@ -88,15 +88,16 @@ void MfaStore::begin_totp(std::string user_id, std::string secret_sealed, std::i
   submit_(WriteOp{std::move(apply), std::move(done)});
 }
 
-void MfaStore::confirm_totp(std::string user_id, std::int64_t step, std::vector<std::string> recovery_digests,
-                            std::string session_id, std::int64_t now_ms, std::vector<AuditEntry> audit,
-                            std::function<void(Status)> done) {
-  auto apply = [user_id = std::move(user_id), step, digests = std::move(recovery_digests),
-                session_id = std::move(session_id), now_ms, audit = std::move(audit)](Connection& conn) -> Status {
+void MfaStore::confirm_totp(std::string user_id, std::string secret_sealed, std::int64_t step,
+                            std::vector<std::string> recovery_digests, std::string session_id, std::int64_t now_ms,
+                            std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done) {
+  auto ended = std::make_shared<std::vector<std::string>>();
+  auto apply = [user_id = std::move(user_id), secret = std::move(secret_sealed), step, digests = std::move(recovery_digests),
+                session_id = std::move(session_id), now_ms, audit = std::move(audit), ended](Connection& conn) -> Status {
     if (Status st = run(conn,
                         "UPDATE _slipway_totp SET confirmed_ms = ?2, last_step = ?3 WHERE user_id = ?1 AND "
-                        "confirmed_ms IS NULL",
-                        {Value(user_id), Value(now_ms), Value(step)});
+                        "confirmed_ms IS NULL AND secret = ?4",
+                        {Value(user_id), Value(now_ms), Value(step), Value(secret)});
         !st)
       return st;
     if (conn.changes() != 1)
@@ -110,9 +111,15 @@ void MfaStore::confirm_totp(std::string user_id, std::int64_t step, std::vector<
           !st)
         return st;
     if (Status st = set_session_aal(conn, session_id, 2); !st) return st;
+    auto others = revoke_sessions_in(conn, RevokeCommand{user_id, std::nullopt, session_id, "mfa_enrolled", now_ms});
+    if (!others) return std::move(others).error();
+    *ended = std::move(*others);
     return audit_at(conn, audit, now_ms);
   };
-  submit_(WriteOp{std::move(apply), std::move(done)});
+  submit_(WriteOp{std::move(apply), [ended, done = std::move(done)](Status st) {
+                    if (!st) return done(std::move(st).error());
+                    done(std::move(*ended));
+                  }});
 }
 
 void MfaStore::remove_totp(std::string user_id, FactorUse proof, std::string keep_session, std::int64_t now_ms,

@@ -40,11 +40,13 @@ class MfaStore {
   // Enrolment: a new unconfirmed factor, replacing an unconfirmed one; kConflict when the user has a confirmed one.
   void begin_totp(std::string user_id, std::string secret_sealed, std::int64_t now_ms, std::vector<AuditEntry> audit,
                   std::function<void(Status)> done);
-  // Confirmation with a first code (its step is spent): the factor counts from now, the recovery codes replace any
-  // earlier ones, and the confirming session is raised to aal 2. kConflict without an unconfirmed factor.
-  void confirm_totp(std::string user_id, std::int64_t step, std::vector<std::string> recovery_digests,
-                    std::string session_id, std::int64_t now_ms, std::vector<AuditEntry> audit,
-                    std::function<void(Status)> done);
+  // Confirmation with a first code (its step is spent) of the enrolment whose sealed secret the code was checked
+  // against (a newer enrolment in between makes it kConflict): the factor counts from now, the recovery codes
+  // replace any earlier ones, the confirming session is raised to aal 2, and every other session of the user —
+  // each made without the factor — ends (their ids are the result). kConflict without that unconfirmed factor.
+  void confirm_totp(std::string user_id, std::string secret_sealed, std::int64_t step,
+                    std::vector<std::string> recovery_digests, std::string session_id, std::int64_t now_ms,
+                    std::vector<AuditEntry> audit, std::function<void(Result<std::vector<std::string>>)> done);
   // Removal after re-authentication (`proof` is spent first; empty when a password was checked instead): the factor
   // and its codes are deleted, every other session of the user is revoked (their ids are the result), and
   // `keep_session` drops to aal 1. kNotFound when there is no factor.

@@ -76,7 +76,8 @@ Result<std::optional<std::string>> OidcStore::find_identity(std::string_view pro
 Status OidcStore::insert_identity(Connection& conn, const LinkedIdentity& id, bool email_verified, std::int64_t now_ms) {
   if (Status st = run_statement(conn,
                                 "INSERT INTO _slipway_identities (provider, subject, user_id, email, created_ms) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (provider, subject) DO UPDATE SET "
+                                "user_id = excluded.user_id, email = excluded.email, created_ms = excluded.created_ms",
                                 {Value(id.provider), Value(id.subject), Value(id.user_id), Value(id.email),
                                  Value(now_ms)});
       !st)
@@ -88,34 +89,24 @@ Status OidcStore::insert_identity(Connection& conn, const LinkedIdentity& id, bo
                        {Value(id.user_id), Value(now_ms)});
 }
 
-void OidcStore::take_over(std::string user_id, std::int64_t now_ms,
-                          std::function<void(Result<std::vector<std::string>>)> done) {
+void OidcStore::link(LinkedIdentity identity, bool take_over, std::optional<NewSession> session, std::int64_t now_ms,
+                     std::vector<AuditEntry> audit, std::function<void(Result<Linked>)> done) {
   auto ended = std::make_shared<std::vector<std::string>>();
-  auto apply = [user_id = std::move(user_id), now_ms, ended](Connection& conn) -> Status {
-    if (Status st = run_statement(conn,
-                                  "UPDATE _slipway_accounts SET password_hash = NULL, password_changed_ms = ?2 "
-                                  "WHERE user_id = ?1",
-                                  {Value(user_id), Value(now_ms)});
-        !st)
-      return st;
-    auto ids = revoke_sessions_in(conn, RevokeCommand{user_id, std::nullopt, "", "oidc_takeover", now_ms});
-    if (!ids) return std::move(ids).error();
-    *ended = std::move(*ids);
-    return {};
-  };
-  submit_(WriteOp{std::move(apply), [ended, done = std::move(done)](Status st) {
-                    if (!st) return done(std::move(st).error());
-                    done(std::move(*ended));
-                  }});
-}
-
-void OidcStore::link(LinkedIdentity identity, std::optional<NewSession> session, std::int64_t now_ms,
-                     std::vector<AuditEntry> audit, std::function<void(Result<Account>)> done) {
-  auto proof = [identity, now_ms](Connection& conn) -> Status {
+  auto proof = [identity, take_over, now_ms, ended](Connection& conn) -> Status {
+    ended->clear();
+    if (take_over) {
+      auto gone = forget_unproven(conn, identity.user_id, now_ms);
+      if (!gone) return std::move(gone).error();
+      *ended = std::move(*gone);
+    }
     return insert_identity(conn, identity, /*email_verified=*/true, now_ms);
   };
+  auto finish = [ended, done = std::move(done)](Result<Account> a) {
+    if (!a) return done(std::move(a).error());
+    done(Linked{std::move(*a), std::move(*ended)});
+  };
   if (session) {
-    return identity_.open_session(std::move(*session), std::nullopt, std::move(audit), now_ms, std::move(done),
+    return identity_.open_session(std::move(*session), std::nullopt, std::move(audit), now_ms, std::move(finish),
                                   std::move(proof));
   }
   auto account = std::make_shared<Account>();
@@ -124,9 +115,9 @@ void OidcStore::link(LinkedIdentity identity, std::optional<NewSession> session,
     if (Status st = proof(conn); !st) return st;
     return append_audit_rows(conn, audit, format_rfc3339_ms(now_ms));
   };
-  submit_(WriteOp{std::move(apply), [account, done = std::move(done)](Status st) {
-                    if (!st) return done(std::move(st).error());
-                    done(*account);
+  submit_(WriteOp{std::move(apply), [account, finish = std::move(finish)](Status st) mutable {
+                    if (!st) return finish(std::move(st).error());
+                    finish(*account);
                   }});
 }
 

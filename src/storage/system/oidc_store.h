@@ -32,15 +32,19 @@ class OidcStore {
   // The user linked to (provider, subject), or nullopt.
   Result<std::optional<std::string>> find_identity(std::string_view provider, std::string_view subject);
 
-  // Before linking an account whose own address was never verified: whoever set its password did not prove owning
-  // the address, so the password is removed and every session ends (their ids are the result).
-  void take_over(std::string user_id, std::int64_t now_ms, std::function<void(Result<std::vector<std::string>>)> done);
+  struct Linked {
+    Account account;
+    std::vector<std::string> ended;  // sessions a take-over ended
+  };
   // Links (provider, subject) to `user_id` — the user of an address the provider verified, which counts as verified
-  // from now — and, with `session`, opens it (as IdentityStore::open_session) in the same transaction.
-  void link(LinkedIdentity identity, std::optional<NewSession> session, std::int64_t now_ms,
-            std::vector<AuditEntry> audit, std::function<void(Result<Account>)> done);
+  // from now — and, with `session`, opens it (as IdentityStore::open_session), all in one transaction.
+  // `take_over`: the account's own address was never verified, so nothing set up on it before this proof survives
+  // (forget_unproven in identity_store.h: password, sessions, factor, identities, e-mail tokens).
+  void link(LinkedIdentity identity, bool take_over, std::optional<NewSession> session, std::int64_t now_ms,
+            std::vector<AuditEntry> audit, std::function<void(Result<Linked>)> done);
 
-  // Inside a transaction (a new user's create effects): the identity row, and the address marked verified.
+  // Inside a transaction (a new user's create effects): the identity row — replacing one left by a user deleted
+  // without its identities (a relation's cascade) — and the address marked verified.
   static Status insert_identity(Connection& conn, const LinkedIdentity& identity, bool email_verified,
                                 std::int64_t now_ms);
 

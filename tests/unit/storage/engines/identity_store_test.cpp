@@ -356,6 +356,15 @@ Status wait_status(const std::function<void(std::function<void(Status)>)>& call)
   return p.get_future().get();
 }
 
+// Confirms the enrolment whose sealed secret is `sealed`; the sessions it ended.
+Result<std::vector<std::string>> confirm(MfaStore& mfa, const std::string& uid, const std::string& sealed,
+                                         std::int64_t step, std::vector<std::string> digests, const std::string& sid,
+                                         std::int64_t t) {
+  std::promise<Result<std::vector<std::string>>> p;
+  mfa.confirm_totp(uid, sealed, step, std::move(digests), sid, t, {}, [&](auto r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
 TEST_P(IdentityStoreTest, TotpEnrolmentIsConfirmedOnceAndRaisesTheSession) {
   auto user = sign_up("mo@example.com", "s1", "r0");
   ASSERT_TRUE(user.has_value());
@@ -372,7 +381,8 @@ TEST_P(IdentityStoreTest, TotpEnrolmentIsConfirmedOnceAndRaisesTheSession) {
   EXPECT_FALSE((*pending)->confirmed_ms.has_value());
   EXPECT_FALSE((*storage_->find_account(uid))->mfa);  // not a factor until confirmed
 
-  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"d1", "d2"}, "s1", t, {}, done); }).has_value());
+  EXPECT_EQ(confirm(mfa, uid, "sealed-1", 100, {"d1"}, "s1", t).error().code, ProblemCode::kConflict);  // replaced
+  ASSERT_TRUE(confirm(mfa, uid, "sealed-2", 100, {"d1", "d2"}, "s1", t).has_value());
   auto factor = mfa.find_totp(uid);
   EXPECT_TRUE((*factor)->confirmed_ms.has_value());
   EXPECT_EQ((*factor)->last_step, 100);
@@ -381,7 +391,7 @@ TEST_P(IdentityStoreTest, TotpEnrolmentIsConfirmedOnceAndRaisesTheSession) {
   EXPECT_EQ((*storage_->peek_refresh_token("s1"))->aal, 2);  // the confirming session proved the factor
 
   // Confirmed: neither a second confirmation nor a new enrolment over it.
-  EXPECT_EQ(wait_status([&](auto done) { mfa.confirm_totp(uid, 101, {}, "s1", t, {}, done); }).error().code,
+  EXPECT_EQ(confirm(mfa, uid, "sealed-2", 101, {}, "s1", t).error().code,
             ProblemCode::kConflict);
   EXPECT_EQ(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed-3", t, {}, done); }).error().code,
             ProblemCode::kConflict);
@@ -395,7 +405,7 @@ TEST_P(IdentityStoreTest, AChallengeCompletesOnceAndEachFactorUseIsSpentOnce) {
   MfaStore& mfa = *storage_->mfa();
   const std::int64_t t = clock_.now_ms();
   ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
-  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"rc1"}, "s1", t, {}, done); }).has_value());
+  ASSERT_TRUE(confirm(mfa, uid, "sealed", 100, {"rc1"}, "s1", t).has_value());
 
   auto challenge = [&](const std::string& digest) {
     return wait_status([&](auto done) { mfa.open_challenge({digest, uid, t, t + 5 * kMinute, 0}, {}, done); });
@@ -449,7 +459,7 @@ TEST_P(IdentityStoreTest, APasswordOnlySessionIsRefusedOnceAFactorIsConfirmed) {
   MfaStore& mfa = *storage_->mfa();
   const std::int64_t t = clock_.now_ms();
   ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
-  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {}, "s1", t, {}, done); }).has_value());
+  ASSERT_TRUE(confirm(mfa, uid, "sealed", 100, {}, "s1", t).has_value());
   NewSession s;
   s.id = "s2";
   s.user_id = uid;
@@ -469,7 +479,7 @@ TEST_P(IdentityStoreTest, RemovingTheFactorRevokesOtherSessionsAndLowersThisOne)
   MfaStore& mfa = *storage_->mfa();
   const std::int64_t t = clock_.now_ms();
   ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
-  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"rc"}, "s1", t, {}, done); }).has_value());
+  ASSERT_TRUE(confirm(mfa, uid, "sealed", 100, {"rc"}, "s1", t).has_value());
   ASSERT_TRUE(wait_status([&](auto done) { mfa.open_challenge({"c", uid, t, t + kMinute, 0}, {}, done); }).has_value());
   NewSession s;
   s.id = "s2";
@@ -503,7 +513,7 @@ TEST_P(IdentityStoreTest, DeletingTheUserDeletesItsMfaRows) {
   MfaStore& mfa = *storage_->mfa();
   const std::int64_t t = clock_.now_ms();
   ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
-  ASSERT_TRUE(wait_status([&](auto done) { mfa.confirm_totp(uid, 100, {"rc"}, "s1", t, {}, done); }).has_value());
+  ASSERT_TRUE(confirm(mfa, uid, "sealed", 100, {"rc"}, "s1", t).has_value());
   ASSERT_TRUE(wait_status([&](auto done) { mfa.open_challenge({"c", uid, t, t + kMinute, 0}, {}, done); }).has_value());
   RemoveCommand rm;
   rm.collection = users_;

@@ -646,6 +646,43 @@ TEST_P(IdentityStoreTest, TheMailQueueLeasesEachMailToOneSenderAndKeepsWhatFaile
   EXPECT_EQ(stats->dead, 1);
 }
 
+TEST_P(IdentityStoreTest, AResetThatFirstProvesTheAddressEndsWhatWasSetUpWithoutProof) {
+  // A pre-registration: someone signed up with this address (never verified) and put a factor and a pending
+  // change of address on it. The owner's reset link reaches the address: none of that survives.
+  auto user = sign_up("pre@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  MfaStore& mfa = *storage_->mfa();
+  EmailStore& email = *storage_->email();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed", t, {}, done); }).has_value());
+  ASSERT_TRUE(confirm(mfa, uid, "sealed", 100, {"rc"}, "s1", t).has_value());
+  ASSERT_TRUE(*issue(email, token_for(uid, "c1", "change", "thief@example.com", t), {}));
+  ASSERT_TRUE(*issue(email, token_for(uid, "p1", "reset", "pre@example.com", t), {}));
+  std::promise<Result<EmailStore::ResetOutcome>> p;
+  email.reset_password("p1", "$argon2id$owner", t, {}, [&](auto r) { p.set_value(std::move(r)); });
+  auto reset = p.get_future().get();
+  ASSERT_TRUE(reset.has_value()) << reset.error().cause;
+  EXPECT_EQ(reset->revoked, std::vector<std::string>{"s1"});
+  EXPECT_FALSE(mfa.find_totp(uid)->has_value());
+  EXPECT_FALSE(email.find_token("c1", "change", t)->has_value());
+  auto account = storage_->find_account(uid);
+  EXPECT_FALSE((*account)->mfa);
+  EXPECT_TRUE((*account)->email_verified);
+  EXPECT_EQ((*account)->password_hash, "$argon2id$owner");
+
+  // Once the address is proven, a later reset keeps the owner's factor (and still ends pending links).
+  ASSERT_TRUE(wait_status([&](auto done) { mfa.begin_totp(uid, "sealed-2", t, {}, done); }).has_value());
+  ASSERT_TRUE(confirm(mfa, uid, "sealed-2", 200, {}, "s1", t).has_value());
+  ASSERT_TRUE(*issue(email, token_for(uid, "c2", "change", "other@example.com", t), {}));
+  ASSERT_TRUE(*issue(email, token_for(uid, "p2", "reset", "pre@example.com", t), {}));
+  std::promise<Result<EmailStore::ResetOutcome>> p2;
+  email.reset_password("p2", "$argon2id$again", t, {}, [&](auto r) { p2.set_value(std::move(r)); });
+  ASSERT_TRUE(p2.get_future().get().has_value());
+  EXPECT_TRUE(mfa.find_totp(uid)->has_value());
+  EXPECT_FALSE(email.find_token("c2", "change", t)->has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, IdentityStoreTest, ::testing::ValuesIn(testing::engine_params()),
                          testing::engine_name);
 

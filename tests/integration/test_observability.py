@@ -220,9 +220,12 @@ class Metrics(harness.ServerTestCase):
             s.request("GET", "/api/v1/authors")
         s.request("GET", "/api/v1/nope")
 
+        # A request is counted once its response is written, which may be just after the client has read it: wait
+        # until the last of them (the 404) shows, not only the first.
         def scraped():
             r = s.request("GET", "/metrics", token=None)
-            return r if 'route="/api/v1/{collection}"' in r.body.decode() and "status=\"201\"" in r.body.decode() else None
+            text = r.body.decode()
+            return r if all(x in text for x in ('route="/api/v1/{collection}"', 'status="201"', 'status="404"')) else None
         cls.resp = harness.wait_for(scraped, what="request metrics")
         cls.text = cls.resp.body.decode()
 

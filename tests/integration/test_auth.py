@@ -19,25 +19,18 @@ NOTES = os.path.join(harness.SOURCE_DIR, "examples", "notes", "slipway.yaml")
 PASSWORD = "correct horse battery staple"
 
 
-def key_file(directory):
-    path = os.path.join(directory, "jwt.keys")
+def key_file(directory, name="jwt.keys"):
+    """A fresh key file (one random 32-byte key, 0600) under `directory`: the format of signing and data keys."""
+    path = os.path.join(directory, name)
     with open(path, "w") as f:
         f.write("# test key\n" + base64.b64encode(os.urandom(32)).decode() + "\n")
     os.chmod(path, 0o600)
     return path
 
 
-def data_key_file(directory):
-    path = os.path.join(directory, "data.keys")
-    with open(path, "w") as f:
-        f.write("# test data key\n" + base64.b64encode(os.urandom(32)).decode() + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
 def identity_env(directory):
     """The two secrets production needs with `auth:`: the signing keys and the data keys, as files under `directory`."""
-    return {"SLIPWAY_JWT_KEYS_FILE": key_file(directory), "SLIPWAY_DATA_KEYS_FILE": data_key_file(directory)}
+    return {"SLIPWAY_JWT_KEYS_FILE": key_file(directory), "SLIPWAY_DATA_KEYS_FILE": key_file(directory, "data.keys")}
 
 
 def notes_data(tmp):

@@ -54,13 +54,16 @@ def settle():
         time.sleep(0.5)
 
 
-@unittest.skipUnless(shutil.which("oathtool"), "oathtool is not installed (scripts/install-deps installs it)")
-class MfaFlows(unittest.TestCase):
+class _Signups(unittest.TestCase):
+    """A started server (`config`) and fresh users on it; the two classes below differ in their concept file."""
+    config = NOTES
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-mfa-")
         cls.data = os.path.join(cls.tmp.name, "data")
-        cls.server = harness.Server(config=NOTES, data_dir=cls.data, env=identity_env(cls.tmp.name)).start()
+        config = cls.config if os.path.exists(cls.config) else harness.write_concept(cls.tmp.name, cls.config)
+        cls.server = harness.Server(config=config, data_dir=cls.data, env=identity_env(cls.tmp.name)).start()
         cls.addClassCleanup(cls.server.cleanup)
         cls.addClassCleanup(cls.tmp.cleanup)
 
@@ -69,11 +72,15 @@ class MfaFlows(unittest.TestCase):
         return self.server.request(*a, **kw)
 
     def sign_up(self):
+        """(address, user id, access token) of a new user."""
         email = f"{uuid.uuid4().hex[:12]}@example.com"
         r = self.req("POST", "/api/v1/auth/signup", body={"email": email, "password": PASSWORD})
         self.assertEqual(r.status, 201, r)
-        return email, r.json()["access_token"]
+        return email, r.json()["user"]["id"], r.json()["access_token"]
 
+
+@unittest.skipUnless(shutil.which("oathtool"), "oathtool is not installed (scripts/install-deps installs it)")
+class MfaFlows(_Signups):
     def enrol(self, token, confirm_offset=0):
         """Enrols and confirms TOTP; returns (secret, recovery codes, the confirming session's new token)."""
         r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
@@ -98,7 +105,7 @@ class MfaFlows(unittest.TestCase):
         return r.json()["aal"]
 
     def test_enrolment_gives_secret_uri_and_qr_and_is_confirmed_with_a_first_code(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         r = self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={"password": PASSWORD})
         self.assertEqual(r.status, 201, r)
         self.assertEqual(r.header("Cache-Control"), "no-store")
@@ -144,7 +151,7 @@ class MfaFlows(unittest.TestCase):
         self.assertFalse(any(c.replace("-", "") in str(recovery) for c in codes))
 
     def test_enrolment_needs_the_password_and_confirming_ends_the_other_sessions(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         other = self.req("POST", "/api/v1/auth/login", body={"email": email, "password": PASSWORD}).json()["access_token"]
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token), 400)  # no body
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token=token, body={}), 422)  # no password
@@ -164,7 +171,7 @@ class MfaFlows(unittest.TestCase):
         self.assertTrue(self.challenge(email))
 
     def test_login_takes_a_second_step_and_each_code_works_once(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         settle()
         secret, codes, _ = self.enrol(token)
         before = metric(self.server, "slipway_auth_mfa_total", '{event="verified"}')
@@ -196,7 +203,7 @@ class MfaFlows(unittest.TestCase):
         self.assertEqual(metric(self.server, "slipway_auth_mfa_total", '{event="verified"}'), before + 2)
 
     def test_wrong_codes_end_the_challenge_and_are_throttled(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         settle()
         secret, _, _ = self.enrol(token)
         wrong = f"{(int(totp(secret, 1)) + 1) % 1000000:06d}"
@@ -250,7 +257,7 @@ class MfaFlows(unittest.TestCase):
                                                     f"u.id = a.user_id WHERE u.email = '{email}'")[0]["n"], 0)
 
     def test_removal_with_a_current_code(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         settle()
         secret, _, token = self.enrol(token)
         r = self.req("DELETE", "/api/v1/auth/mfa/totp", token=token, body={"code": totp(secret, 1)})
@@ -258,7 +265,7 @@ class MfaFlows(unittest.TestCase):
         self.assertEqual(self.req("GET", "/api/v1/auth/mfa/totp", token=token).status, 405)
 
     def test_every_step_is_audited(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         settle()
         secret, codes, token = self.enrol(token)
         mfa_token = self.challenge(email)
@@ -283,7 +290,7 @@ class MfaFlows(unittest.TestCase):
         self.assertNotIn(codes[2], text)
 
     def test_hostile_input_gets_a_precise_problem_and_changes_nothing(self):
-        email, token = self.sign_up()
+        email, _, token = self.sign_up()
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp"), 401)
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp", token="admin"), 403)
         assert_problem(self, self.req("POST", "/api/v1/auth/mfa/totp/confirm", token=token, body={"code": "123456"}),
@@ -318,26 +325,9 @@ class MfaFlows(unittest.TestCase):
 
 
 @unittest.skipUnless(shutil.which("oathtool"), "oathtool is not installed (scripts/install-deps installs it)")
-class MfaPolicies(unittest.TestCase):
+class MfaPolicies(_Signups):
     """`auth: mfa: required_for` and rules that demand `@auth.aal`."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(prefix="slipway-it-mfa-policy-")
-        config = harness.write_concept(cls.tmp.name, VAULT)
-        cls.server = harness.Server(config=config, env=identity_env(cls.tmp.name)).start()
-        cls.addClassCleanup(cls.server.cleanup)
-        cls.addClassCleanup(cls.tmp.cleanup)
-
-    def req(self, *a, **kw):
-        kw.setdefault("token", None)
-        return self.server.request(*a, **kw)
-
-    def sign_up(self):
-        email = f"{uuid.uuid4().hex[:12]}@example.com"
-        r = self.req("POST", "/api/v1/auth/signup", body={"email": email, "password": PASSWORD})
-        self.assertEqual(r.status, 201, r)
-        return email, r.json()["user"]["id"], r.json()["access_token"]
+    config = VAULT
 
     def test_a_rule_can_demand_a_second_factor(self):
         email, uid, token = self.sign_up()

@@ -230,6 +230,8 @@ class OidcSignIn(unittest.TestCase):
         assert_problem(self, r_to(browser.get(self.start_url + "?other=1", follow=False)), 400)
         assert_problem(self, r_to(browser.get(self.callback + "?state=a&state=b", follow=False)), 400)
         assert_problem(self, r_to(browser.get(self.callback + "?state=%zz", follow=False)), 400)
+        assert_problem(self, r_to(browser.get(self.callback + "?state=" + "x" * 3000, follow=False)), 400)
+        assert_problem(self, r_to(browser.get(self.callback + "?code=abc", follow=False)), 400)  # no state
 
 
 @unittest.skipUnless(oidc.node_available(), "node or tests/interop's oidc-provider is missing (scripts/install-test-deps)")

@@ -8,6 +8,7 @@
 #include "api/records.h"
 #include "api/routes.h"
 #include "core/ascii.h"
+#include "core/expr/bound_expr.h"
 #include "core/json_writer.h"
 #include "core/sha256.h"
 #include "obs/logger.h"
@@ -121,17 +122,6 @@ void App::finish_response(const http::Request& request, http::Response& response
   cors_.decorate(request, response);
 }
 
-std::size_t App::body_limit(http::Method method, std::string_view path) const {
-  // A write to a collection gets the collection's limit. Anything else may carry a small body that is read and
-  // ignored, so the client gets the real answer (404, 405, ...) rather than a 413 about a body nobody wanted.
-  constexpr std::size_t kIgnoredBodyLimit = 64 * 1024;
-  if (method == http::Method::kOptions) return 0;  // a preflight is answered from its header alone
-  const RouteMatch m = routes_.match(method, path);
-  if (!m.method || (method != http::Method::kPost && method != http::Method::kPatch)) return kIgnoredBodyLimit;
-  const model::Collection* c = concept_.find_collection(m.param("collection"));
-  return c ? c->body_limit : kIgnoredBodyLimit;
-}
-
 Result<Principal> App::authenticate(const http::Request& request) const {
   // Only a request without the header is anonymous. An empty one is a client that meant to authenticate and
   // failed (401); two are ambiguous — a proxy may check one while we would read the other — so 400.
@@ -167,8 +157,8 @@ storage::AuditEntry App::audit_entry(std::string_view request_id, std::string_vi
   return e;
 }
 
-void App::fail(std::string_view request_id, const Principal& caller, const Problem& problem,
-               http::Responder& respond, std::string_view route) const {
+http::Response App::failure(std::string_view request_id, const Principal& caller, const Problem& problem,
+                            std::string_view route) const {
   if (problem.code == ProblemCode::kInternal || problem.code == ProblemCode::kUnavailable) {
     logger_.log(obs::Level::kError, "request failed",
                 {{"request_id", request_id}, {"route", route}, {"cause", problem.cause}});
@@ -194,7 +184,12 @@ void App::fail(std::string_view request_id, const Principal& caller, const Probl
   if (caller.id) r.user_id = *caller.id;
   // Every 503 is temporary (a full queue or pool, the database restarting): tell the client when to come back.
   if (problem.code == ProblemCode::kUnavailable) r.set_header("Retry-After", "1");
-  respond(std::move(r));
+  return r;
+}
+
+void App::fail(std::string_view request_id, const Principal& caller, const Problem& problem,
+               http::Responder& respond, std::string_view route) const {
+  respond(failure(request_id, caller, problem, route));
 }
 
 // The rows of the one route table. Literal paths before patterns that would also match them.
@@ -345,21 +340,30 @@ std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows, bool oid
   return rows;
 }
 
-void App::handle(http::Request& request, http::Responder respond) {
+namespace {
+http::Admission answer(http::Response r) {
+  http::Admission a;
+  a.answer = std::move(r);
+  return a;
+}
+}  // namespace
+
+http::Admission App::admit(http::Request& request) {
+  request.caller = Principal{};
   const RouteMatch m = routes_.match(request.method, request.path);
   if (!m.route) {
-    return fail(request.request_id, kAnonymous, Problem::make(ProblemCode::kNotFound, "No route matches this path."),
-                respond, "unmatched");
+    return answer(failure(request.request_id, kAnonymous,
+                          Problem::make(ProblemCode::kNotFound, "No route matches this path."), "unmatched"));
   }
   const std::string_view route = m.pattern();
   if (request.method == http::Method::kOptions) {
     // Before authentication: a browser sends no credentials with a preflight, whatever the actual request carries.
-    if (cors_.enabled() && Cors::is_preflight(request)) return respond(cors_.preflight(request, route));
+    if (cors_.enabled() && Cors::is_preflight(request)) return answer(cors_.preflight(request, route));
     http::Response r;
     r.status = 204;
     r.route = route;
     r.set_header("Allow", std::string(m.allow));
-    return respond(std::move(r));
+    return answer(std::move(r));
   }
   if (!m.method) {
     http::Response r = problem_response(
@@ -368,34 +372,65 @@ void App::handle(http::Request& request, http::Responder respond) {
         request.request_id);
     r.route = route;
     r.set_header("Allow", std::string(m.allow));
-    return respond(std::move(r));
+    return answer(std::move(r));
   }
-  if (m.method->access == Access::kPublic) return dispatch(m, request, kAnonymous, std::move(respond));
-  auto caller = authenticate(request);
-  if (!caller) return fail(request.request_id, kAnonymous, caller.error(), respond, route);
-  if (m.method->access == Access::kUser && (caller->kind != PrincipalKind::kUser || caller->session_id.empty())) {
-    return fail(request.request_id, *caller,
-                caller->anonymous() ? Problem::make(ProblemCode::kUnauthorized, "This route needs a signed-in user.")
-                                    : Problem::make(ProblemCode::kForbidden, "Only a signed-in user may call this route."),
-                respond, route);
+  if (m.method->access != Access::kPublic) {
+    auto caller = authenticate(request);
+    if (!caller) return answer(failure(request.request_id, kAnonymous, caller.error(), route));
+    if (auto refused = refuse(m, request, *caller)) return answer(failure(request.request_id, *caller, *refused, route));
+    request.caller = std::move(*caller);
+  }
+  return {body_limit(m, request.method), std::nullopt};
+}
+
+std::optional<Problem> App::refuse(const RouteMatch& m, const http::Request& request, const Principal& caller) const {
+  if (m.method->access == Access::kUser && (caller.kind != PrincipalKind::kUser || caller.session_id.empty())) {
+    return caller.anonymous() ? Problem::make(ProblemCode::kUnauthorized, "This route needs a signed-in user.")
+                              : Problem::make(ProblemCode::kForbidden, "Only a signed-in user may call this route.");
   }
   // `auth: mfa: required_for`: a user holding such a role, signed in without a second factor, may only enrol one.
-  if (caller->kind == PrincipalKind::kUser && caller->aal < 2 && !m.method->before_mfa &&
-      concept_.auth && concept_.auth->mfa_required(caller->roles)) {
-    return fail(request.request_id, *caller,
-                Problem::make(ProblemCode::kForbidden,
-                              "Your role requires a second factor: set one up (POST /api/v1/auth/mfa/totp, then "
-                              "/api/v1/auth/mfa/totp/confirm), or sign in again with it."),
-                respond, route);
+  if (caller.kind == PrincipalKind::kUser && caller.aal < 2 && !m.method->before_mfa && concept_.auth &&
+      concept_.auth->mfa_required(caller.roles)) {
+    return Problem::make(ProblemCode::kForbidden,
+                         "Your role requires a second factor: set one up (POST /api/v1/auth/mfa/totp, then "
+                         "/api/v1/auth/mfa/totp/confirm), or sign in again with it.");
   }
-  if (m.method->access == Access::kAdmin && !caller->admin()) {
-    const bool anonymous = !caller->id;
-    return fail(request.request_id, *caller,
-                anonymous ? Problem::make(ProblemCode::kUnauthorized, "This route needs the admin's credentials.")
-                          : Problem::make(ProblemCode::kForbidden, "Only the admin may call this route."),
-                respond, route);
+  if (m.method->access == Access::kAdmin && !caller.admin()) {
+    return !caller.id ? Problem::make(ProblemCode::kUnauthorized, "This route needs the admin's credentials.")
+                      : Problem::make(ProblemCode::kForbidden, "Only the admin may call this route.");
   }
-  dispatch(m, request, *caller, std::move(respond));
+  // An anonymous create or update that the collection's rule refuses whatever it carries (the rule is absent, or
+  // false without a caller: `@auth.id != null`) is refused here, so its body is never read.
+  if (!caller.anonymous()) return std::nullopt;
+  const bool create = request.method == http::Method::kPost && m.pattern() == kRecordsRoute;
+  const bool update = request.method == http::Method::kPatch && m.pattern() == kRecordRoute;
+  if (!create && !update) return std::nullopt;
+  const model::Collection* c = concept_.find_collection(m.param("collection"));
+  if (!c || c->auth) return std::nullopt;  // 404, or the users collection's own answer
+  const std::optional<model::Rule>& rule = create ? c->rules.create : c->rules.update;
+  if (rule && !expr::never_true_for_anonymous(*rule->bound)) return std::nullopt;
+  return Problem::make(ProblemCode::kForbidden, create ? "You are not allowed to create records in this collection."
+                                                       : "You are not allowed to update records in this collection.");
+}
+
+std::size_t App::body_limit(const RouteMatch& m, http::Method method) const {
+  // A write to a collection gets the collection's limit. Anything else may carry a small body that is read and
+  // ignored, so the client gets the real answer rather than a 413 about a body nobody wanted.
+  constexpr std::size_t kIgnoredBodyLimit = 64 * 1024;
+  if (method != http::Method::kPost && method != http::Method::kPatch) return kIgnoredBodyLimit;
+  if (m.pattern() != kRecordsRoute && m.pattern() != kRecordRoute) return kIgnoredBodyLimit;
+  const model::Collection* c = concept_.find_collection(m.param("collection"));
+  return c ? c->body_limit : kIgnoredBodyLimit;
+}
+
+void App::handle(http::Request& request, http::Responder respond) {
+  // admit() has answered every request without a route and method, and resolved the caller of every other.
+  const RouteMatch m = routes_.match(request.method, request.path);
+  if (!m.method) {
+    return fail(request.request_id, kAnonymous, Problem::make(ProblemCode::kInternal, "", "handle() without admit()"),
+                respond, m.pattern());
+  }
+  dispatch(m, request, request.caller, std::move(respond));
 }
 
 void App::dispatch(const RouteMatch& m, http::Request& request, const Principal& caller, http::Responder respond) {

@@ -68,7 +68,10 @@ class App final : public http::Handler {
       AppOptions options);
   ~App() override;
 
-  std::size_t body_limit(http::Method method, std::string_view path) const override;
+  // Route, CORS preflight, OPTIONS and 405, the caller (401), who may call the route (401/403) and an anonymous
+  // write its collection's rule refuses whatever it carries (403): all from the header, before the body is read.
+  http::Admission admit(http::Request& request) override;
+  // REQUIRES: admit() let `request` go on (request.caller is its caller).
   void handle(http::Request& request, http::Responder respond) override;
   // Adds the CORS headers of the request's Origin (api/cors.h) to every response, errors included.
   void finish_response(const http::Request& request, http::Response& response) const override;
@@ -105,6 +108,10 @@ class App final : public http::Handler {
                                              http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<Principal> authenticate(const http::Request& request) const;
+  // Why `caller` may not call the matched route (401/403), or nullopt: the checks admit() makes after authenticating.
+  std::optional<Problem> refuse(const RouteMatch& m, const http::Request& request, const Principal& caller) const;
+  // The most body bytes the matched route reads: a collection's `body_limit` for its writes, 64 KiB otherwise.
+  std::size_t body_limit(const RouteMatch& m, http::Method method) const;
  public:
   // Makes the caller's access tokens stop working on this instance (a user disabled, deleted, or given other roles):
   // tokens issued before now are refused, so the client refreshes (docs/security.md#revocation).
@@ -146,6 +153,10 @@ class App final : public http::Handler {
                                          std::string action);
   // Answers with the problem. `caller` names who asked in the access log: every response after authentication
   // carries it (docs/operations.md), errors included, so it is a parameter here rather than left to each caller.
+  // The response fail() answers with (logging and auditing it as fail() does), for answers that are returned rather
+  // than sent (admit()).
+  http::Response failure(std::string_view request_id, const Principal& caller, const Problem& problem,
+                         std::string_view route) const;
   void fail(std::string_view request_id, const Principal& caller, const Problem& problem, http::Responder& respond,
             std::string_view route) const;
 

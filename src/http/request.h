@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/principal.h"
+
 namespace slipway::http {
 
 enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
@@ -26,6 +28,8 @@ struct Request {
   std::string trace_id;     // 32 hex chars from a valid W3C traceparent, else generated
   std::string parent_span;  // 16 hex chars of the incoming traceparent, or empty
   std::string remote_addr;
+  // Who is calling, as the handler's admit() resolved it from the header (anonymous until then).
+  Principal caller;
   // The session's event loop (http/handler.h): valid while the request is (until its Responder was called).
   // Null outside a session (unit tests).
   const class Continuation* loop = nullptr;

@@ -287,7 +287,9 @@ void Session::on_header(beast::error_code ec) {
   }
   begin_request();
   if (!framing_is_unambiguous(parser_->get())) return reject(400);
-  const std::size_t limit = core_.handler.body_limit(req_.method, req_.path);
+  Admission admission = core_.handler.admit(req_);
+  if (admission.answer) return answer_early(std::move(*admission.answer));
+  const std::size_t limit = admission.body_limit;
   parser_->body_limit(limit);
   bool expect_continue = false;
   if (const std::string_view expect = sv(parser_->get()[bhttp::field::expect]); !expect.empty()) {
@@ -411,6 +413,19 @@ void Session::on_response(std::uint64_t generation, Response&& response) {
   }
   core_.handler.finish_response(req_, resp_);
   write();
+}
+
+void Session::answer_early(Response&& response) {
+  state_ = State::kHandling;
+  responded_ = false;
+  counted_in_flight_ = true;  // finish_request() counts it out, like a handled request
+  core_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  core_.metrics.inc_in_flight();
+  if (!parser_->is_done()) {  // a body follows that nobody will read: answer, then close (invariant 6)
+    keep_alive_ = false;
+    linger_after_write_ = true;
+  }
+  on_response(generation_, std::move(response));
 }
 
 void Session::reject(int status) {

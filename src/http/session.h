@@ -7,7 +7,7 @@
 //     │   header_timeout     │  counted from the     │                                           │
 //     │   on a new conn.)    │  first byte)          │                                           │
 //     └────────────── keep-alive ◀───────────────────┼───────────────────────────────────────────┘
-//                            │ 400 / 431             │ 413                    not keep-alive ──▶ kClosed
+//                            │ 400 / 431, admit()'s  │ 413                    not keep-alive ──▶ kClosed
 //                            └──────────▶ kWriting(error) ──▶ kLinger (shutdown send, discard ≤ 2 s) ──▶ kClosed
 //
 // Framing (RFC 9112 §6): a request is refused with 400 and closed — never guessed at — when its header has an
@@ -26,6 +26,9 @@
 //  5. idle_ is true exactly while a keep-alive connection (one that has had a response) waits in kIdle for its next
 //     request; it is counted in Loop::idle then, and only then may evict() close it. close() gives back the
 //     connection's place in ServerCore's per-client count, once.
+//  6. A request admit() answers (http/handler.h) never has its body read: the answer goes out with
+//     `Connection: close` when a body follows, and the connection lingers as after a 413, so the unread body is
+//     never taken for the next request.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -76,6 +79,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch();
   void deliver(std::uint64_t generation, Response&& response);  // any thread
   void on_response(std::uint64_t generation, Response&& response);
+  void answer_early(Response&& response);  // admit()'s answer, before any body (invariant 6)
   void reject(int status);  // 400/413/417/431 before the handler: answer, then close with linger
   void write();
   void on_write(boost::beast::error_code ec);

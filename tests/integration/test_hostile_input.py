@@ -156,6 +156,29 @@ class HostileInput(harness.ServerTestCase):
         self.assertEqual(status, 413, raw[:500])
         self.assertEqual(admin_total(self.server, "posts"), before)
 
+    def test_writes_refused_from_their_header_are_answered_without_reading_the_body(self):
+        # Each announces a body of 50 MB and sends none of it: the answer can only come from the header. An
+        # anonymous write that posts' rules refuse whatever it carries (no create rule: admins only), a write with a
+        # bad token, and a write to no route at all.
+        cases = [
+            ("POST /api/v1/posts", "", 403),
+            ("PATCH /api/v1/posts/0190f5a0-0000-7000-8000-000000000000", "", 403),
+            ("POST /api/v1/posts", "Authorization: Bearer not-a-token\r\n", 401),
+            ("POST /api/v1/nowhere/at/all", "", 404),
+        ]
+        before = admin_total(self.server, "posts")
+        for line, extra, expected in cases:
+            with self.subTest(line=line, status=expected):
+                head = (f"{line} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Content-Type: application/json\r\n"
+                        f"Content-Length: {50 * 1024 * 1024}\r\n\r\n").encode()
+                raw, closed = raw_exchange(self.server.port, head, timeout=10)
+                status, headers, body = parse_raw_response(raw)
+                self.assertEqual(status, expected, raw[:500])
+                self.assertEqual(headers.get("connection"), "close")  # the unread body is never parsed as a request
+                self.assertTrue(closed)
+                self.assertEqual(json.loads(body)["status"], expected)
+        self.assertEqual(admin_total(self.server, "posts"), before)
+
     def test_a_thousand_headers_are_refused(self):
         head = "GET /api/v1/posts HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "".join(
             f"X-Flood-{i}: {'v' * 20}\r\n" for i in range(1000)) + "\r\n"

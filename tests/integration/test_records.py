@@ -321,14 +321,6 @@ class RecordsApi(harness.ServerTestCase):
             assert_problem(self, r, 400)
         self.assertEqual(admin_total(self.server, "posts", f"title = 'bad key {tag}'"), 0)
 
-    def test_idempotency_key_from_an_anonymous_caller_is_400_and_creates_nothing(self):
-        # Keys are scoped to the caller; anonymous callers have no scope of their own to share safely.
-        tag = uuid.uuid4().hex
-        r = self.req("POST", "/api/v1/posts", body={"title": "anon key " + tag}, headers={"Idempotency-Key": tag},
-                     token=None)
-        self.assertIn("authenticated", assert_problem(self, r, 400)["detail"])
-        self.assertEqual(admin_total(self.server, "posts", f"title = 'anon key {tag}'"), 0)
-
     def test_idempotency_key_of_255_chars_is_accepted(self):
         r = self.req("POST", "/api/v1/posts", body={"title": "long key"}, headers={"Idempotency-Key": "k" * 255})
         self.assertEqual(r.status, 201, r)

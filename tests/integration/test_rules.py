@@ -103,6 +103,14 @@ class Rules(unittest.TestCase):
         self.assertEqual(self.req("DELETE", f"/api/v1/open/{rid}", token=None).status, 204)
         self.assertEqual(self.req("GET", f"/api/v1/open/{rid}").status, 404)
 
+    def test_idempotency_key_from_an_anonymous_caller_is_400_and_creates_nothing(self):
+        # Keys are scoped to the caller; anonymous callers have no scope of their own to share safely.
+        tag = uuid.uuid4().hex
+        r = self.req("POST", "/api/v1/open", body={"title": "anon key " + tag}, headers={"Idempotency-Key": tag},
+                     token=None)
+        self.assertIn("authenticated", assert_problem(self, r, 400)["detail"])
+        self.assertEqual(admin_total(self.server, "open", f"title = 'anon key {tag}'"), 0)
+
     # --- absent rules: admin only -------------------------------------------------------------------------------
 
     def test_absent_rules_are_403_for_anonymous_and_open_for_admin(self):

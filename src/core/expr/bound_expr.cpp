@@ -110,6 +110,62 @@ bool row_only(const BoundExpr& e) {
 }
 
 namespace {
+
+bool is_auth_id(const BoundOperand& o) { return o.kind == BoundOperand::Kind::kAuthId; }
+
+// Whether an operand compared with an anonymous caller's null @auth.id is never null itself.
+bool never_null(const BoundOperand& o) {
+  switch (o.kind) {
+    case BoundOperand::Kind::kValue: return !std::holds_alternative<Null>(o.value);
+    case BoundOperand::Kind::kColumn:
+    case BoundOperand::Kind::kAuthId:
+    case BoundOperand::Kind::kNow: return !o.nullable();
+  }
+  return false;
+}
+
+bool compare_levels(std::int64_t a, CompareOp op, std::int64_t b) {
+  switch (op) {
+    case CompareOp::kEq:
+    case CompareOp::kNotDistinct: return a == b;
+    case CompareOp::kDistinct: return a != b;
+    case CompareOp::kLt: return a < b;
+    case CompareOp::kLe: return a <= b;
+    case CompareOp::kGt: return a > b;
+    case CompareOp::kGe: return a >= b;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool never_true_for_anonymous(const BoundExpr& e) {
+  switch (e.kind) {
+    case BoundExpr::Kind::kAnd:
+      return std::any_of(e.children.begin(), e.children.end(), [](const auto& c) { return never_true_for_anonymous(*c); });
+    case BoundExpr::Kind::kOr:
+      return std::all_of(e.children.begin(), e.children.end(), [](const auto& c) { return never_true_for_anonymous(*c); });
+    case BoundExpr::Kind::kConst: return !e.value;
+    case BoundExpr::Kind::kCompare: {
+      if (!is_auth_id(e.lhs) && !is_auth_id(e.rhs)) return false;
+      const BoundOperand& other = is_auth_id(e.lhs) ? e.rhs : e.lhs;
+      switch (e.op) {
+        case CompareOp::kDistinct: return false;  // true for every non-null other side
+        case CompareOp::kNotDistinct: return !is_auth_id(other) && never_null(other);
+        default: return true;  // an ordinary comparison with null is never true
+      }
+    }
+    case BoundExpr::Kind::kIsNull: return is_auth_id(e.lhs) && e.negated;  // @auth.id != null
+    case BoundExpr::Kind::kIn:
+    case BoundExpr::Kind::kLike: return is_auth_id(e.lhs) && !e.negated;  // NOT IN / NOT LIKE hold for null
+    case BoundExpr::Kind::kHasRole: return !e.negated;  // an anonymous caller holds no role
+    case BoundExpr::Kind::kAal: return compare_levels(0, e.op, e.level) == e.negated;
+    case BoundExpr::Kind::kRelated: return false;
+  }
+  return false;
+}
+
+namespace {
 bool row_or_caller_operand(const BoundOperand& o) {
   switch (o.kind) {
     case BoundOperand::Kind::kColumn:

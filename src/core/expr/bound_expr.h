@@ -96,6 +96,11 @@ bool row_only(const BoundExpr& e);
 // the row's collection changes.
 bool row_and_caller_only(const BoundExpr& e);
 
+// Whether the expression is true for no row at all when the caller is anonymous (@auth.id null, no roles,
+// @auth.aal 0): a rule the api can then refuse from the request's header, before reading its body. Conservative:
+// false whenever it cannot tell without a row (so `author = @auth.id || published = true` is false here).
+bool never_true_for_anonymous(const BoundExpr& e);
+
 // A compact rendering for tests and logs, e.g. (views > 10 OR views IS NULL).
 std::string to_string(const BoundExpr& e);
 

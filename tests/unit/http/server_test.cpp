@@ -27,8 +27,18 @@ class TestHandler : public Handler {
     for (auto& t : threads_) t.join();
   }
 
-  std::size_t body_limit(Method method, std::string_view) const override {
-    return method == Method::kPost || method == Method::kPut ? 1024 : 0;
+  Admission admit(Request& req) override {
+    Admission a;
+    a.body_limit = req.method == Method::kPost || req.method == Method::kPut ? 1024 : 0;
+    if (req.path == "/refuse") {  // answered from the header: its body is never read
+      Response r;
+      r.status = 403;
+      r.route = "/refuse";
+      r.content_type = "text/plain";
+      r.body = "refused";
+      a.answer = std::move(r);
+    }
+    return a;
   }
 
   void handle(Request& req, Responder respond) override {
@@ -242,6 +252,31 @@ TEST_F(ServerTest, BodyOnARouteWithoutBodiesIs413) {
   auto r = c.roundtrip("GET /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
+}
+
+TEST_F(ServerTest, AnAnswerFromAdmitIsWrittenWithoutWaitingForTheBodyThenCloses) {
+  start();
+  RawHttpClient c(port());
+  // Announces 10 MB and sends none of it: the answer must come from the header alone.
+  ASSERT_TRUE(c.send("POST /refuse HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  EXPECT_EQ(r->body, "refused");
+  EXPECT_EQ(r->header("Connection"), "close");  // the unread body must never be parsed as a next request
+  EXPECT_FALSE(r->header("X-Request-Id").empty());
+}
+
+TEST_F(ServerTest, AnAnswerFromAdmitKeepsABodylessConnectionAlive) {
+  start();
+  RawHttpClient c(port());
+  auto first = c.roundtrip("GET /refuse HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 403);
+  EXPECT_NE(first->header("Connection"), "close");
+  auto second = c.roundtrip("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->body, "hello");
 }
 
 TEST_F(ServerTest, ExpectContinueGets100ThenTheAnswer) {

@@ -36,5 +36,36 @@ TEST(ExprRowOnly, FailsForRulesThatReadTheCallerTimeOrOtherRows) {
   EXPECT_FALSE(row_only_rule("published && !('member' in @auth.roles)"));
 }
 
+// never_true_for_anonymous of `text` bound as a rule of posts.
+bool refuses_anonymous(std::string_view text) {
+  BindOptions o;
+  o.purpose = Purpose::kRule;
+  auto b = parse_and_bind(text, testing::posts(), testing::blog_concept(), o);
+  EXPECT_TRUE(b) << text << ": " << (b ? "" : b.error().detail);
+  return b && never_true_for_anonymous(**b);
+}
+
+TEST(ExprNeverTrueForAnonymous, HoldsForRulesThatNeedACaller) {
+  EXPECT_TRUE(refuses_anonymous("false"));
+  EXPECT_TRUE(refuses_anonymous("@auth.id != null"));
+  EXPECT_TRUE(refuses_anonymous("author = @auth.id"));
+  EXPECT_TRUE(refuses_anonymous("@auth.id != null && published"));
+  EXPECT_TRUE(refuses_anonymous("'editor' in @auth.roles"));
+  EXPECT_TRUE(refuses_anonymous("author = @auth.id || 'editor' in @auth.roles"));
+  EXPECT_TRUE(refuses_anonymous("@auth.aal >= 1"));
+  EXPECT_TRUE(refuses_anonymous("id = @auth.id"));  // a system column is never null
+}
+
+TEST(ExprNeverTrueForAnonymous, FailsWhereARowOrTheAbsenceOfACallerCouldPass) {
+  EXPECT_FALSE(refuses_anonymous("true"));
+  EXPECT_FALSE(refuses_anonymous("published"));
+  EXPECT_FALSE(refuses_anonymous("author = @auth.id || published"));
+  EXPECT_FALSE(refuses_anonymous("@auth.id = null"));
+  EXPECT_FALSE(refuses_anonymous("author != @auth.id"));  // true for every row with an author
+  EXPECT_FALSE(refuses_anonymous("!('editor' in @auth.roles)"));
+  EXPECT_FALSE(refuses_anonymous("@auth.aal < 2"));
+  EXPECT_FALSE(refuses_anonymous("published && author.verified"));  // relation paths are never judged here
+}
+
 }  // namespace
 }  // namespace slipway::expr

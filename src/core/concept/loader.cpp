@@ -10,6 +10,7 @@
 #include "core/concept/collection_parser.h"
 #include "core/concept/cors_parser.h"
 #include "core/concept/mail_parser.h"
+#include "core/concept/rate_limit_parser.h"
 #include "core/concept/parse_context.h"
 #include "core/concept/rule_binder.h"
 #include "core/concept/yaml_guard.h"
@@ -18,7 +19,8 @@
 namespace slipway::model {
 namespace {
 
-const std::vector<std::string_view> kTopLevelKeys = {"app", "collections", "server", "cors", "auth", "smtp", "outbound"};
+const std::vector<std::string_view> kTopLevelKeys = {"app",  "collections", "server",     "cors",
+                                                     "auth", "smtp",        "outbound",   "rate_limits"};
 const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
@@ -236,6 +238,8 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
       smtp = &e;  // after `app` (the sender's default name)
     } else if (e.key == "outbound") {
       parse_outbound(ctx, e, concept_file->outbound);
+    } else if (e.key == "rate_limits") {
+      parse_rate_limits(ctx, e, concept_file->rate_limits);
     }
   }
   if (smtp != nullptr) parse_smtp(ctx, *smtp, concept_file->app, concept_file->smtp);

@@ -100,6 +100,29 @@ bool is_system_field(std::string_view name) {
   return false;
 }
 
+RateLimitSettings RateLimitSettings::defaults() {
+  // Sized so a person never meets them (a page load is a few dozen reads) while a script hammering one route is
+  // slowed at once; `auth` and `login` are stricter because each of their requests costs a password hash or writes
+  // a session. Probes and scrapes (`health`) are not limited. docs/security.md#rate-limits has the reasons.
+  RateLimitSettings s;
+  auto set = [&](std::string_view cls, RateLimit address, RateLimit user, RateLimit api_key) {
+    s.classes[class_index(cls)] = RateClassLimits{address, user, api_key};
+  };
+  set("login", {20, 60}, {20, 60}, {20, 60});
+  set("auth", {60, 60}, {60, 60}, {60, 60});
+  set("read", {300, 10}, {600, 10}, {3000, 10});
+  set("write", {60, 10}, {120, 10}, {1200, 10});
+  set("admin", {300, 10}, {300, 10}, {300, 10});
+  set("health", {}, {}, {});
+  return s;
+}
+
+std::size_t RateLimitSettings::class_index(std::string_view rate_class) {
+  for (std::size_t i = 0; i < kRateClassCount; ++i)
+    if (kRateClasses[i] == rate_class) return i;
+  return kRateClassCount;
+}
+
 const Collection* Concept::find_collection(std::string_view name) const {
   for (const Collection& c : collections) {
     if (c.name == name) return &c;

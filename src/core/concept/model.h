@@ -2,6 +2,7 @@
 // (concept/loader.h) and then immutable: shared read-only by every thread without locks.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -124,6 +125,35 @@ struct CorsSettings {
   bool any_origin() const { return origins.size() == 1 && origins.front() == "*"; }
 };
 
+// `rate_limits:` — token buckets per route class (the route table's `rate_class`) and kind of caller
+// (docs/security.md#rate-limits). On by default with the limits below; `rate_limits: off` turns all of them off.
+struct RateLimit {
+  std::uint32_t quota = 0;    // requests a full bucket holds; 0: no limit
+  std::int64_t window_s = 0;  // seconds to refill an empty bucket (quota / window_s per second, continuously)
+  bool on() const { return quota > 0; }
+};
+
+// Whose bucket a request is charged to: a signed-in user's, an API key's, or else its client address's (anonymous
+// callers, the admin token, and requests whose credentials fail).
+struct RateClassLimits {
+  RateLimit address;
+  RateLimit user;
+  RateLimit api_key;
+};
+
+// The route classes, in the order policies are numbered (route table: `rate_class`).
+inline constexpr std::string_view kRateClasses[] = {"login", "auth", "read", "write", "admin", "health"};
+inline constexpr std::size_t kRateClassCount = std::size(kRateClasses);
+
+struct RateLimitSettings {
+  bool enabled = true;
+  std::array<RateClassLimits, kRateClassCount> classes;  // indexed like kRateClasses
+
+  static RateLimitSettings defaults();
+  // The index of `rate_class` in kRateClasses, or kRateClassCount.
+  static std::size_t class_index(std::string_view rate_class);
+};
+
 // `smtp:` — the mail server slipway sends through (e-mail verification, password reset, change of address). The
 // password is a secret: SLIPWAY_SMTP_PASSWORD or SLIPWAY_SMTP_PASSWORD_FILE, never the file.
 struct SmtpSettings {
@@ -209,6 +239,7 @@ struct Concept {
   std::string app;
   ServerSettings server;
   CorsSettings cors;
+  RateLimitSettings rate_limits = RateLimitSettings::defaults();
   std::optional<SmtpSettings> smtp;  // nullopt: no mail is sent (and the e-mail flows are not served)
   OutboundSettings outbound;
   std::optional<AuthSettings> auth;     // nullopt: no `auth:` section — no users collection, no auth API

@@ -1,5 +1,7 @@
 #include "core/concept/loader.h"
 
+#include "core/concept/rate_limit_parser.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -130,6 +132,58 @@ TEST(Loader, BlogExampleLoadsWithoutDiagnostics) {
   EXPECT_EQ(c.users(), nullptr);
   EXPECT_EQ(c.find_collection("users"), nullptr);
   EXPECT_EQ(c.collections.size(), 2U);
+}
+
+TEST(LoaderRateLimits, DefaultsAreOnAndAuthIsStricterThanRead) {
+  const RateLimitSettings d = RateLimitSettings::defaults();
+  EXPECT_TRUE(d.enabled);
+  const auto& read = d.classes[RateLimitSettings::class_index("read")];
+  const auto& login = d.classes[RateLimitSettings::class_index("login")];
+  const auto& health = d.classes[RateLimitSettings::class_index("health")];
+  EXPECT_TRUE(read.address.on());
+  EXPECT_LT(static_cast<double>(login.address.quota) / static_cast<double>(login.address.window_s),
+            static_cast<double>(read.address.quota) / static_cast<double>(read.address.window_s));
+  EXPECT_FALSE(health.address.on());  // probes and scrapes
+  EXPECT_EQ(RateLimitSettings::class_index("nope"), kRateClassCount);
+}
+
+TEST(LoaderRateLimits, ASectionOverridesWhatItNamesAndKeepsTheRest) {
+  const fs::path path = fs::path(SLIPWAY_CASES_DIR) / "concept" / "rate_limits_valid.yaml";
+  LoadResult r = load_concept_file(path.string());
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const RateLimitSettings& s = r.concept_file->rate_limits;
+  const RateLimitSettings d = RateLimitSettings::defaults();
+  auto at = [&](const RateLimitSettings& x, std::string_view cls) { return x.classes[RateLimitSettings::class_index(cls)]; };
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(at(s, "read").address.quota, 1000u);
+  EXPECT_EQ(at(s, "read").address.window_s, 10);
+  EXPECT_EQ(at(s, "read").user.quota, at(d, "read").user.quota);  // not named: the default
+  EXPECT_FALSE(at(s, "read").api_key.on());
+  EXPECT_EQ(at(s, "login").address.quota, 5u);
+  EXPECT_EQ(at(s, "login").address.window_s, 60);  // a bare unit is one of it
+  EXPECT_FALSE(at(s, "write").address.on());
+  EXPECT_FALSE(at(s, "write").user.on());
+  EXPECT_EQ(at(s, "health").address.quota, 50u);
+  EXPECT_EQ(at(s, "auth").address.quota, at(d, "auth").address.quota);
+}
+
+TEST(LoaderRateLimits, OffTurnsEveryLimitOff) {
+  const fs::path path = fs::path(SLIPWAY_CASES_DIR) / "concept" / "rate_limits_off.yaml";
+  LoadResult r = load_concept_file(path.string());
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_FALSE(r.concept_file->rate_limits.enabled);
+}
+
+TEST(LoaderRateLimits, ParsesLimitTexts) {
+  EXPECT_EQ(parse_rate_limit("300/10s")->quota, 300u);
+  EXPECT_EQ(parse_rate_limit("300/10s")->window_s, 10);
+  EXPECT_EQ(parse_rate_limit("1000/h")->window_s, 3600);
+  EXPECT_EQ(parse_rate_limit("7/1d")->window_s, 86400);
+  EXPECT_FALSE(parse_rate_limit("off")->on());
+  for (const char* bad : {"", "/s", "10/", "10", "10/0s", "10/2d", "0/s", "1/x", "1 /s", "+1/s", "1.5/s",
+                          "1000000001/s", "10/s/s", "10/ss"}) {
+    EXPECT_FALSE(parse_rate_limit(bad).has_value()) << bad;
+  }
 }
 
 TEST(LoaderAuth, BuildsSettingsAndTheUsersCollectionFromAFullSection) {

@@ -9,6 +9,7 @@
 #include "api/routes.h"
 #include "core/ascii.h"
 #include "core/expr/bound_expr.h"
+#include "core/ip_address.h"
 #include "core/json_writer.h"
 #include "core/sha256.h"
 #include "obs/logger.h"
@@ -46,7 +47,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                                 concept_file.auth ? concept_file.auth->issuer : "",
                                                 concept_file.auth ? concept_file.auth->audience : ""},
                      revocations_, clock_),
-      cors_(concept_file.cors), records_(std::make_unique<Records>(Records{*this})),
+      cors_(concept_file.cors), rate_limits_(concept_file.rate_limits, metrics), records_(std::make_unique<Records>(Records{*this})),
       routes_(route_rows(concept_file.auth.has_value(),
                          concept_file.auth.has_value() && !concept_file.auth->email_app_url.empty(),
                          concept_file.auth.has_value() && !concept_file.auth->oidc.empty())) {
@@ -341,6 +342,59 @@ std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows, bool oid
 }
 
 namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The node of a Forwarded `for=` value (RFC 7239 §6) as an address text: quotes, an IPv6 literal's brackets and a
+// port removed; "unknown" and obfuscated identifiers stay as they are (and then fail to parse as an address).
+std::string_view forwarded_node(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (!v.empty() && v.front() == '[') {
+    const std::size_t close = v.find(']');
+    return close == std::string_view::npos ? std::string_view() : v.substr(1, close - 1);
+  }
+  if (const std::size_t colon = v.find(':'); colon != std::string_view::npos && v.find(':', colon + 1) == std::string_view::npos)
+    return v.substr(0, colon);  // IPv4 with a port
+  return v;
+}
+
+// Every hop a forwarding header lists, left (the original client) to right (the last proxy), across all its lines.
+// A Forwarded element without `for=` is an empty hop (it stops the walk).
+std::vector<std::string_view> forwarded_hops(const http::Request& request, bool forwarded) {
+  std::vector<std::string_view> hops;
+  const std::string_view name = forwarded ? "Forwarded" : "X-Forwarded-For";
+  for (const auto& [header, value] : request.headers) {
+    if (!ascii_iequals(header, name)) continue;
+    std::size_t start = 0;
+    bool quoted = false;
+    for (std::size_t i = 0; i <= value.size(); ++i) {
+      if (i < value.size() && value[i] == '"') quoted = !quoted;
+      if (i < value.size() && (value[i] != ',' || quoted)) continue;
+      const std::string_view element = trim(value.substr(start, i - start));
+      start = i + 1;
+      if (!forwarded) {
+        hops.push_back(element);
+        continue;
+      }
+      std::string_view node;
+      std::size_t p = 0;
+      while (p <= element.size()) {
+        std::size_t semi = element.find(';', p);
+        if (semi == std::string_view::npos) semi = element.size();
+        const std::string_view pair = trim(element.substr(p, semi - p));
+        if (pair.size() > 4 && ascii_istarts_with(pair, "for=")) node = forwarded_node(pair.substr(4));
+        p = semi + 1;
+      }
+      hops.push_back(node);
+    }
+  }
+  return hops;
+}
+
 http::Admission answer(http::Response r) {
   http::Admission a;
   a.answer = std::move(r);
@@ -350,14 +404,17 @@ http::Admission answer(http::Response r) {
 
 http::Admission App::admit(http::Request& request) {
   request.caller = Principal{};
+  const std::string client = resolve_client(request);
   const RouteMatch m = routes_.match(request.method, request.path);
-  if (!m.route) {
+  if (!m.route) {  // scanners probing paths are limited like readers
+    if (auto refused = limit(request, "read", kAnonymous, client, "unmatched")) return answer(std::move(*refused));
     return answer(failure(request.request_id, kAnonymous,
                           Problem::make(ProblemCode::kNotFound, "No route matches this path."), "unmatched"));
   }
   const std::string_view route = m.pattern();
   if (request.method == http::Method::kOptions) {
-    // Before authentication: a browser sends no credentials with a preflight, whatever the actual request carries.
+    // Before authentication and never rate-limited: a browser sends no credentials with a preflight, and a refused
+    // preflight would surface as a baffling CORS error instead of a 429 the page could read.
     if (cors_.enabled() && Cors::is_preflight(request)) return answer(cors_.preflight(request, route));
     http::Response r;
     r.status = 204;
@@ -374,13 +431,67 @@ http::Admission App::admit(http::Request& request) {
     r.set_header("Allow", std::string(m.allow));
     return answer(std::move(r));
   }
+  const std::string_view rate_class = m.method->rate_class;
   if (m.method->access != Access::kPublic) {
     auto caller = authenticate(request);
-    if (!caller) return answer(failure(request.request_id, kAnonymous, caller.error(), route));
-    if (auto refused = refuse(m, request, *caller)) return answer(failure(request.request_id, *caller, *refused, route));
+    if (!caller) {  // failed credentials are charged to the address: guessing tokens is limited like anything else
+      if (auto refused = limit(request, rate_class, kAnonymous, client, route)) return answer(std::move(*refused));
+      return answer(failure(request.request_id, kAnonymous, caller.error(), route));
+    }
     request.caller = std::move(*caller);
   }
+  if (auto refused = limit(request, rate_class, request.caller, client, route)) return answer(std::move(*refused));
+  if (m.method->access != Access::kPublic) {
+    if (auto refused = refuse(m, request, request.caller))
+      return answer(failure(request.request_id, request.caller, *refused, route));
+  }
   return {body_limit(m, request.method), std::nullopt};
+}
+
+std::string App::resolve_client(http::Request& request) const {
+  const auto peer = parse_ip(request.remote_addr);
+  if (!peer) return request.remote_addr;  // not an IP peer (unit tests): its text is its key
+  const std::vector<IpNetwork>& trusted = concept_.server.trusted_proxies;
+  auto is_trusted = [&](const IpAddress& a) {
+    return std::any_of(trusted.begin(), trusted.end(), [&](const IpNetwork& n) { return n.contains(a); });
+  };
+  if (trusted.empty() || !is_trusted(*peer)) return peer->client_key();
+  // Each hop appends who connected to it, so the list is read from the right: every entry read was written by a
+  // trusted proxy, and the first address that is not one of them is the client. A malformed entry, or a list of
+  // proxies only, stops the walk at the last address a trusted proxy vouched for.
+  const bool forwarded = concept_.server.client_address_header == model::ServerSettings::AddressHeader::kForwarded;
+  std::vector<std::string_view> hops = forwarded_hops(request, forwarded);
+  IpAddress client = *peer;
+  for (auto it = hops.rbegin(); it != hops.rend() && is_trusted(client); ++it) {
+    const auto hop = parse_ip(*it);
+    if (!hop) break;
+    client = *hop;
+  }
+  request.remote_addr = client.to_string();
+  return client.client_key();
+}
+
+std::optional<http::Response> App::limit(http::Request& request, std::string_view rate_class, const Principal& caller,
+                                         std::string_view client_key, std::string_view route) {
+  if (!rate_limits_.enabled()) return std::nullopt;
+  const RateKey key = RateLimits::key_of(caller);
+  const std::string_view identity = key == RateKey::kAddress ? client_key : std::string_view(*caller.id);
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+  RateCharge charge = rate_limits_.charge(rate_class, key, identity, now);
+  if (!charge.limited) return std::nullopt;
+  request.response_headers.emplace_back("RateLimit-Policy", std::string(charge.policy));
+  request.response_headers.emplace_back("RateLimit", std::move(charge.state));
+  if (charge.allowed) return std::nullopt;
+  const std::string who = key == RateKey::kAddress ? "this address" : key == RateKey::kUser ? "this user" : "this API key";
+  http::Response r = problem_response(
+      Problem::make(ProblemCode::kTooManyRequests, "Too many " + std::string(rate_class) + " requests from " + who +
+                                                       "; retry in " + std::to_string(charge.retry_after_s) + " s."),
+      request.request_id);
+  r.route = route;
+  if (caller.id) r.user_id = *caller.id;
+  r.set_header("Retry-After", std::to_string(charge.retry_after_s));
+  return r;
 }
 
 std::optional<Problem> App::refuse(const RouteMatch& m, const http::Request& request, const Principal& caller) const {

@@ -13,6 +13,7 @@
 
 #include "api/cors.h"
 #include "api/list_cache.h"
+#include "api/rate_limits.h"
 #include "api/routes.h"
 #include "auth/api_keys.h"
 #include "auth/authenticator.h"
@@ -76,6 +77,7 @@ class App final : public http::Handler {
   // Adds the CORS headers of the request's Origin (api/cors.h) to every response, errors included.
   void finish_response(const http::Request& request, http::Response& response) const override;
 
+  std::uint64_t rate_limit_evictions() const { return rate_limits_.evictions(); }
   // /readyz turns 503 once draining starts (SIGTERM), before the server stops accepting.
   void set_draining() { draining_.store(true, std::memory_order_relaxed); }
 
@@ -108,6 +110,13 @@ class App final : public http::Handler {
                                              http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<Principal> authenticate(const http::Request& request) const;
+  // The client address behind trusted proxies (`server: trusted_proxies`) into request.remote_addr; the peer's
+  // stays when it is not a trusted proxy. Returns the address's client key (its rate-limit bucket identity).
+  std::string resolve_client(http::Request& request) const;
+  // Charges the request to its bucket of `rate_class` (the caller's, or the address's): nullopt when it passes (its
+  // RateLimit fields then go on the response), else the 429 to answer.
+  std::optional<http::Response> limit(http::Request& request, std::string_view rate_class, const Principal& caller,
+                                      std::string_view client_key, std::string_view route);
   // Why `caller` may not call the matched route (401/403), or nullopt: the checks admit() makes after authenticating.
   std::optional<Problem> refuse(const RouteMatch& m, const http::Request& request, const Principal& caller) const;
   // The most body bytes the matched route reads: a collection's `body_limit` for its writes, 64 KiB otherwise.
@@ -175,6 +184,7 @@ class App final : public http::Handler {
   mutable obs::Counter denied_anonymous_, denied_known_;  // resolve() notes last use
   std::unique_ptr<Admin> admin_;
   Cors cors_;
+  RateLimits rate_limits_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;
   const RouteTable routes_;

@@ -33,6 +33,7 @@ struct ServeOptions {
   bool migrate = false;
   int threads = 0;
   std::int64_t max_connections_per_client = 256;
+  std::string rate_limits = "on";  // "off" turns the file's rate limits off (an operator's switch, logged)
 };
 
 // Brings the schema in line with the file before serving: a new database is created (and recorded); an existing
@@ -77,9 +78,15 @@ int serve(ServeOptions& o) {
   std::string host;
   std::uint16_t port = 0;
   int exit_code = kExitOk;
+  if (o.rate_limits != "on" && o.rate_limits != "off") {
+    print_error("--rate-limits must be on or off, got '" + o.rate_limits + "'");
+    return kExitUsage;
+  }
   auto concept_file = load_configuration(o.common, host, port, exit_code);
   if (!concept_file) return exit_code;
   const bool dev = o.common.mode == "dev";
+  const bool limits_switched_off = o.rate_limits == "off" && concept_file->rate_limits.enabled;
+  if (o.rate_limits == "off") concept_file->rate_limits.enabled = false;
 
   obs::Logger logger;
   logger.set_level(obs::parse_level(o.common.log_level).value_or(obs::Level::kInfo));
@@ -314,6 +321,13 @@ int serve(ServeOptions& o) {
       app.housekeeping();
   });
 
+  if (limits_switched_off) {
+    logger.log(obs::Level::kWarn, "rate limits are off (--rate-limits off / SLIPWAY_RATE_LIMITS=off)",
+               {{"mode", o.common.mode}});
+  }
+  metrics.gauge_callback("slipway_rate_limit_evictions", "Partly used rate-limit buckets forgotten to make room", {},
+                         [&app] { return static_cast<double>(app.rate_limit_evictions()); });
+
   http::ServerOptions so;
   so.host = host;
   so.port = port;
@@ -360,6 +374,10 @@ void add_serve(CLI::App& root, Run& run) {
   cmd->add_option("--max-connections-per-client", opts->max_connections_per_client,
                   "Open connections one client address (IPv6: one /64) may hold; raise it behind a reverse proxy")
       ->envname("SLIPWAY_MAX_CONNECTIONS_PER_CLIENT")
+      ->capture_default_str();
+  cmd->add_option("--rate-limits", opts->rate_limits,
+                  "on: the concept file's rate limits (default); off: none at all, e.g. behind a proxy that limits")
+      ->envname("SLIPWAY_RATE_LIMITS")
       ->capture_default_str();
   cmd->callback([&run, opts] { run = [opts] { return serve(*opts); }; });
 }

@@ -27,9 +27,12 @@ struct Request {
   std::string request_id;   // from a valid X-Request-Id header, else generated
   std::string trace_id;     // 32 hex chars from a valid W3C traceparent, else generated
   std::string parent_span;  // 16 hex chars of the incoming traceparent, or empty
+  // The client's address: the peer's, until admit() replaces it with the one a trusted proxy forwarded.
   std::string remote_addr;
   // Who is calling, as the handler's admit() resolved it from the header (anonymous until then).
   Principal caller;
+  // Headers admit() wants on every response to this request, whoever writes it (the rate-limit state).
+  std::vector<std::pair<std::string, std::string>> response_headers;
   // The session's event loop (http/handler.h): valid while the request is (until its Responder was called).
   // Null outside a session (unit tests).
   const class Continuation* loop = nullptr;

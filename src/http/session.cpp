@@ -336,6 +336,7 @@ void Session::begin_request() {
   for (const auto& field : msg) req_.headers.emplace_back(sv(field.name_string()), sv(field.value()));
   req_.body.clear();
   req_.remote_addr = remote_;
+  req_.response_headers.clear();
   if (const std::string_view id = req_.header("X-Request-Id"); valid_request_id(id)) req_.request_id.assign(id);
   else generate_request_id(req_.request_id);
   TraceParent tp;
@@ -411,6 +412,8 @@ void Session::on_response(std::uint64_t generation, Response&& response) {
     resp_ = problem(500, "Internal Server Error", "internal", "An unexpected error occurred.", req_.request_id);
     resp_.route = route;
   }
+  for (auto& header : req_.response_headers) resp_.headers.push_back(std::move(header));
+  req_.response_headers.clear();
   core_.handler.finish_response(req_, resp_);
   write();
 }
@@ -504,7 +507,7 @@ void Session::finish_request() {
   record.request_id = req_.request_id;
   record.trace_id = req_.trace_id;
   record.user_id = resp_.user_id;
-  record.remote = remote_;
+  record.remote = req_ready_ ? std::string_view(req_.remote_addr) : std::string_view(remote_);
   core_.logger.access(record);
   if (counted_in_flight_) {
     counted_in_flight_ = false;

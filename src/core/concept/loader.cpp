@@ -21,7 +21,8 @@ namespace {
 
 const std::vector<std::string_view> kTopLevelKeys = {"app",  "collections", "server",     "cors",
                                                      "auth", "smtp",        "outbound",   "rate_limits"};
-const std::vector<std::string_view> kServerKeys = {"listen", "log_level"};
+const std::vector<std::string_view> kServerKeys = {"listen", "log_level", "trusted_proxies", "client_address_header"};
+constexpr std::size_t kMaxTrustedProxies = 64;
 
 // Collection names that would collide with routes under /api/v1/ or with what later issues add (the built-in
 // `users` collection comes with `auth:` and is extended there, not declared).
@@ -97,13 +98,55 @@ bool valid_listen(std::string_view l) {
   return std::stoul(std::string(port)) <= 65535;
 }
 
+// `trusted_proxies: [10.0.0.0/8, "2001:db8::/32", 127.0.0.1]`: networks or single addresses.
+void parse_trusted_proxies(ParseContext& ctx, const Entry& e, std::vector<IpNetwork>& out) {
+  if (!e.value.IsSequence()) {
+    ctx.expected(e, "a list of networks (e.g. [10.0.0.0/8, 127.0.0.1])");
+    return;
+  }
+  for (const YAML::Node& node : e.value) {
+    const SourceLoc loc = ParseContext::loc_of(node);
+    if (!node.IsScalar()) {
+      ctx.error(loc, "expected a network in 'trusted_proxies', got " + ParseContext::describe(node));
+      continue;
+    }
+    const auto network = parse_network(node.Scalar());
+    if (!network) {
+      ctx.error(loc, "invalid network '" + node.Scalar() +
+                         "' in 'trusted_proxies': expected an address or ADDRESS/PREFIX with no bits set past the "
+                         "prefix (e.g. 10.0.0.0/8, 127.0.0.1, ::1)");
+      continue;
+    }
+    if (network->prefix == 0 || (network->base.v4() && network->prefix == 96)) {
+      ctx.error(loc, "'" + node.Scalar() + "' in 'trusted_proxies' trusts every address: anyone could then choose "
+                         "their own client address; list the proxies' networks");
+      continue;
+    }
+    if (out.size() == kMaxTrustedProxies) {
+      ctx.error(loc, "'trusted_proxies' lists more than " + std::to_string(kMaxTrustedProxies) + " networks");
+      return;
+    }
+    out.push_back(*network);
+  }
+}
+
 void parse_server(ParseContext& ctx, const Entry& e, Concept& out) {
   auto entries = ctx.map_entries(e.value, ParseContext::value_loc(e), "server");
   if (!entries) return;
   for (const Entry& se : ctx.known_entries(*entries, kServerKeys, "in 'server'")) {
+    if (se.key == "trusted_proxies") {
+      parse_trusted_proxies(ctx, se, out.server.trusted_proxies);
+      continue;
+    }
     auto value = ctx.read_string(se);
     if (!value) continue;
-    if (se.key == "listen") {
+    if (se.key == "client_address_header") {
+      if (*value == "x-forwarded-for") out.server.client_address_header = ServerSettings::AddressHeader::kXForwardedFor;
+      else if (*value == "forwarded") out.server.client_address_header = ServerSettings::AddressHeader::kForwarded;
+      else
+        ctx.error(ParseContext::value_loc(se),
+                  "invalid client_address_header '" + *value + "': expected x-forwarded-for or forwarded");
+    } else if (se.key == "listen") {
       if (!valid_listen(*value)) {
         ctx.error(ParseContext::value_loc(se), "invalid listen address '" + *value +
                                                    "': expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ip_address.h"
 #include "core/source_span.h"
 #include "core/value.h"
 
@@ -109,6 +110,11 @@ bool is_system_field(std::string_view name);
 struct ServerSettings {
   std::optional<std::string> listen;     // HOST:PORT
   std::optional<std::string> log_level;  // debug|info|warn|error
+  // Peers whose forwarding header is believed (docs/security.md#client-address): the client address of a request
+  // from one of them is read from `client_address_header`; from anyone else it is the peer itself.
+  std::vector<IpNetwork> trusted_proxies;
+  enum class AddressHeader : std::uint8_t { kXForwardedFor, kForwarded };
+  AddressHeader client_address_header = AddressHeader::kXForwardedFor;
 };
 
 // `cors:` — which browser front ends on other origins may call the API (docs/concept-file.md#cors). Absent or

@@ -47,7 +47,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                                 concept_file.auth ? concept_file.auth->issuer : "",
                                                 concept_file.auth ? concept_file.auth->audience : ""},
                      revocations_, clock_),
-      cors_(concept_file.cors), rate_limits_(concept_file.rate_limits, metrics), records_(std::make_unique<Records>(Records{*this})),
+      cors_(concept_file.cors), security_headers_(concept_file.security_headers), rate_limits_(concept_file.rate_limits, metrics), records_(std::make_unique<Records>(Records{*this})),
       routes_(route_rows(concept_file.auth.has_value(),
                          concept_file.auth.has_value() && !concept_file.auth->email_app_url.empty(),
                          concept_file.auth.has_value() && !concept_file.auth->oidc.empty())) {
@@ -121,6 +121,7 @@ App::~App() = default;
 
 void App::finish_response(const http::Request& request, http::Response& response) const {
   cors_.decorate(request, response);
+  security_headers_.decorate(response);
 }
 
 Result<Principal> App::authenticate(const http::Request& request) const {

@@ -14,6 +14,7 @@
 #include "api/cors.h"
 #include "api/list_cache.h"
 #include "api/rate_limits.h"
+#include "api/security_headers.h"
 #include "api/routes.h"
 #include "auth/api_keys.h"
 #include "auth/authenticator.h"
@@ -74,7 +75,8 @@ class App final : public http::Handler {
   http::Admission admit(http::Request& request) override;
   // REQUIRES: admit() let `request` go on (request.caller is its caller).
   void handle(http::Request& request, http::Responder respond) override;
-  // Adds the CORS headers of the request's Origin (api/cors.h) to every response, errors included.
+  // Adds the CORS headers of the request's Origin (api/cors.h) and the security headers (api/security_headers.h) to
+  // every response, errors included.
   void finish_response(const http::Request& request, http::Response& response) const override;
 
   std::uint64_t rate_limit_evictions() const { return rate_limits_.evictions(); }
@@ -184,6 +186,7 @@ class App final : public http::Handler {
   mutable obs::Counter denied_anonymous_, denied_known_;  // resolve() notes last use
   std::unique_ptr<Admin> admin_;
   Cors cors_;
+  SecurityHeaders security_headers_;
   RateLimits rate_limits_;
   ListCache list_cache_;
   std::unique_ptr<Records> records_;

@@ -11,6 +11,7 @@
 #include "core/concept/cors_parser.h"
 #include "core/concept/mail_parser.h"
 #include "core/concept/rate_limit_parser.h"
+#include "core/concept/security_headers_parser.h"
 #include "core/concept/parse_context.h"
 #include "core/concept/rule_binder.h"
 #include "core/concept/yaml_guard.h"
@@ -20,7 +21,8 @@ namespace slipway::model {
 namespace {
 
 const std::vector<std::string_view> kTopLevelKeys = {"app",  "collections", "server",     "cors",
-                                                     "auth", "smtp",        "outbound",   "rate_limits"};
+                                                     "auth", "smtp",        "outbound",   "rate_limits",
+                                                     "security_headers"};
 const std::vector<std::string_view> kServerKeys = {"listen", "log_level", "trusted_proxies", "client_address_header"};
 constexpr std::size_t kMaxTrustedProxies = 64;
 
@@ -283,6 +285,8 @@ LoadResult load_concept_string(std::string_view text, std::string path_for_messa
       parse_outbound(ctx, e, concept_file->outbound);
     } else if (e.key == "rate_limits") {
       parse_rate_limits(ctx, e, concept_file->rate_limits);
+    } else if (e.key == "security_headers") {
+      parse_security_headers(ctx, e, concept_file->security_headers);
     }
   }
   if (smtp != nullptr) parse_smtp(ctx, *smtp, concept_file->app, concept_file->smtp);

@@ -131,6 +131,17 @@ struct CorsSettings {
   bool any_origin() const { return origins.size() == 1 && origins.front() == "*"; }
 };
 
+// `security_headers:` — what every response carries besides `X-Content-Type-Options: nosniff` (docs/security.md).
+struct SecurityHeaderSettings {
+  // The Content-Security-Policy of HTML responses (the admin UI, reference pages): same-origin resources only, no
+  // inline script or style, no plugins, never framed. Every other response gets `default-src 'none'; ...`, which
+  // lets nothing run if a browser is ever made to render it.
+  std::string html_content_security_policy =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+      "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  std::string referrer_policy = "no-referrer";
+};
+
 // `rate_limits:` — token buckets per route class (the route table's `rate_class`) and kind of caller
 // (docs/security.md#rate-limits). On by default with the limits below; `rate_limits: off` turns all of them off.
 struct RateLimit {
@@ -246,6 +257,7 @@ struct Concept {
   ServerSettings server;
   CorsSettings cors;
   RateLimitSettings rate_limits = RateLimitSettings::defaults();
+  SecurityHeaderSettings security_headers;
   std::optional<SmtpSettings> smtp;  // nullopt: no mail is sent (and the e-mail flows are not served)
   OutboundSettings outbound;
   std::optional<AuthSettings> auth;     // nullopt: no `auth:` section — no users collection, no auth API

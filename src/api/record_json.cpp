@@ -1,5 +1,7 @@
 #include "api/record_json.h"
 
+#include "core/ascii.h"
+
 #include <charconv>
 
 #include "core/fnv.h"
@@ -53,22 +55,39 @@ std::string record_etag(const storage::Record& r) {
   return tag + "\"";
 }
 
-bool parse_if_match(std::string_view h, std::optional<std::int64_t>& version) {
-  while (!h.empty() && h.front() == ' ') h.remove_prefix(1);
-  while (!h.empty() && h.back() == ' ') h.remove_suffix(1);
-  if (h == "*") {
-    version.reset();
-    return true;
+std::optional<storage::IfMatch> if_match_of(const http::Request& request) {
+  storage::IfMatch condition;
+  bool present = false;
+  bool star = false;
+  std::size_t tags = 0;
+  for (const auto& [name, value] : request.headers) {
+    if (!ascii_iequals(name, "If-Match")) continue;
+    present = true;
+    std::size_t pos = 0;
+    while (pos <= value.size()) {
+      std::size_t comma = value.find(',', pos);
+      if (comma == std::string_view::npos) comma = value.size();
+      std::string_view t = value.substr(pos, comma - pos);
+      pos = comma + 1;
+      while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+      if (t.empty()) continue;
+      ++tags;
+      if (t == "*") {
+        star = true;
+        continue;
+      }
+      if (t.size() < 3 || t.front() != '"' || t.back() != '"') continue;  // weak or malformed: never matches
+      t = t.substr(1, t.size() - 2);
+      const std::string_view num = t.substr(0, t.find('-'));
+      std::int64_t v = 0;
+      auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+      if (ec == std::errc() && ptr == num.data() + num.size() && v >= 1) condition.versions.push_back(v);
+    }
   }
-  if (h.size() < 3 || h.front() != '"' || h.back() != '"') return false;
-  h = h.substr(1, h.size() - 2);
-  const auto dash = h.find('-');
-  std::string_view num = h.substr(0, dash);
-  std::int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-  if (ec != std::errc() || ptr != num.data() + num.size() || v < 1) return false;
-  version = v;
-  return true;
+  if (!present) return std::nullopt;
+  if (star && tags == 1) return std::nullopt;  // `*` alone: any current representation
+  return condition;  // `*` inside a list is not valid syntax: it matches nothing
 }
 
 bool if_none_match(std::string_view header, std::string_view etag) {

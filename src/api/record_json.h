@@ -8,6 +8,7 @@
 
 #include "core/concept/model.h"
 #include "core/json_writer.h"
+#include "http/request.h"
 #include "storage/storage.h"
 
 namespace slipway::api {
@@ -24,9 +25,10 @@ void write_record(JsonWriter& w, const storage::Record& r, const model::Collecti
 // The strong ETag of a record representation: "<version>" or, with expanded relations, "<version>-<hash>" so a
 // change in an embedded record changes the tag. If-Match compares the version part only.
 std::string record_etag(const storage::Record& r);
-// Parses an If-Match value into the expected version: `"3"`, `"3-..."`, W/ is rejected (If-Match needs a strong
-// tag), `*` → nullopt with ok. Returns false on a malformed header.
-bool parse_if_match(std::string_view header, std::optional<std::int64_t>& version);
+// The If-Match condition of a request (every If-Match line, RFC 9110 §13.1.1): nullopt without one or for `*`;
+// else the versions its strong entity-tags name (`"3"`, `"3-..."`, a list). Weak (W/) and malformed tags name none:
+// they can never match strongly, so such a header fails on any existing record (412), never a 400.
+std::optional<storage::IfMatch> if_match_of(const http::Request& request);
 // True when an If-None-Match header matches the tag (`*`, a list, weak comparison).
 bool if_none_match(std::string_view header, std::string_view etag);
 

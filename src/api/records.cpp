@@ -293,11 +293,7 @@ void App::Records::patch(http::Request& req, const model::Collection& c, std::st
   if (!is_json_content_type(req.header("Content-Type")))
     return app.fail(req.request_id, auth, Problem::make(ProblemCode::kUnsupportedMediaType, "The body must be application/json."), respond, kRecordRoute);
   storage::UpdateCommand cmd;
-  if (auto im = req.header("If-Match"); !im.empty()) {
-    if (!parse_if_match(im, cmd.if_match))
-      return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
-                      respond, kRecordRoute);
-  }
+  cmd.if_match = if_match_of(req);
   auto changes = parse_patch_body(req.body, c);
   if (!changes) return app.fail(req.request_id, auth, changes.error(), respond, kRecordRoute);
   if (c.auth) {  // the address is the login: it changes through its own flow (identity II), never by a PATCH
@@ -336,11 +332,7 @@ void App::Records::remove(http::Request& req, const model::Collection& c, std::s
                           http::Responder respond) {
   if (Status st = no_query(req.query); !st) return app.fail(req.request_id, auth, st.error(), respond, kRecordRoute);
   storage::RemoveCommand cmd;
-  if (auto im = req.header("If-Match"); !im.empty()) {
-    if (!parse_if_match(im, cmd.if_match))
-      return app.fail(req.request_id, auth, Problem::make(ProblemCode::kBadRequest, "If-Match must be an ETag of this record, like \"3\"."),
-                      respond, kRecordRoute);
-  }
+  cmd.if_match = if_match_of(req);
   const auto rid = record_id(id);
   if (!rid) return app.fail(req.request_id, auth, no_such_record(), respond, kRecordRoute);
   cmd.collection = &c;

@@ -32,15 +32,22 @@ inline Problem forbidden(std::string_view action) {
   return Problem::make(ProblemCode::kForbidden, "You are not allowed to " + std::string(action) + " in this collection.");
 }
 
-// 412 for an If-Match that names another version than the record's: a lost update (the client's copy is older),
-// or a version the record never had (newer than it).
-inline Problem stale_version(std::int64_t expected, std::int64_t current) {
+// 412 for an If-Match that names no version the record is at: a lost update (the client's copy is older), a
+// version the record never had (newer than it), or tags that can never match (weak or malformed ones).
+inline Problem stale_version(const IfMatch& expected, std::int64_t current) {
   const std::string now = "the record is at version " + std::to_string(current);
-  if (expected > current)
-    return Problem::make(ProblemCode::kPreconditionFailed, "If-Match names version " + std::to_string(expected) +
+  if (expected.versions.empty())
+    return Problem::make(ProblemCode::kPreconditionFailed,
+                         "If-Match names no strong entity-tag of this record (a weak or malformed one never matches); " +
+                             now + ".");
+  if (expected.versions.size() > 1)
+    return Problem::make(ProblemCode::kPreconditionFailed, "If-Match names none of the record's versions; " + now + ".");
+  const std::int64_t v = expected.versions.front();
+  if (v > current)
+    return Problem::make(ProblemCode::kPreconditionFailed, "If-Match names version " + std::to_string(v) +
                                                                ", which this record never had; " + now + ".");
   return Problem::make(ProblemCode::kPreconditionFailed, "The record was changed by someone else since version " +
-                                                             std::to_string(expected) + ": " + now + ".");
+                                                             std::to_string(v) + ": " + now + ".");
 }
 
 inline const expr::BoundExpr* rule_for(const std::optional<model::Rule>& rule) { return rule ? rule->bound.get() : nullptr; }

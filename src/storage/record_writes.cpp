@@ -172,7 +172,7 @@ void RecordStore::update(UpdateCommand cmd, Principal auth, std::function<void(R
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
     Record r = std::move(rows->front());
-    if (cmd.if_match && *cmd.if_match != r.version) return stale_version(*cmd.if_match, r.version);
+    if (cmd.if_match && !cmd.if_match->matches(r.version)) return stale_version(*cmd.if_match, r.version);
     const std::optional<Record> before = c.audit && !cmd.audit.empty() ? std::optional<Record>(r) : std::nullopt;
     if (cmd.changes.empty()) {
       if (Status st = impl->mask_relations(conn, c, std::span<Record>(&r, 1), auth); !st) return st;
@@ -236,7 +236,8 @@ void RecordStore::remove(RemoveCommand cmd, Principal auth, std::function<void(S
     auto rows = impl->query(conn, c, q.sql, q.params, auth, &cmd.id);
     if (!rows) return std::move(rows).error();
     if (rows->empty()) return not_found();
-    if (cmd.if_match && *cmd.if_match != rows->front().version) return stale_version(*cmd.if_match, rows->front().version);
+    if (cmd.if_match && !cmd.if_match->matches(rows->front().version))
+      return stale_version(*cmd.if_match, rows->front().version);
     auto lease = conn.prepare("DELETE FROM " + impl->dialect->quote_ident(c.name) + " WHERE \"id\" = ?1");
     if (!lease) return std::move(lease).error();
     (*lease)->bind(1, Value(cmd.id));

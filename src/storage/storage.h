@@ -12,6 +12,8 @@
 // Thread safety: every method may be called from any thread concurrently.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -84,11 +86,24 @@ struct CreateResult {
 
 // A patch: only the listed fields change. Validation of the merged record happens in `validate`, called inside
 // the write transaction with the current row, so checks see the latest committed state.
+// If-Match (RFC 9110 §13.1.1) as a write checks it, with the strong comparison: the record must be at one of
+// `versions`. A header of `*` is no condition at all (a missing record is a 404 either way), so it is never made into
+// an IfMatch; a header none of whose entity-tags could ever match (weak ones, malformed ones, another server's) leaves
+// `versions` empty, and then every existing record fails it (412).
+struct IfMatch {
+  IfMatch() = default;
+  IfMatch(std::int64_t version) : versions{version} {}  // NOLINT(google-explicit-constructor): one tag is the usual
+  std::vector<std::int64_t> versions;
+  bool matches(std::int64_t version) const {
+    return std::find(versions.begin(), versions.end(), version) != versions.end();
+  }
+};
+
 struct UpdateCommand {
   const model::Collection* collection = nullptr;
   std::string id;
   std::vector<std::pair<int, Value>> changes;  // (field index, new value)
-  std::optional<std::int64_t> if_match;       // expected version, from If-Match
+  std::optional<IfMatch> if_match;             // from If-Match; nullopt: none (or `*`)
   std::function<Status(const Record& merged)> validate;  // may be empty
   std::vector<AuditEntry> audit;  // committed with the change, or not at all
   // More of the same transaction, run first (before the row is read): e.g. spending the token that allows this
@@ -99,7 +114,7 @@ struct UpdateCommand {
 struct RemoveCommand {
   const model::Collection* collection = nullptr;
   std::string id;
-  std::optional<std::int64_t> if_match;
+  std::optional<IfMatch> if_match;  // from If-Match; nullopt: none (or `*`)
   std::vector<AuditEntry> audit;  // committed with the deletion, or not at all
 };
 

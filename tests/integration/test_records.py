@@ -201,12 +201,29 @@ class RecordsApi(harness.ServerTestCase):
         self.assertEqual(now["views"], 1)
         self.assertEqual(now["version"], 2)
 
-    def test_patch_with_malformed_if_match_is_400(self):
+    def test_an_if_match_that_cannot_match_whatever_its_form_is_412_and_changes_nothing(self):
+        # RFC 9110 §13.1.1: If-Match uses the strong comparison, so a weak tag never matches; a malformed one names
+        # no representation at all. Either way the precondition is false: 412, never 400.
         rec = self.make_post(title="bad if-match").json()
-        for im in ("1", '"abc"', '"0"', '"'):
-            r = self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 1}, headers={"If-Match": im})
-            assert_problem(self, r, 400)
+        for im in ("1", '"abc"', '"0"', '"', 'W/"1"', '"1" junk', "*, *", '"2", "3"'):
+            with self.subTest(if_match=im):
+                r = self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 1}, headers={"If-Match": im})
+                assert_problem(self, r, 412, "precondition-failed")
+                r = self.req("DELETE", f"/api/v1/posts/{rec['id']}", headers={"If-Match": im})
+                assert_problem(self, r, 412, "precondition-failed")
         self.assertEqual(self.req("GET", f"/api/v1/posts/{rec['id']}").json()["version"], 1)
+
+    def test_if_match_star_matches_an_existing_record_and_a_list_matches_any_of_its_tags(self):
+        rec = self.make_post(title="star if-match").json()
+        r = self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 1}, headers={"If-Match": "*"})
+        self.assertEqual(r.status, 200, r)
+        r = self.req("PATCH", f"/api/v1/posts/{rec['id']}", body={"views": 2}, headers={"If-Match": 'W/"2", "9", "2"'})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["version"], 3)
+        # `*` on a record that does not exist: there is nothing to match, and the answer stays 404.
+        assert_problem(self, self.req("PATCH", f"/api/v1/posts/{uuid.uuid4()}", body={"views": 1},
+                                      headers={"If-Match": "*"}), 404)
+        self.assertEqual(self.req("DELETE", f"/api/v1/posts/{rec['id']}", headers={"If-Match": "*"}).status, 204)
 
     def test_patch_of_missing_record_is_404(self):
         assert_problem(self, self.req("PATCH", f"/api/v1/posts/{uuid.uuid4()}", body={"views": 1}), 404)

@@ -23,16 +23,37 @@ TEST(QueryParams, RejectsUnknownRepeatedAndMalformed) {
   }
 }
 
-TEST(Etag, IfMatchAcceptsStrongTagsOnly) {
-  std::optional<std::int64_t> v;
-  EXPECT_TRUE(parse_if_match("\"3\"", v));
-  EXPECT_EQ(v, 3);
-  EXPECT_TRUE(parse_if_match(" \"7-abc\" ", v));
-  EXPECT_EQ(v, 7);
-  EXPECT_TRUE(parse_if_match("*", v));
-  EXPECT_FALSE(v.has_value());
-  for (const char* bad : {"3", "W/\"3\"", "\"\"", "\"x\"", "\"0\"", "\"-1\"", "\"99999999999999999999\""}) {
-    EXPECT_FALSE(parse_if_match(bad, v)) << bad;
+std::optional<storage::IfMatch> if_match(std::vector<std::string_view> lines) {
+  http::Request r;
+  for (const auto line : lines) r.headers.emplace_back("If-Match", line);
+  return if_match_of(r);
+}
+
+TEST(Etag, IfMatchNamesTheVersionsOfItsStrongTags) {
+  EXPECT_FALSE(if_match({}).has_value());
+  EXPECT_EQ(if_match({"\"3\""})->versions, (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(if_match({" \"7-abc\" "})->versions, (std::vector<std::int64_t>{7}));
+  EXPECT_EQ(if_match({"\"1\", \"2\"", "\"5\""})->versions, (std::vector<std::int64_t>{1, 2, 5}));
+  EXPECT_EQ(if_match({"W/\"4\", \"6\""})->versions, (std::vector<std::int64_t>{6}));
+  EXPECT_TRUE(if_match({"\"6\""})->matches(6));
+  EXPECT_FALSE(if_match({"\"6\""})->matches(7));
+}
+
+TEST(Etag, IfMatchStarIsNoConditionAndOnlyAlone) {
+  EXPECT_FALSE(if_match({"*"}).has_value());
+  EXPECT_FALSE(if_match({" * "}).has_value());
+  const auto in_list = if_match({"*, \"3\""});  // not valid syntax: matches nothing but the tag it names
+  ASSERT_TRUE(in_list);
+  EXPECT_EQ(in_list->versions, (std::vector<std::int64_t>{3}));
+}
+
+TEST(Etag, IfMatchWithTagsThatCanNeverMatchStrongly) {
+  for (const char* never : {"3", "W/\"3\"", "\"\"", "\"x\"", "\"0\"", "\"-1\"", "\"99999999999999999999\"", "garbage",
+                            ","}) {
+    const auto c = if_match({never});
+    ASSERT_TRUE(c.has_value()) << never;  // present: a condition, and one no record meets (412, not 400)
+    EXPECT_TRUE(c->versions.empty()) << never;
+    EXPECT_FALSE(c->matches(3)) << never;
   }
 }
 

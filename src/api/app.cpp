@@ -21,6 +21,8 @@ namespace {
 
 // Who a response names before the caller is known (no route, a rejected token): nobody.
 const Principal kAnonymous{};
+// Every method some route serves: the Allow of `OPTIONS *` and of a 501.
+constexpr std::string_view kServerMethods = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
 
 
 http::Response text(int status, std::string content_type, std::string body, std::string_view route) {
@@ -406,6 +408,20 @@ http::Admission answer(http::Response r) {
 http::Admission App::admit(http::Request& request) {
   request.caller = Principal{};
   const std::string client = resolve_client(request);
+  if (request.method == http::Method::kOther) {  // RFC 9110 §9.1: a method no resource here could ever support
+    http::Response r = failure(request.request_id, kAnonymous,
+                               Problem::make(ProblemCode::kNotImplemented, "This server does not implement that method."),
+                               "unmatched");
+    r.set_header("Allow", std::string(kServerMethods));
+    return answer(std::move(r));
+  }
+  if (request.method == http::Method::kOptions && request.target == "*") {  // the server as a whole (§9.3.7)
+    http::Response r;
+    r.status = 204;
+    r.route = "*";
+    r.set_header("Allow", std::string(kServerMethods));
+    return answer(std::move(r));
+  }
   const RouteMatch m = routes_.match(request.method, request.path);
   if (!m.route) {  // scanners probing paths are limited like readers
     if (auto refused = limit(request, "read", kAnonymous, client, "unmatched")) return answer(std::move(*refused));

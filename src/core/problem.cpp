@@ -16,6 +16,7 @@ int http_status(ProblemCode code) {
     case ProblemCode::kUnprocessable: return 422;
     case ProblemCode::kTooManyRequests: return 429;
     case ProblemCode::kInternal: return 500;
+    case ProblemCode::kNotImplemented: return 501;
     case ProblemCode::kUnavailable: return 503;
   }
   return 500;
@@ -35,6 +36,7 @@ std::string_view problem_title(ProblemCode code) {
     case ProblemCode::kUnprocessable: return "Validation Failed";
     case ProblemCode::kTooManyRequests: return "Too Many Requests";
     case ProblemCode::kInternal: return "Internal Server Error";
+    case ProblemCode::kNotImplemented: return "Not Implemented";
     case ProblemCode::kUnavailable: return "Service Unavailable";
   }
   return "Internal Server Error";
@@ -54,6 +56,7 @@ std::string_view problem_slug(ProblemCode code) {
     case ProblemCode::kUnprocessable: return "validation-failed";
     case ProblemCode::kTooManyRequests: return "too-many-requests";
     case ProblemCode::kInternal: return "internal";
+    case ProblemCode::kNotImplemented: return "not-implemented";
     case ProblemCode::kUnavailable: return "unavailable";
   }
   return "internal";

@@ -23,6 +23,7 @@ enum class ProblemCode : std::uint8_t {
   kUnprocessable,        // 422: validation failures (errors[] lists each field)
   kTooManyRequests,      // 429
   kInternal,             // 500: never carries internal details in `detail`
+  kNotImplemented,       // 501: a request method the server does not recognise
   kUnavailable,          // 503: draining, database broken
 };
 

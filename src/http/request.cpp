@@ -13,6 +13,8 @@ std::string_view method_name(Method m) {
     case Method::kPatch: return "PATCH";
     case Method::kDelete: return "DELETE";
     case Method::kOptions: return "OPTIONS";
+    case Method::kConnect: return "CONNECT";
+    case Method::kTrace: return "TRACE";
     case Method::kOther: return "OTHER";  // logs and metric labels never carry a client's made-up method
   }
   return "OTHER";

@@ -13,7 +13,8 @@
 
 namespace slipway::http {
 
-enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+// The methods of RFC 9110 and PATCH (RFC 5789); kOther is any other method, which no route serves (501).
+enum class Method : std::uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kConnect, kTrace, kOther };
 std::string_view method_name(Method m);
 
 struct Request {

@@ -31,6 +31,7 @@ struct ServerOptions {
   std::uint16_t port = 8080;                        // 0: an ephemeral port; port() tells which
   int threads = 0;                                  // event loops; 0: one per core
   std::size_t header_limit = 16 * 1024;             // request line + headers, bytes; more → 431 and close
+  std::size_t target_limit = 8 * 1024;              // the request target (path and query), bytes; more → 414
   std::chrono::milliseconds header_timeout{10000};  // the whole header must arrive within (slowloris) → close
   std::chrono::milliseconds body_timeout{30000};    // the whole body must arrive within → close
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive: wait for the next request's first byte

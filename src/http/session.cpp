@@ -52,6 +52,8 @@ Method to_method(bhttp::verb v) {
     case bhttp::verb::patch: return Method::kPatch;
     case bhttp::verb::delete_: return Method::kDelete;
     case bhttp::verb::options: return Method::kOptions;
+    case bhttp::verb::connect: return Method::kConnect;
+    case bhttp::verb::trace: return Method::kTrace;
     default: return Method::kOther;
   }
 }
@@ -263,7 +265,10 @@ void Session::parse_header() {
   if (ec != bhttp::error::need_more) return on_header(ec);
   // The whole header, consumed or still buffered, against header_limit (Beast checks too; this bounds our buffer
   // and does not depend on how Beast counts consumed fields).
-  if (header_consumed_ + buffer_.size() >= core_.options.header_limit) return reject(431);
+  if (header_consumed_ + buffer_.size() >= core_.options.header_limit) {
+    // Beast consumes the request line as soon as it is whole: nothing consumed means the target alone is too long.
+    return reject(header_consumed_ == 0 ? 414 : 431);
+  }
   stream_->async_read_some(buffer_.prepare(kFirstReadSize),
                            [self = shared_from_this()](beast::error_code e, std::size_t n) {
                              if (self->state_ == State::kClosed) return;
@@ -278,7 +283,7 @@ void Session::on_header(beast::error_code ec) {
   first_request_ = false;
   req_ready_ = false;
   if (ec) {
-    if (ec == bhttp::error::header_limit) return reject(431);
+    if (ec == bhttp::error::header_limit) return reject(header_consumed_ == 0 ? 414 : 431);
     if (ec == bhttp::error::body_limit) return reject(413);
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || !is_http_error(ec)) {
       return close();  // the peer left or timed out: nobody to answer
@@ -287,6 +292,7 @@ void Session::on_header(beast::error_code ec) {
   }
   begin_request();
   if (!framing_is_unambiguous(parser_->get())) return reject(400);
+  if (req_.target.size() > core_.options.target_limit) return reject(414);
   Admission admission = core_.handler.admit(req_);
   if (admission.answer) return answer_early(std::move(*admission.answer));
   const std::size_t limit = admission.body_limit;
@@ -447,6 +453,11 @@ void Session::reject(int status) {
       break;
     case 417:
       resp_ = problem(417, "Expectation Failed", "expectation-failed", "Only 'Expect: 100-continue' is supported.",
+                      req_.request_id);
+      break;
+    case 414:
+      resp_ = problem(414, "URI Too Long", "uri-too-long",
+                      "The request target exceeds " + std::to_string(core_.options.target_limit) + " bytes.",
                       req_.request_id);
       break;
     case 431:

@@ -80,7 +80,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void deliver(std::uint64_t generation, Response&& response);  // any thread
   void on_response(std::uint64_t generation, Response&& response);
   void answer_early(Response&& response);  // admit()'s answer, before any body (invariant 6)
-  void reject(int status);  // 400/413/417/431 before the handler: answer, then close with linger
+  void reject(int status);  // 400/413/414/417/431 before the handler: answer, then close with linger
   void write();
   void on_write(boost::beast::error_code ec);
   void finish_request();

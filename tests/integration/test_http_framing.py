@@ -1,5 +1,7 @@
 """Requests a proxy in front could read differently from us: ambiguous body framing, obs-folded headers, and an
-empty or repeated Authorization header. Each is refused (400/401), never guessed at or treated as anonymous."""
+empty or repeated Authorization header. Each is refused (400/401), never guessed at or treated as anonymous. And the
+RFC 9110 answers for what the server does not do: 414 for a target too long, 405/501 with Allow for methods,
+OPTIONS on a route and on the server as a whole."""
 
 import unittest
 
@@ -79,6 +81,49 @@ class AuthorizationHeader(harness.ServerTestCase):
         self.assertEqual(self.server.request("POST", "/api/v1/authors", body=author).status, 201)
         assert_problem(self, self.server.request("POST", "/api/v1/authors", body=author, token=None), 403)
         self.assertEqual(self.server.request("GET", "/api/v1/posts", token=None).status, 200)
+
+
+class Conformance(harness.ServerTestCase):
+    def test_an_over_long_request_target_is_414_not_431(self):
+        for size in (9 * 1024, 20 * 1024, 100 * 1024):  # past the 8 KiB target limit; the last two past 16 KiB
+            with self.subTest(size=size):
+                status, headers, body, closed = raw(self.server, (
+                    "GET /api/v1/posts?filter=" + "a" * size + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                self.assertEqual(status, 414, body[:200])
+                self.assertIn(b"uri-too-long", body)
+                self.assertTrue(closed)
+        # Headers past the header limit with a short target are still 431.
+        status, _, _, _ = raw(self.server, "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "b" * 20000 +
+                              "\r\n\r\n")
+        self.assertEqual(status, 431)
+
+    def test_a_method_a_route_does_not_serve_is_405_with_allow(self):
+        for method in ("PUT", "TRACE"):
+            with self.subTest(method=method):
+                status, headers, body, _ = raw(self.server, f"{method} /api/v1/posts HTTP/1.1\r\nHost: x\r\n"
+                                               f"Authorization: Bearer {TOKEN}\r\n\r\n")
+                self.assertEqual(status, 405, body)
+                self.assertEqual(headers.get("allow"), "GET, HEAD, POST, OPTIONS")
+        r = self.server.request("DELETE", "/livez", token=None)
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.header("Allow"), "GET, HEAD, OPTIONS")
+
+    def test_an_unknown_method_is_501_with_what_the_server_implements(self):
+        for line in ("BREW /api/v1/posts", "PROPFIND /api/v1/posts", "FOO /nowhere"):
+            with self.subTest(line=line):
+                status, headers, body, _ = raw(self.server, f"{line} HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(status, 501, body)
+                self.assertEqual(headers.get("allow"), "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
+                self.assertIn(b"not-implemented", body)
+
+    def test_options_answers_allow_for_a_route_and_for_the_server(self):
+        r = self.server.request("OPTIONS", "/api/v1/posts/0190f5a0-0000-7000-8000-000000000000", token=None)
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.header("Allow"), "GET, HEAD, PATCH, DELETE, OPTIONS")
+        status, headers, _, _ = raw(self.server, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status, 204)
+        self.assertEqual(headers.get("allow"), "GET, HEAD, POST, PATCH, DELETE, OPTIONS")
+        self.assertEqual(self.server.request("OPTIONS", "/nowhere", token=None).status, 404)
 
 
 if __name__ == "__main__":

@@ -3,16 +3,13 @@ with Retry-After and the RateLimit fields; users, API keys and addresses have bu
 header is believed only from a trusted proxy; preflights and probes are never limited; a refused request's body is
 never read; the defaults are on."""
 
-import http.client
-import json
-import os
 import re
 import tempfile
 import unittest
 
 import harness
 from itutil import parse_raw_response
-from test_auth import identity_env
+from test_auth import identity_env, metric
 
 PASSWORD = "correct horse battery staple"
 
@@ -45,37 +42,18 @@ collections:
 
 
 class Client:
-    """Requests from one loopback address (all of 127.0.0.0/8 is local): each test gets buckets of its own."""
+    """Requests from one loopback address: each test gets buckets of its own."""
 
     def __init__(self, server, source):
         self.server = server
         self.source = source
 
     def request(self, method, path, body=None, headers=None, token=None):
-        h = dict(headers or {})
-        if token:
-            h["Authorization"] = f"Bearer {token}"
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        c = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30, source_address=(self.source, 0))
-        try:
-            c.request(method, path, body=data, headers=h)
-            r = c.getresponse()
-            return harness.Response(r.status, r.getheaders(), r.read())
-        finally:
-            c.close()
+        return self.server.request(method, path, body=body, headers=headers, token=token, source=self.source)
 
 
 def statuses(client, n, *args, **kwargs):
     return [client.request(*args, **kwargs).status for _ in range(n)]
-
-
-def metric(server, name, labels):
-    text = server.request("GET", "/metrics", token=None).body.decode()
-    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
-    return float(m.group(1)) if m else 0.0
 
 
 class Limits(unittest.TestCase):

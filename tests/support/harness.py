@@ -220,11 +220,14 @@ class Server:
     def log_lines(self):
         return [strict_json(line) for line in self.stdout().splitlines() if line.startswith("{")]
 
-    def connection(self, timeout=30):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def connection(self, timeout=30, source=None):
+        """source: the loopback address to connect from (all of 127.0.0.0/8 is local), e.g. to be another client."""
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout,
+                                          source_address=(source, 0) if source else None)
 
-    def request(self, method, path, body=None, headers=None, token="admin", conn=None, raw_body=None):
-        """token: "admin" (the configured admin token), None (anonymous) or a literal token string."""
+    def request(self, method, path, body=None, headers=None, token="admin", conn=None, raw_body=None, source=None):
+        """token: "admin" (the configured admin token), None (anonymous) or a literal token string. source: see
+        connection()."""
         h = {}
         if token == "admin":
             h["Authorization"] = f"Bearer {self.admin_token}"
@@ -237,7 +240,7 @@ class Server:
         if headers:
             h.update(headers)
         own = conn is None
-        c = conn or self.connection()
+        c = conn or self.connection(source=source)
         try:
             c.request(method, path, body=data, headers=h)
             r = c.getresponse()

@@ -49,7 +49,7 @@ App::App(const model::Concept& concept_file, storage::Storage& storage, obs::Log
                                                 concept_file.auth ? concept_file.auth->issuer : "",
                                                 concept_file.auth ? concept_file.auth->audience : ""},
                      revocations_, clock_),
-      cors_(concept_file.cors), security_headers_(concept_file.security_headers), rate_limits_(concept_file.rate_limits, metrics), records_(std::make_unique<Records>(Records{*this})),
+      cors_(concept_file.cors), client_address_(concept_file.server), security_headers_(concept_file.security_headers), rate_limits_(concept_file.rate_limits, metrics), records_(std::make_unique<Records>(Records{*this})),
       routes_(route_rows(concept_file.auth.has_value(),
                          concept_file.auth.has_value() && !concept_file.auth->email_app_url.empty(),
                          concept_file.auth.has_value() && !concept_file.auth->oidc.empty())) {
@@ -346,58 +346,6 @@ std::vector<RouteSpec> App::route_rows(bool identity, bool email_flows, bool oid
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// The node of a Forwarded `for=` value (RFC 7239 §6) as an address text: quotes, an IPv6 literal's brackets and a
-// port removed; "unknown" and obfuscated identifiers stay as they are (and then fail to parse as an address).
-std::string_view forwarded_node(std::string_view v) {
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  if (!v.empty() && v.front() == '[') {
-    const std::size_t close = v.find(']');
-    return close == std::string_view::npos ? std::string_view() : v.substr(1, close - 1);
-  }
-  if (const std::size_t colon = v.find(':'); colon != std::string_view::npos && v.find(':', colon + 1) == std::string_view::npos)
-    return v.substr(0, colon);  // IPv4 with a port
-  return v;
-}
-
-// Every hop a forwarding header lists, left (the original client) to right (the last proxy), across all its lines.
-// A Forwarded element without `for=` is an empty hop (it stops the walk).
-std::vector<std::string_view> forwarded_hops(const http::Request& request, bool forwarded) {
-  std::vector<std::string_view> hops;
-  const std::string_view name = forwarded ? "Forwarded" : "X-Forwarded-For";
-  for (const auto& [header, value] : request.headers) {
-    if (!ascii_iequals(header, name)) continue;
-    std::size_t start = 0;
-    bool quoted = false;
-    for (std::size_t i = 0; i <= value.size(); ++i) {
-      if (i < value.size() && value[i] == '"') quoted = !quoted;
-      if (i < value.size() && (value[i] != ',' || quoted)) continue;
-      const std::string_view element = trim(value.substr(start, i - start));
-      start = i + 1;
-      if (!forwarded) {
-        hops.push_back(element);
-        continue;
-      }
-      std::string_view node;
-      std::size_t p = 0;
-      while (p <= element.size()) {
-        std::size_t semi = element.find(';', p);
-        if (semi == std::string_view::npos) semi = element.size();
-        const std::string_view pair = trim(element.substr(p, semi - p));
-        if (pair.size() > 4 && ascii_istarts_with(pair, "for=")) node = forwarded_node(pair.substr(4));
-        p = semi + 1;
-      }
-      hops.push_back(node);
-    }
-  }
-  return hops;
-}
-
 http::Admission answer(http::Response r) {
   http::Admission a;
   a.answer = std::move(r);
@@ -468,22 +416,8 @@ http::Admission App::admit(http::Request& request) {
 std::string App::resolve_client(http::Request& request) const {
   const auto peer = parse_ip(request.remote_addr);
   if (!peer) return request.remote_addr;  // not an IP peer (unit tests): its text is its key
-  const std::vector<IpNetwork>& trusted = concept_.server.trusted_proxies;
-  auto is_trusted = [&](const IpAddress& a) {
-    return std::any_of(trusted.begin(), trusted.end(), [&](const IpNetwork& n) { return n.contains(a); });
-  };
-  if (trusted.empty() || !is_trusted(*peer)) return peer->client_key();
-  // Each hop appends who connected to it, so the list is read from the right: every entry read was written by a
-  // trusted proxy, and the first address that is not one of them is the client. A malformed entry, or a list of
-  // proxies only, stops the walk at the last address a trusted proxy vouched for.
-  const bool forwarded = concept_.server.client_address_header == model::ServerSettings::AddressHeader::kForwarded;
-  std::vector<std::string_view> hops = forwarded_hops(request, forwarded);
-  IpAddress client = *peer;
-  for (auto it = hops.rbegin(); it != hops.rend() && is_trusted(client); ++it) {
-    const auto hop = parse_ip(*it);
-    if (!hop) break;
-    client = *hop;
-  }
+  if (!client_address_.trusts_proxies()) return peer->client_key();
+  const IpAddress client = client_address_.resolve(*peer, request);
   request.remote_addr = client.to_string();
   return client.client_key();
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "api/client_address.h"
 #include "api/cors.h"
 #include "api/list_cache.h"
 #include "api/rate_limits.h"
@@ -112,8 +113,8 @@ class App final : public http::Handler {
                                              http::Responder& respond) const;
   // Resolves Authorization: nullopt → anonymous; a Problem (401) when a token is presented and wrong.
   Result<Principal> authenticate(const http::Request& request) const;
-  // The client address behind trusted proxies (`server: trusted_proxies`) into request.remote_addr; the peer's
-  // stays when it is not a trusted proxy. Returns the address's client key (its rate-limit bucket identity).
+  // The client address (api/client_address.h) into request.remote_addr. Returns its client key (its rate-limit
+  // bucket identity).
   std::string resolve_client(http::Request& request) const;
   // Charges the request to its bucket of `rate_class` (the caller's, or the address's): nullopt when it passes (its
   // RateLimit fields then go on the response), else the 429 to answer.
@@ -186,6 +187,7 @@ class App final : public http::Handler {
   mutable obs::Counter denied_anonymous_, denied_known_;  // resolve() notes last use
   std::unique_ptr<Admin> admin_;
   Cors cors_;
+  ClientAddress client_address_;
   SecurityHeaders security_headers_;
   RateLimits rate_limits_;
   ListCache list_cache_;

@@ -26,6 +26,20 @@ class RequestMetrics;
 
 namespace slipway::http {
 
+// The TLS listener. Responses on it carry Strict-Transport-Security; see docs/security.md#tls for the protocol and
+// cipher policy (src/http/tls_context.h).
+struct TlsOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8443;       // 0: an ephemeral port
+  std::string cert_file;           // PEM: the certificate, then the intermediates that chain it to a root
+  std::string key_file;            // PEM: its private key, unencrypted
+  // Strict-Transport-Security (RFC 6797) on every response over TLS, never over plain HTTP: browsers then use
+  // https:// only for this host for that long. 0: no header (e.g. while trying TLS out: a browser keeps the rule
+  // for max-age seconds even if TLS is turned off again).
+  std::int64_t hsts_max_age_s = 63072000;  // two years
+  bool hsts_include_subdomains = false;    // the rule covers every subdomain too: only when all of them serve TLS
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;                        // 0: an ephemeral port; port() tells which
@@ -76,5 +90,10 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Loads the certificate and key into a TLS context and drops it: for `slipway check`, and for `serve` to refuse bad
+// files before it opens the database. The Problem names the file, e.g.
+// "TLS private key /etc/slipway/key.pem does not match the certificate /etc/slipway/cert.pem".
+Status check_tls_files(const TlsOptions& options);
 
 }  // namespace slipway::http

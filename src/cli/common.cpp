@@ -146,11 +146,15 @@ bool validate_common(const CommonOptions& o, Listeners& listeners) {
   // a request for a default.
   const int tls_given = !o.tls_listen.empty() + !o.tls_cert.empty() + !o.tls_key.empty();
   if (tls_given > 0 && tls_given < 3) {
+    std::string missing;
+    for (const auto& [value, flag] : {std::pair{&o.tls_listen, "--tls-listen"}, std::pair{&o.tls_cert, "--tls-cert"},
+                                      std::pair{&o.tls_key, "--tls-key"}}) {
+      if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(flag);
+    }
     print_error(
         "TLS needs --tls-listen, --tls-cert and --tls-key together (SLIPWAY_TLS_LISTEN, SLIPWAY_TLS_CERT_FILE, "
         "SLIPWAY_TLS_KEY_FILE); missing: " +
-        std::string(o.tls_listen.empty() ? "--tls-listen " : "") + (o.tls_cert.empty() ? "--tls-cert " : "") +
-        (o.tls_key.empty() ? "--tls-key" : ""));
+        missing);
     return false;
   }
   if (tls_given == 0) {

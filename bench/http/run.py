@@ -11,6 +11,10 @@ Scenarios (targets from the foundation issue):
   get_half GET at half its peak rate: p99                   < 2 ms
 plus idle RSS (≤ 20 MB) and start-to-ready with 10,000 rows (≤ 100 ms).
 
+TLS scenarios (issue 10), on the same server with --tls-listen and a P-256 certificate made for the run:
+  https_get      the get scenario over HTTPS keep-alive connections   (reported next to get)
+  tls_handshakes new full TLS handshakes per second: two `openssl s_time -new` clients (connect, handshake, close)
+
 Auth scenarios (targets from the identity issue), on a second slipway serving examples/notes in production mode
 with a generated key file:
   get_user  GET one note by id with a user's access token, rule owner = @auth.id   ≥ 70 % of hello
@@ -56,7 +60,9 @@ LOGIN_TIMEOUT_S = 10  # 16 logins queue for a few hashing workers: hundreds of m
 REFRESH_CONNECTIONS = 64
 PACED_CONNECTIONS = 4
 PACED_INTERVAL_MS = 2  # each paced connection waits 2 ms between requests: at most ~2,000 GET/s in all
-BLOG_SCENARIOS = ("get", "list", "list_miss", "get_half", "create")
+BLOG_SCENARIOS = ("get", "list", "list_miss", "get_half", "create", "https_get", "tls_handshakes")
+TLS_SCENARIOS = ("https_get", "tls_handshakes")
+HANDSHAKE_CLIENTS = 2
 AUTH_SCENARIOS = ("get_user", "refresh", "login", "get_during_login", "login_totp")
 TOTP_USERS = 600  # each user's code works once per 30-second step: enough users that no thread waits for a step
 PG_SCENARIOS = ("pg_limit_get", "pg_limit_list", "pg_limit_create", "pg_get", "pg_list", "pg_create",
@@ -92,14 +98,15 @@ def rss_kb(pid):
     return 0
 
 
-def wrk_start(port, script, connections, duration, threads=2, env=None, timeout_s=2):
+def wrk_start(port, script, connections, duration, threads=2, env=None, timeout_s=2, scheme="http"):
     """Starts wrk in the background; wrk_report() waits for it and returns its JSON report (report.lua).
-    timeout_s: wrk counts a slower answer as an error and leaves it out of the latencies (wrk's default, 2 s)."""
+    timeout_s: wrk counts a slower answer as an error and leaves it out of the latencies (wrk's default, 2 s).
+    scheme: "https" speaks TLS (each connection handshakes once, then keeps alive)."""
     e = dict(os.environ, BENCH_DIR=HERE, BENCH_TOKEN=TOKEN, BENCH_THREADS=str(threads))
     e.update(env or {})
     return subprocess.Popen(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
                              "--timeout", f"{timeout_s}s", "-s", os.path.join(HERE, script),
-                             f"http://127.0.0.1:{port}"],
+                             f"{scheme}://127.0.0.1:{port}"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
 
 
@@ -113,8 +120,8 @@ def wrk_report(proc):
     sys.exit("bench: wrk printed no report:\n" + out + err)
 
 
-def wrk(port, script, connections, duration, threads=2, env=None, timeout_s=2):
-    return wrk_report(wrk_start(port, script, connections, duration, threads, env, timeout_s))
+def wrk(port, script, connections, duration, threads=2, env=None, timeout_s=2, scheme="http"):
+    return wrk_report(wrk_start(port, script, connections, duration, threads, env, timeout_s, scheme))
 
 
 # The rate limits stay on in every scenario (their cost is part of what is measured, as the defaults are on), with
@@ -142,15 +149,61 @@ def bench_concept(example, directory):
     return path
 
 
-def start_slipway(binary, data, port, database=None):
+def make_certificate(directory):
+    """A self-signed P-256 certificate and key for 127.0.0.1 in `directory`: (cert, key)."""
+    cert, key = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "7", "-subj", "/CN=slipway-bench",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tls_handshakes(port, duration, server_pid, clients=HANDSHAKE_CLIENTS):
+    """New full handshakes per second: `clients` openssl s_time processes, each connecting, handshaking (TLS 1.3,
+    no session reuse) and closing in a loop for `duration` seconds. The rate is all their connections over the
+    wall-clock time, since s_time's own figure counts only its user CPU time. The clients share the cores with the
+    server, so the server's CPU time per handshake is reported too."""
+    import re
+    cpu0 = cpu_seconds(server_pid)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new", "-time", str(duration)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(clients)]
+    total = 0
+    for p in procs:
+        out, _ = p.communicate(timeout=duration + 60)
+        m = re.search(r"(\d+) connections in [\d.]+ real seconds", out)
+        if p.returncode != 0 or not m:
+            sys.exit(f"bench: openssl s_time failed: {out[-500:]}")
+        total += int(m.group(1))
+    elapsed = time.monotonic() - t0
+    server_ms = (cpu_seconds(server_pid) - cpu0) * 1000 / max(total, 1)
+    return {"rps": total / elapsed, "connections": total, "clients": clients, "seconds": round(elapsed, 2),
+            "server_cpu_ms_per_handshake": round(server_ms, 3), "p50_ms": 0.0, "p99_ms": 0.0, "non2xx": 0,
+            "errors": 0}
+
+
+def start_slipway(binary, data, port, database=None, tls_port=None):
+    """tls_port: also listen for HTTPS there, with a certificate made in `data`."""
     env = dict(os.environ, SLIPWAY_ADMIN_TOKEN=TOKEN)
     if database:
         env["SLIPWAY_DATABASE_URL"] = database
+    tls = []
+    if tls_port:
+        cert, key = make_certificate(data)
+        tls = ["--tls-listen", f"127.0.0.1:{tls_port}", "--tls-cert", cert, "--tls-key", key]
     t0 = time.monotonic()
     env["SLIPWAY_RATE_LIMITS"] = RATE_LIMITS
     config = bench_concept("blog", tempfile.mkdtemp(prefix="slipway-bench-concept-"))
     proc = subprocess.Popen([binary, "serve", "--config", config,
-                             "--data", data, "--listen", f"127.0.0.1:{port}", "--log-level", "warn", "--migrate"],
+                             "--data", data, "--listen", f"127.0.0.1:{port}", "--log-level", "warn", "--migrate",
+                             *tls],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     wait_ready(f"http://127.0.0.1:{port}/readyz", proc)
     return proc, (time.monotonic() - t0) * 1000
@@ -397,7 +450,9 @@ def main():
 
     base = results["hello"]["rps"]
     results["ratios"] = {f"{name}_vs_hello": round(results[name]["rps"] / base, 3)
-                         for name in ("get", "list", "list_uncached", "get_user") if name in results}
+                         for name in ("get", "list", "list_uncached", "get_user", "https_get") if name in results}
+    if "get" in results and "https_get" in results:
+        results["ratios"]["https_get_vs_get"] = round(results["https_get"]["rps"] / results["get"]["rps"], 3)
     for name in ("get", "list", "create"):
         limit = results.get(f"pg_limit_{name}")
         for n in (f"pg_{name}", f"pg2_{name}"):
@@ -423,6 +478,12 @@ def main():
     row("list_miss", "list_uncached", f"every request misses the list cache: {ratio('list_uncached')}")
     row("get_half", "get_half", "p99 < 2 ms")
     row("create", "create", "≥ 20,000 req/s (64 connections, durable)")
+    if "https_get" in results:
+        row("https_get", "https_get", f"(get over HTTPS keep-alive) {results['ratios'].get('https_get_vs_get', 0):.0%} "
+            f"of get, {ratio('https_get')} of hello")
+    if "tls_handshakes" in results:
+        row("tls_handshakes", "tls_handshakes", f"new TLS 1.3 handshakes/s (P-256, {HANDSHAKE_CLIENTS} s_time clients; "
+            f"server CPU {results['tls_handshakes']['server_cpu_ms_per_handshake']} ms each)")
     row("get_user", "get_user", f"≥ 70 % of hello: {ratio('get_user')}")
     row("refresh", "refresh", f"≥ 10,000/s ({REFRESH_CONNECTIONS} connections, durable, one chain each)")
     row("login", "login", f"(argon2id defaults, {LOGIN_CONNECTIONS} connections)")
@@ -452,10 +513,12 @@ def blog_scenarios(binary, args, want, results):
     data = tempfile.mkdtemp(prefix="slipway-bench-")
     try:
         port = free_port()
+        tls_port = free_port() if any(want(n) for n in TLS_SCENARIOS) else None
         proc, _ = start_slipway(binary, data, port)
         ids = seed(port, args.rows)
         stop(proc)
-        proc, ready_ms = start_slipway(binary, data, port)  # restart: start-to-ready with the rows present
+        # restart: start-to-ready with the rows present (and the TLS files loaded when a TLS scenario runs)
+        proc, ready_ms = start_slipway(binary, data, port, tls_port=tls_port)
         results["start_to_ready_ms"] = round(ready_ms, 1)
         time.sleep(1)
         results["idle_rss_mb"] = round(rss_kb(proc.pid) / 1024, 1)
@@ -474,6 +537,10 @@ def blog_scenarios(binary, args, want, results):
             per_conn_rate = results["get"]["rps"] / 2 / args.connections
             env_half = dict(env, BENCH_INTERVAL_MS=str(max(1, int(1000 / per_conn_rate))))
             results["get_half"] = wrk(port, "get.lua", args.connections, args.duration, env=env_half)
+        if want("https_get"):
+            results["https_get"] = wrk(tls_port, "get.lua", args.connections, args.duration, env=env, scheme="https")
+        if want("tls_handshakes"):
+            results["tls_handshakes"] = tls_handshakes(tls_port, args.duration, proc.pid)
         if want("create"):
             results["create"] = wrk(port, "create.lua", 64, args.duration)
         stop(proc)

@@ -20,10 +20,9 @@ struct CheckOptions {
 // `check` runs on developer machines and in CI where no production secret exists (the starter file tells users
 // to run it). --strict is for deploy pipelines: there a warning fails the check with serve's exit code.
 int check(CheckOptions& o) {
-  std::string host;
-  std::uint16_t port = 0;
+  Listeners listeners;
   int exit_code = kExitOk;
-  auto concept_file = load_configuration(o.common, host, port, exit_code);
+  auto concept_file = load_configuration(o.common, listeners, exit_code);
   if (!concept_file) return exit_code;
   const bool dev = o.common.mode == "dev";
   std::vector<std::string> warnings;
@@ -40,7 +39,10 @@ int check(CheckOptions& o) {
   for (const std::string& w : warnings) print_error(o.strict ? w + " (--strict)" : "warning: " + w);
   if (o.strict && !warnings.empty()) return kExitUsage;
   std::cout << o.common.config << ": ok (" << concept_file->collections.size() << " collections, mode " << o.common.mode
-            << ", listen " << o.common.listen << ")\n";
+            << ", listen " << o.common.listen;
+  if (listeners.tls)
+    std::cout << ", tls listen " << o.common.tls_listen << ", certificate " << listeners.tls->cert_file;
+  std::cout << ")\n";
   return kExitOk;
 }
 

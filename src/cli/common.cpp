@@ -20,6 +20,34 @@
 
 namespace slipway::cli {
 
+namespace {
+
+// HOST:PORT (IPv6 in brackets) into host and port; prints the problem naming `flag` and returns false when bad.
+bool parse_listen(const std::string& flag, const std::string& l, std::string& host, std::uint16_t& port) {
+  std::size_t colon = l.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
+    print_error(flag + " must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got '" + l + "'");
+    return false;
+  }
+  host = l.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string p = l.substr(colon + 1);
+  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) > 65535) {
+    print_error(flag + " port must be a number from 0 to 65535, got '" + p + "'");
+    return false;
+  }
+  port = static_cast<std::uint16_t>(std::stoul(p));
+  return true;
+}
+
+bool given(const std::vector<CLI::Option*>& options) {
+  for (const CLI::Option* opt : options)
+    if (opt->count() > 0) return true;  // from the flag or its env var
+  return false;
+}
+
+}  // namespace
+
 void add_file_flags(CLI::App& app, CommonOptions& o) {
   app.add_option("--config", o.config, "The concept file")->envname("SLIPWAY_CONFIG")->capture_default_str();
   app.add_option("--data", o.data, "The data directory (SQLite database, dev secrets)")
@@ -34,7 +62,25 @@ void add_file_flags(CLI::App& app, CommonOptions& o) {
 void add_common_flags(CLI::App& app, CommonOptions& o) {
   add_file_flags(app, o);
   o.listen_options.push_back(
-      app.add_option("--listen", o.listen, "HOST:PORT to listen on")->envname("SLIPWAY_LISTEN")->capture_default_str());
+      app.add_option("--listen", o.listen, "HOST:PORT to listen on for plain HTTP (off: TLS only)")
+          ->envname("SLIPWAY_LISTEN")
+          ->capture_default_str());
+  app.add_option("--tls-listen", o.tls_listen, "HOST:PORT to listen on for HTTPS (needs --tls-cert and --tls-key)")
+      ->envname("SLIPWAY_TLS_LISTEN");
+  app.add_option("--tls-cert", o.tls_cert, "PEM file: the TLS certificate, then its intermediates; reread on SIGHUP")
+      ->envname("SLIPWAY_TLS_CERT_FILE");
+  app.add_option("--tls-key", o.tls_key, "PEM file: the certificate's private key, unencrypted; reread on SIGHUP")
+      ->envname("SLIPWAY_TLS_KEY_FILE");
+  o.hsts_options.push_back(
+      app.add_option("--hsts-max-age", o.hsts_max_age,
+                     "Strict-Transport-Security max-age in seconds on HTTPS responses (0: no header)")
+          ->envname("SLIPWAY_HSTS_MAX_AGE")
+          ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000000}))
+          ->capture_default_str());
+  o.hsts_options.push_back(
+      app.add_flag("--hsts-include-subdomains", o.hsts_include_subdomains,
+                   "Add includeSubDomains to Strict-Transport-Security (every subdomain serves HTTPS)")
+          ->envname("SLIPWAY_HSTS_INCLUDE_SUBDOMAINS"));
   o.log_level_options.push_back(app.add_option("--log-level", o.log_level, "debug|info|warn|error")
                                     ->envname("SLIPWAY_LOG_LEVEL")
                                     ->capture_default_str());
@@ -64,11 +110,6 @@ void add_common_flags(CLI::App& app, CommonOptions& o) {
 }
 
 void apply_file_settings(CommonOptions& o, const model::Concept& c) {
-  auto given = [](const std::vector<CLI::Option*>& options) {
-    for (const CLI::Option* opt : options)
-      if (opt->count() > 0) return true;  // from the flag or its env var
-    return false;
-  };
   if (c.server.listen && !given(o.listen_options)) o.listen = *c.server.listen;
   if (c.server.log_level && !given(o.log_level_options)) o.log_level = *c.server.log_level;
 }
@@ -85,7 +126,11 @@ std::unique_ptr<model::Concept> load_concept(const std::string& path) {
   return std::move(r.concept_file);
 }
 
-bool validate_common(const CommonOptions& o, std::string& host, std::uint16_t& port) {
+std::string host_port(const std::string& host, std::uint16_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+bool validate_common(const CommonOptions& o, Listeners& listeners) {
   if (o.mode != "dev" && o.mode != "production") {
     print_error("--mode must be dev or production, got '" + o.mode + "'");
     return false;
@@ -94,20 +139,46 @@ bool validate_common(const CommonOptions& o, std::string& host, std::uint16_t& p
     print_error("--log-level must be debug, info, warn or error, got '" + o.log_level + "'");
     return false;
   }
-  const std::string& l = o.listen;
-  std::size_t colon = l.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
-    print_error("--listen must be HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), got '" + l + "'");
+  listeners = Listeners{};
+  listeners.plain = o.listen != "off";
+  if (listeners.plain && !parse_listen("--listen", o.listen, listeners.host, listeners.port)) return false;
+  // The TLS listener takes all three or none: a certificate without an address (or the reverse) is a mistake, not
+  // a request for a default.
+  const int tls_given = !o.tls_listen.empty() + !o.tls_cert.empty() + !o.tls_key.empty();
+  if (tls_given > 0 && tls_given < 3) {
+    std::string missing;
+    for (const auto& [value, flag] : {std::pair{&o.tls_listen, "--tls-listen"}, std::pair{&o.tls_cert, "--tls-cert"},
+                                      std::pair{&o.tls_key, "--tls-key"}}) {
+      if (value->empty()) missing += (missing.empty() ? "" : ", ") + std::string(flag);
+    }
+    print_error(
+        "TLS needs --tls-listen, --tls-cert and --tls-key together (SLIPWAY_TLS_LISTEN, SLIPWAY_TLS_CERT_FILE, "
+        "SLIPWAY_TLS_KEY_FILE); missing: " +
+        missing);
     return false;
   }
-  host = l.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string p = l.substr(colon + 1);
-  if (p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) > 65535) {
-    print_error("--listen port must be a number from 0 to 65535, got '" + p + "'");
+  if (tls_given == 0) {
+    if (!listeners.plain) {
+      print_error("--listen off turns plain HTTP off, so --tls-listen is needed: there would be nothing to serve");
+      return false;
+    }
+    if (given(o.hsts_options)) {
+      print_error("--hsts-max-age and --hsts-include-subdomains apply to HTTPS responses: give --tls-listen too");
+      return false;
+    }
+    return true;
+  }
+  http::TlsOptions tls;
+  if (!parse_listen("--tls-listen", o.tls_listen, tls.host, tls.port)) return false;
+  if (listeners.plain && tls.host == listeners.host && tls.port == listeners.port && tls.port != 0) {
+    print_error("--tls-listen and --listen are the same address " + host_port(tls.host, tls.port));
     return false;
   }
-  port = static_cast<std::uint16_t>(std::stoul(p));
+  tls.cert_file = o.tls_cert;
+  tls.key_file = o.tls_key;
+  tls.hsts_max_age_s = o.hsts_max_age;
+  tls.hsts_include_subdomains = o.hsts_include_subdomains;
+  listeners.tls = std::move(tls);
   return true;
 }
 
@@ -226,17 +297,24 @@ std::unique_ptr<storage::RecordStore> open_storage(const model::Concept& concept
   return std::move(*opened);
 }
 
-std::unique_ptr<model::Concept> load_configuration(CommonOptions& o, std::string& host, std::uint16_t& port,
-                                                   int& exit_code) {
+std::unique_ptr<model::Concept> load_configuration(CommonOptions& o, Listeners& listeners, int& exit_code) {
   auto concept_file = load_concept(o.config);
   if (!concept_file) {
     exit_code = kExitConcept;
     return nullptr;
   }
   apply_file_settings(o, *concept_file);
-  if (!validate_common(o, host, port)) {
+  if (!validate_common(o, listeners)) {
     exit_code = kExitUsage;
     return nullptr;
+  }
+  // Bad TLS files are a bad value, found before the database is opened (as with the other key files).
+  if (listeners.tls) {
+    if (Status st = http::check_tls_files(*listeners.tls); !st) {
+      print_error(st.error().detail);
+      exit_code = kExitUsage;
+      return nullptr;
+    }
   }
   return concept_file;
 }

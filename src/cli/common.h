@@ -10,8 +10,9 @@
 
 #include "core/clock.h"
 #include "core/concept/model.h"
-#include "storage/sql/migration_planner.h"
+#include "http/server.h"
 #include "storage/record_store.h"
+#include "storage/sql/migration_planner.h"
 
 namespace CLI {
 class App;
@@ -34,6 +35,13 @@ struct CommonOptions {
   int db_statement_timeout_ms = 5000;
   int db_writers = 2;
   int db_read_pipelines = 1;
+  // The TLS listener (--tls-listen with --tls-cert and --tls-key, all three or none) and its HSTS header.
+  std::string tls_listen;
+  std::string tls_cert;
+  std::string tls_key;
+  std::int64_t hsts_max_age = 63072000;
+  bool hsts_include_subdomains = false;
+  std::vector<CLI::Option*> hsts_options;  // --hsts-max-age and --hsts-include-subdomains, to tell whether given
   // The CLI11 options behind listen and log_level (one per subcommand that has them), to tell whether a flag or
   // env var set them: only then does the concept file's `server:` value not apply.
   std::vector<CLI::Option*> listen_options;
@@ -47,7 +55,7 @@ void apply_file_settings(CommonOptions& options, const model::Concept& concept_f
 // but serve nothing (migrate plan|apply|status). Each command shows only the flags it uses in its --help.
 void add_file_flags(CLI::App& app, CommonOptions& options);
 
-// Adds the file flags and --listen, --log-level, --mode: what `serve` reads and `check` validates.
+// Adds the file flags and --listen, --log-level, --mode and the TLS flags: what `serve` reads and `check` validates.
 void add_common_flags(CLI::App& app, CommonOptions& options);
 
 // The whole file into `out` (secrets mounted as files: admin token, signing keys); false when unreadable.
@@ -64,13 +72,25 @@ void print_error(const std::string& message);
 // Loads and validates the concept file; prints every diagnostic to stderr. nullptr on failure.
 std::unique_ptr<model::Concept> load_concept(const std::string& path);
 
-// Validates mode, log level and listen address; prints the problem and returns false when one is bad.
-bool validate_common(const CommonOptions& options, std::string& host, std::uint16_t& port);
+// Where serve listens: --listen (or `off`) and the TLS listener with its files and HSTS.
+struct Listeners {
+  bool plain = true;  // false: --listen off (TLS only)
+  std::string host;
+  std::uint16_t port = 0;
+  std::optional<http::TlsOptions> tls;
+};
+
+// Validates mode, log level, the listen addresses and the TLS flags (not the files); prints the problem and returns
+// false when one is bad.
+bool validate_common(const CommonOptions& options, Listeners& listeners);
 
 // What check and serve both start with: loads the concept file, applies its `server:` settings under flags and
-// env, and validates the common options. nullptr on failure, the problem printed and `exit_code` set.
-std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, std::string& host, std::uint16_t& port,
-                                                   int& exit_code);
+// env, validates the common options, and loads the TLS certificate and key (http::check_tls_files). nullptr on
+// failure, the problem printed and `exit_code` set.
+std::unique_ptr<model::Concept> load_configuration(CommonOptions& options, Listeners& listeners, int& exit_code);
+
+// "127.0.0.1:8080", "[::1]:8443": a host and port as --listen takes them.
+std::string host_port(const std::string& host, std::uint16_t port);
 
 // How a command opens the database: read-only for inspection, and the observability callbacks.
 struct OpenOptions {

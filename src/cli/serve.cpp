@@ -75,14 +75,13 @@ int serve(ServeOptions& o) {
     print_error("--max-connections-per-client must be from 1 to 10000");
     return kExitUsage;
   }
-  std::string host;
-  std::uint16_t port = 0;
+  Listeners listeners;
   int exit_code = kExitOk;
   if (o.rate_limits != "on" && o.rate_limits != "off") {
     print_error("--rate-limits must be on or off, got '" + o.rate_limits + "'");
     return kExitUsage;
   }
-  auto concept_file = load_configuration(o.common, host, port, exit_code);
+  auto concept_file = load_configuration(o.common, listeners, exit_code);
   if (!concept_file) return exit_code;
   const bool dev = o.common.mode == "dev";
   const bool limits_switched_off = o.rate_limits == "off" && concept_file->rate_limits.enabled;
@@ -329,8 +328,10 @@ int serve(ServeOptions& o) {
                          [&app] { return static_cast<double>(app.rate_limit_evictions()); });
 
   http::ServerOptions so;
-  so.host = host;
-  so.port = port;
+  so.plain = listeners.plain;
+  so.host = listeners.host;
+  so.port = listeners.port;
+  so.tls = listeners.tls;
   so.threads = o.threads;
   so.max_connections_per_client = static_cast<std::size_t>(o.max_connections_per_client);
   http::Server server(so, app, logger, request_metrics);
@@ -341,9 +342,22 @@ int serve(ServeOptions& o) {
   // Everything that consumes the change feed has subscribed and the server runs: other instances' changes may flow
   // now (PostgreSQL). From here on storage is closed before `app` goes (below), so the listener never outlives it.
   storage->start_listening();
-  logger.log(obs::Level::kInfo, "listening",
-             {{"address", host + ":" + std::to_string(server.port())}, {"mode", o.common.mode},
-              {"collections", std::to_string(concept_file->collections.size())}});
+  {
+    // "address" is the plain HTTP listener's, "tls_address" the TLS one's; each only when it listens.
+    const std::string plain = listeners.plain ? host_port(listeners.host, server.port()) : std::string();
+    const std::string tls = listeners.tls ? host_port(listeners.tls->host, server.tls_port()) : std::string();
+    const std::string collections = std::to_string(concept_file->collections.size());
+    if (listeners.plain && listeners.tls) {
+      logger.log(obs::Level::kInfo, "listening",
+                 {{"address", plain}, {"tls_address", tls}, {"mode", o.common.mode}, {"collections", collections}});
+    } else if (listeners.tls) {
+      logger.log(obs::Level::kInfo, "listening",
+                 {{"tls_address", tls}, {"mode", o.common.mode}, {"collections", collections}});
+    } else {
+      logger.log(obs::Level::kInfo, "listening",
+                 {{"address", plain}, {"mode", o.common.mode}, {"collections", collections}});
+    }
+  }
   server.run([&app, &logger] {
     app.set_draining();
     logger.log(obs::Level::kInfo, "draining");

@@ -28,14 +28,14 @@ const std::string& refusal() {
 // move to the back of the list whenever they start waiting, so that is the first idle one from the front.
 void close_longest_idle(Loop& loop) {
   for (const auto& weak : loop.sessions) {
-    if (auto session = weak.lock(); session && session->evict()) return;  // evict() erased `weak`: stop here
+    if (auto session = weak.lock(); session && session->evict()) return;  // evict() may have erased `weak`: stop
   }
 }
 
 }  // namespace
 
-Listener::Listener(ServerCore& core, std::vector<std::unique_ptr<Loop>>& loops)
-    : core_(core), loops_(loops), acceptor_(loops.front()->ioc), retry_(loops.front()->ioc) {}
+Listener::Listener(ServerCore& core, std::vector<std::unique_ptr<Loop>>& loops, Kind kind)
+    : core_(core), loops_(loops), kind_(kind), acceptor_(loops.front()->ioc), retry_(loops.front()->ioc) {}
 
 Status Listener::open(const std::string& host, std::uint16_t port) {
   const std::string where = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -116,10 +116,16 @@ void Listener::admit(tcp::socket socket, Loop& target) {
   } else if (core_.open_sessions.load(std::memory_order_relaxed) >= core_.options.max_connections && !evict_idle()) {
     core_.release_client(client);
     refuse(socket, Refusal::kFull, client);
+  } else if (kind_ == Kind::kTls) {
+    core_.open_sessions.fetch_add(1, std::memory_order_relaxed);
+    asio::post(target.ioc,
+               [&core = core_, &target, s = std::move(socket), client, tls = core_.tls_context()]() mutable {
+                 std::make_shared<TlsSession>(core, target, std::move(s), client, std::move(tls))->start();
+               });
   } else {
     core_.open_sessions.fetch_add(1, std::memory_order_relaxed);
     asio::post(target.ioc, [&core = core_, &target, s = std::move(socket), client]() mutable {
-      std::make_shared<Session>(core, target, std::move(s), client)->start();
+      std::make_shared<PlainSession>(core, target, std::move(s), client)->start();
     });
   }
 }
@@ -150,10 +156,12 @@ bool Listener::evict_idle() {
 
 void Listener::refuse(tcp::socket& socket, Refusal why, const asio::ip::address& client) {
   boost::system::error_code ec;
-  // A fresh socket's send buffer is empty, so this one small non-blocking write goes out whole.
-  socket.non_blocking(true, ec);
-  socket.write_some(asio::buffer(refusal()), ec);
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  if (kind_ == Kind::kPlain) {
+    // A fresh socket's send buffer is empty, so this one small non-blocking write goes out whole.
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(refusal()), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+  }
   socket.close(ec);
   const auto now = std::chrono::steady_clock::now();
   if (now - last_warning_ >= std::chrono::seconds(1)) {  // at most one line a second under a flood

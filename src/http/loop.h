@@ -14,6 +14,11 @@
 
 #include "http/handler.h"
 #include "http/server.h"  // also declares obs::Logger and obs::RequestMetrics
+#include "obs/metrics.h"
+
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
 
 namespace slipway::http {
 
@@ -55,13 +60,22 @@ boost::asio::ip::address client_of(const boost::asio::ip::address& address);
 
 // What sessions share. Outlives every session callback that runs on a loop (loops stop before it dies).
 struct ServerCore {
-  ServerCore(ServerOptions o, Handler& h, obs::Logger& l, obs::RequestMetrics& m)
-      : options(std::move(o)), handler(h), logger(l), metrics(m) {}
+  ServerCore(ServerOptions o, Handler& h, obs::Logger& l, obs::RequestMetrics& m);
 
   const ServerOptions options;
   Handler& handler;
   obs::Logger& logger;
   obs::RequestMetrics& metrics;
+
+  // TLS (options.tls set). The context a new TLS connection is made with: reload_tls() swaps it, and each session
+  // keeps the one it was made with, so a reload never drops an open connection.
+  std::shared_ptr<boost::asio::ssl::context> tls_context() const;
+  void set_tls_context(std::shared_ptr<boost::asio::ssl::context> context);
+  // The Strict-Transport-Security value of every response over TLS ("max-age=63072000"); empty: none.
+  const std::string hsts;
+  obs::Counter tls_handshakes_ok;      // slipway_tls_handshakes_total{result="ok"}
+  obs::Counter tls_handshakes_failed;  // {result="failed"}: refused (protocol, ciphers, ALPN), broken or timed out
+  obs::Gauge tls_certificate_expiry;   // slipway_tls_certificate_expiry_timestamp_seconds of the served certificate
 
   std::atomic<std::size_t> open_sessions{0};
   std::atomic<std::size_t> in_flight{0};
@@ -85,6 +99,9 @@ struct ServerCore {
 
   std::mutex clients_mu;
   std::unordered_map<boost::asio::ip::address, std::size_t> clients;  // GUARDED_BY(clients_mu); no zero counts
+
+  mutable std::mutex tls_mu;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // GUARDED_BY(tls_mu)
 
   void session_closed() {
     if (open_sessions.fetch_sub(1, std::memory_order_acq_rel) == 1) {

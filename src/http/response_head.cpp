@@ -37,9 +37,10 @@ bool safe_value(std::string_view v) {
 
 // Headers the session owns; a handler's copy would duplicate or contradict them.
 bool reserved(std::string_view n) {
-  return ascii_iequals(n, "content-length") || ascii_iequals(n, "transfer-encoding") || ascii_iequals(n, "connection") ||
-         ascii_iequals(n, "date") || ascii_iequals(n, "x-request-id") || ascii_iequals(n, "traceparent") ||
-         ascii_iequals(n, "x-content-type-options") || ascii_iequals(n, "keep-alive") || ascii_iequals(n, "upgrade");
+  return ascii_iequals(n, "content-length") || ascii_iequals(n, "transfer-encoding") ||
+         ascii_iequals(n, "connection") || ascii_iequals(n, "date") || ascii_iequals(n, "x-request-id") ||
+         ascii_iequals(n, "traceparent") || ascii_iequals(n, "x-content-type-options") ||
+         ascii_iequals(n, "keep-alive") || ascii_iequals(n, "upgrade") || ascii_iequals(n, "strict-transport-security");
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT", formatted once per second per thread.
@@ -89,7 +90,13 @@ std::size_t append_response_head(std::string& out, const Response& r, const Head
     append_number(out, r.body.size());
     out.append("\r\n");
   }
-  out.append("X-Content-Type-Options: nosniff\r\nX-Request-Id: ");
+  out.append("X-Content-Type-Options: nosniff\r\n");
+  if (!o.hsts.empty()) {
+    out.append("Strict-Transport-Security: ");
+    out.append(o.hsts);
+    out.append("\r\n");
+  }
+  out.append("X-Request-Id: ");
   out.append(o.request_id);
   out.append("\r\ntraceparent: 00-");
   out.append(o.trace_id);

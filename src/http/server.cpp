@@ -5,7 +5,7 @@
 //    are no strands, and Asio's single-threaded scheduler posts from its own thread without taking a lock. One
 //    io_context shared by N threads would put every completion through one mutex-protected queue and bounce
 //    session state between cores.
-//  - Accepting is off the hot path (keep-alive), so one acceptor costs nothing measurable. SO_REUSEPORT
+//  - Accepting is off the hot path (keep-alive), so one acceptor per listener costs nothing measurable. SO_REUSEPORT
 //    acceptors per loop would do the same job, but they let a second process bind the same port silently (no
 //    "Address already in use"), and closing one of them drops connections waiting in its backlog.
 // bench/limit/hello_server.cpp uses the same model, so the two are compared like for like.
@@ -22,7 +22,9 @@
 #include "http/listener.h"
 #include "http/loop.h"
 #include "http/session.h"
+#include "http/tls_context.h"
 #include "obs/logger.h"
+#include "obs/request_metrics.h"
 
 namespace slipway::http {
 namespace asio = boost::asio;
@@ -41,6 +43,39 @@ asio::ip::address client_of(const asio::ip::address& address) {
   asio::ip::address_v6::bytes_type bytes = v6.to_bytes();
   std::fill(bytes.begin() + 8, bytes.end(), 0);  // the /64
   return asio::ip::address_v6(bytes);
+}
+
+namespace {
+
+std::string hsts_value(const ServerOptions& o) {
+  if (!o.tls || o.tls->hsts_max_age_s <= 0) return {};
+  return "max-age=" + std::to_string(o.tls->hsts_max_age_s) +
+         (o.tls->hsts_include_subdomains ? "; includeSubDomains" : "");
+}
+
+}  // namespace
+
+ServerCore::ServerCore(ServerOptions o, Handler& h, obs::Logger& l, obs::RequestMetrics& m)
+    : options(std::move(o)), handler(h), logger(l), metrics(m), hsts(hsts_value(options)) {
+  if (!options.tls) return;  // no TLS series on a server without TLS
+  obs::Metrics& registry = metrics.registry();
+  constexpr std::string_view kHandshakes = "slipway_tls_handshakes_total";
+  constexpr std::string_view kHandshakesHelp = "TLS handshakes on the TLS listener, by outcome";
+  tls_handshakes_ok = registry.counter(kHandshakes, kHandshakesHelp, {{"result", "ok"}});
+  tls_handshakes_failed = registry.counter(kHandshakes, kHandshakesHelp, {{"result", "failed"}});
+  tls_certificate_expiry =
+      registry.gauge("slipway_tls_certificate_expiry_timestamp_seconds",
+                     "notAfter of the certificate the TLS listener serves, seconds since the epoch");
+}
+
+std::shared_ptr<asio::ssl::context> ServerCore::tls_context() const {
+  std::lock_guard lock(tls_mu);
+  return tls_context_;
+}
+
+void ServerCore::set_tls_context(std::shared_ptr<asio::ssl::context> context) {
+  std::lock_guard lock(tls_mu);
+  tls_context_ = std::move(context);
 }
 
 bool ServerCore::acquire_client(const asio::ip::address& client) {
@@ -62,8 +97,33 @@ struct Server::Impl {
   Impl(ServerOptions o, Handler& h, obs::Logger& l, obs::RequestMetrics& m) : core(std::move(o), h, l, m) {}
   ~Impl() {
     listener.reset();
+    tls_listener.reset();
     signals.reset();
+    hangups.reset();
     shut_loops();
+  }
+
+  // Serves `loaded` to new TLS connections, with a log line and the expiry gauge.
+  void install(TlsCredentials&& loaded, std::string_view what) {
+    const TlsOptions& t = *core.options.tls;
+    core.set_tls_context(std::move(loaded.context));
+    core.tls_certificate_expiry.set(static_cast<double>(loaded.not_after));
+    const std::string not_after = format_utc_seconds(loaded.not_after);
+    const bool expired =
+        loaded.not_after <=
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    core.logger.log(
+        expired ? obs::Level::kWarn : obs::Level::kInfo, expired ? "TLS certificate has expired" : what,
+        {{"cert_file", t.cert_file}, {"subject", loaded.subject}, {"serial", loaded.serial}, {"not_after", not_after}});
+  }
+
+  // Loop 0: waits for the next SIGHUP, reloads, waits again.
+  void wait_hangup(Server& server) {
+    hangups->async_wait([this, &server](const boost::system::error_code& ec, int) {
+      if (ec) return;             // cancelled: the server is draining
+      (void)server.reload_tls();  // logs either way
+      wait_hangup(server);
+    });
   }
 
   // After the loops' threads have stopped (or never ran): close the gates so late Responders drop their
@@ -83,8 +143,11 @@ struct Server::Impl {
 
   ServerCore core;
   std::vector<std::unique_ptr<Loop>> loops;  // destroyed after everything that runs on them
-  std::unique_ptr<Listener> listener;
+  std::unique_ptr<Listener> listener;        // plain HTTP (ServerOptions::plain)
+  std::unique_ptr<Listener> tls_listener;    // ServerOptions::tls
   std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::signal_set> hangups;  // SIGHUP, with TLS only
+  std::mutex reload_mu;                       // one reload at a time (SIGHUP and reload_tls() from tests)
   bool ran = false;
 };
 
@@ -96,26 +159,65 @@ Server::~Server() = default;
 Status Server::start() {
   Impl& d = *impl_;
   const ServerOptions& o = d.core.options;
-  if (d.listener) return Problem::make(ProblemCode::kInternal, "the server is already started");
+  if (d.listener || d.tls_listener) return Problem::make(ProblemCode::kInternal, "the server is already started");
+  if (!o.plain && !o.tls)
+    return Problem::make(ProblemCode::kInternal, "no listener: plain HTTP is off and TLS is not set");
   if (o.threads < 0) return Problem::make(ProblemCode::kInternal, "threads must be 0 (one per core) or more");
   if (o.header_limit == 0 || o.max_connections == 0 || o.max_connections_per_client == 0) {
     return Problem::make(ProblemCode::kInternal,
                          "header_limit, max_connections and max_connections_per_client must be positive");
   }
+  std::optional<TlsCredentials> tls;
+  if (o.tls) {
+    auto loaded = load_tls_context(*o.tls);
+    if (!loaded) return std::move(loaded).error();
+    tls = std::move(*loaded);
+  }
   const unsigned n = o.threads > 0 ? static_cast<unsigned>(o.threads) : std::max(1u, std::thread::hardware_concurrency());
   d.loops.clear();
   for (unsigned i = 0; i < n; ++i) d.loops.push_back(std::make_unique<Loop>());
-  auto listener = std::make_unique<Listener>(d.core, d.loops);
-  if (Status st = listener->open(o.host, o.port); !st) {
-    listener.reset();
+  std::unique_ptr<Listener> plain;
+  std::unique_ptr<Listener> secure;
+  Status st;
+  if (o.plain) {
+    plain = std::make_unique<Listener>(d.core, d.loops, Listener::Kind::kPlain);
+    st = plain->open(o.host, o.port);
+  }
+  if (st && o.tls) {
+    secure = std::make_unique<Listener>(d.core, d.loops, Listener::Kind::kTls);
+    st = secure->open(o.tls->host, o.tls->port);
+  }
+  if (!st) {
+    plain.reset();
+    secure.reset();
     d.loops.clear();
     return st;
   }
-  d.listener = std::move(listener);
+  d.listener = std::move(plain);
+  d.tls_listener = std::move(secure);
+  if (tls) d.install(std::move(*tls), "TLS certificate loaded");
   return {};
 }
 
 std::uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+std::uint16_t Server::tls_port() const { return impl_->tls_listener ? impl_->tls_listener->port() : 0; }
+
+Status Server::reload_tls() {
+  Impl& d = *impl_;
+  if (!d.core.options.tls || !d.tls_listener) {
+    return Problem::make(ProblemCode::kInternal, "TLS is not configured or the server is not started");
+  }
+  std::lock_guard lock(d.reload_mu);
+  auto loaded = load_tls_context(*d.core.options.tls);
+  if (!loaded) {
+    d.core.logger.log(obs::Level::kError, "TLS reload failed: still serving the previous certificate",
+                      {{"cause", loaded.error().detail}});
+    return std::move(loaded).error();
+  }
+  d.install(std::move(*loaded), "TLS certificate reloaded");
+  return {};
+}
 
 std::size_t Server::in_flight() const { return impl_->core.in_flight.load(std::memory_order_relaxed); }
 
@@ -129,7 +231,7 @@ void Server::request_stop() {
 
 void Server::run(std::function<void()> on_drain) {
   Impl& d = *impl_;
-  if (!d.listener || d.ran) return;
+  if ((!d.listener && !d.tls_listener) || d.ran) return;
   d.ran = true;
   ServerCore& core = d.core;
   Loop& first = *d.loops.front();
@@ -138,7 +240,13 @@ void Server::run(std::function<void()> on_drain) {
   d.signals->async_wait([this](const boost::system::error_code& ec, int) {
     if (!ec) request_stop();
   });
-  asio::post(first.ioc, [listener = d.listener.get()] { listener->start(); });
+  if (d.tls_listener) {
+    d.hangups = std::make_unique<asio::signal_set>(first.ioc, SIGHUP);
+    d.wait_hangup(*this);
+  }
+  for (Listener* listener : {d.listener.get(), d.tls_listener.get()}) {
+    if (listener) asio::post(first.ioc, [listener] { listener->start(); });
+  }
 
   std::vector<std::thread> threads;
   threads.reserve(d.loops.size());
@@ -162,9 +270,11 @@ void Server::run(std::function<void()> on_drain) {
   // 2) stop accepting; wait for it, so no connection slips in after the count below reads zero.
   std::promise<void> accepting_stopped;
   asio::post(first.ioc, [&] {
-    d.listener->stop();
+    if (d.listener) d.listener->stop();
+    if (d.tls_listener) d.tls_listener->stop();
     boost::system::error_code ec;
     d.signals->cancel(ec);
+    if (d.hangups) d.hangups->cancel(ec);
     accepting_stopped.set_value();
   });
   accepting_stopped.get_future().wait_until(deadline);
@@ -195,6 +305,7 @@ void Server::run(std::function<void()> on_drain) {
   }
   for (auto& t : threads) t.join();
   d.signals.reset();  // restores the default SIGINT/SIGTERM disposition
+  d.hangups.reset();
   d.shut_loops();
 }
 

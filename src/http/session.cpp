@@ -2,14 +2,16 @@
 
 #include "core/ascii.h"
 
+#include <openssl/ssl.h>
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/none.hpp>
-#include <array>
 #include <exception>
 
 #include "core/json_writer.h"
@@ -22,6 +24,7 @@ namespace slipway::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -34,6 +37,8 @@ constexpr std::chrono::seconds kLingerTime{2};
 // While draining, how long a connection accepted before the listener closed may stay silent. A load balancer sends
 // its request right after connecting; one that sends nothing is closed after this rather than its header_timeout.
 constexpr std::chrono::seconds kDrainGrace{1};
+// How long a TLS close waits for its close_notify to be written (a peer that reads nothing gets no longer).
+constexpr std::chrono::seconds kCloseNotifyTime{1};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kProblemType = "application/problem+json";
 
@@ -142,45 +147,98 @@ bool framing_is_unambiguous(const bhttp::request_parser<bhttp::string_body>::val
 
 }  // namespace
 
-Session::Session(ServerCore& core, Loop& loop, tcp::socket&& socket, asio::ip::address client)
-    : gate_(loop.gate), core_(core), loop_(loop), stream_(std::in_place, std::move(socket)),
-      connected_(Clock::now()), client_(client) {
+template <class Stream>
+BasicSession<Stream>::BasicSession(ServerCore& core, Loop& loop, tcp::socket&& socket, asio::ip::address client,
+                                   std::shared_ptr<ssl::context> tls)
+    : gate_(loop.gate),
+      core_(core),
+      loop_(loop),
+      tls_context_(std::move(tls)),
+      connected_(Clock::now()),
+      client_(client) {
+  if constexpr (kTls) {
+    stream_.emplace(std::move(socket), *tls_context_);
+  } else {
+    stream_.emplace(std::move(socket));
+  }
   beast::error_code ec;
-  const auto endpoint = stream_->socket().remote_endpoint(ec);
+  const auto endpoint = tcp().socket().remote_endpoint(ec);
   if (!ec) remote_ = endpoint.address().to_string();
-  stream_->socket().set_option(tcp::no_delay(true), ec);  // a response is one write; never wait for an ACK
+  tcp().socket().set_option(tcp::no_delay(true), ec);  // a response is one write; never wait for an ACK
 }
 
-Session::~Session() = default;
+template <class Stream>
+BasicSession<Stream>::~BasicSession() = default;
 
-void Session::start() {
+template <class Stream>
+template <class F>
+auto BasicSession<Stream>::track(F next) {
+  ++pending_ops_;
+  return [self = self(), next = std::move(next)](beast::error_code ec, auto... n) mutable {
+    BasicSession& s = *self;
+    --s.pending_ops_;
+    if (ec) s.stream_failed_ = true;
+    if (s.state_ == State::kClosed) return s.release_when_idle();
+    next(ec, n...);
+  };
+}
+
+template <class Stream>
+void BasicSession<Stream>::start() {
   loop_.sessions.push_front(weak_from_this());
   registration_ = loop_.sessions.begin();
   registered_ = true;
+  if constexpr (!kTls) {
+    wait_request();
+  } else {
+    // The handshake and the first request's header share the connection's header_timeout: a client that never
+    // finishes its handshake is closed like a slowloris.
+    state_ = State::kHandshake;
+    const auto deadline = connected_ + core_.options.header_timeout;
+    const bool draining = loop_.draining || core_.draining.load(std::memory_order_relaxed);
+    tcp().expires_at(draining ? std::min(deadline, Clock::now() + kDrainGrace) : deadline);
+    stream_->async_handshake(ssl::stream_base::server, track([this](beast::error_code ec) { on_handshake(ec); }));
+  }
+}
+
+template <class Stream>
+void BasicSession<Stream>::on_handshake(beast::error_code ec) {
+  if (ec) {
+    core_.tls_handshakes_failed.inc();
+    // Debug only: scanners and health checks that connect and go would flood the log at any other level.
+    core_.logger.log(obs::Level::kDebug, "TLS handshake failed", {{"remote", remote_}, {"cause", ec.message()}});
+    return close();
+  }
+  core_.tls_handshakes_ok.inc();
+  handshake_done_ = true;
   wait_request();
 }
 
-void Session::on_drain() {
-  if (state_ != State::kIdle) return;       // busy: answers with `Connection: close`, then closes
+template <class Stream>
+void BasicSession<Stream>::on_drain() {
+  // Busy: answers with `Connection: close`, then closes.
+  if (state_ != State::kIdle && state_ != State::kHandshake) return;
   if (!first_request_) return close();      // keep-alive, between requests: HTTP lets us close it now
   // A connection that has not sent its first request yet was accepted before the listener closed: its request may
   // be on the wire already (a load balancer that has not yet seen /readyz turn 503). Closing it now would reset
-  // that request unanswered, so it is served, unless it stays silent for kDrainGrace. The read's own deadline
-  // cannot be shortened while it is pending; a timer closes it instead.
+  // that request unanswered, so it is served, unless it stays silent (or its TLS handshake does not finish) for
+  // kDrainGrace. The read's own deadline cannot be shortened while it is pending; a timer closes it instead.
   auto timer = std::make_shared<asio::steady_timer>(loop_.ioc, kDrainGrace);
   timer->async_wait([weak = weak_from_this(), timer](const beast::error_code& ec) {
-    const auto self = weak.lock();
-    if (!ec && self && self->state_ == State::kIdle) self->close();
+    const auto self = std::static_pointer_cast<BasicSession>(weak.lock());
+    if (!ec && self && (self->state_ == State::kIdle || self->state_ == State::kHandshake)) self->close();
   });
 }
 
-bool Session::evict() {
+template <class Stream>
+bool BasicSession<Stream>::evict() {
   if (!idle_) return false;
   close();
   return true;
 }
 
-void Session::set_idle(bool idle) {
+template <class Stream>
+void BasicSession<Stream>::set_idle(bool idle) {
   if (idle == idle_) return;
   idle_ = idle;
   if (idle) {
@@ -191,15 +249,19 @@ void Session::set_idle(bool idle) {
   }
 }
 
-void Session::detach() {
+template <class Stream>
+void BasicSession<Stream>::detach() {
   if (!stream_) return;
   beast::error_code ec;
-  stream_->socket().close(ec);
+  tcp().socket().close(ec);
+  // The loops have stopped: pending operations will never run, only be destroyed with their io_context, so the
+  // stream may go under them (invariant 4).
   stream_.reset();
   state_ = State::kClosed;
 }
 
-void Session::wait_request() {
+template <class Stream>
+void BasicSession<Stream>::wait_request() {
   state_ = State::kIdle;
   const bool draining = loop_.draining || core_.draining.load(std::memory_order_relaxed);
   if (draining && !first_request_) return close();  // see on_drain()
@@ -210,19 +272,17 @@ void Session::wait_request() {
   }
   if (first_request_) {
     const auto deadline = connected_ + core_.options.header_timeout;
-    stream_->expires_at(draining ? std::min(deadline, Clock::now() + kDrainGrace) : deadline);
+    tcp().expires_at(draining ? std::min(deadline, Clock::now() + kDrainGrace) : deadline);
   } else {
-    stream_->expires_after(core_.options.idle_timeout);
+    tcp().expires_after(core_.options.idle_timeout);
     set_idle(true);
   }
   stream_->async_read_some(buffer_.prepare(kFirstReadSize),
-                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                             self->on_first_bytes(ec, n);
-                           });
+                           track([this](beast::error_code ec, std::size_t n) { on_first_bytes(ec, n); }));
 }
 
-void Session::on_first_bytes(beast::error_code ec, std::size_t n) {
-  if (state_ == State::kClosed) return;
+template <class Stream>
+void BasicSession<Stream>::on_first_bytes(beast::error_code ec, std::size_t n) {
   set_idle(false);
   if (ec) return close();
   buffer_.commit(n);
@@ -231,7 +291,8 @@ void Session::on_first_bytes(beast::error_code ec, std::size_t n) {
   read_header();
 }
 
-void Session::read_header() {
+template <class Stream>
+void BasicSession<Stream>::read_header() {
   state_ = State::kHeader;
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(core_.options.header_limit, UINT32_MAX)));
@@ -239,7 +300,7 @@ void Session::read_header() {
   // The route's limit is known once the header is (on_header), and applied there.
   parser_->body_limit(boost::none);
   // The whole header within header_timeout: of the connection for its first request, else of the first byte.
-  stream_->expires_at((first_request_ ? connected_ : started_) + core_.options.header_timeout);
+  tcp().expires_at((first_request_ ? connected_ : started_) + core_.options.header_timeout);
   header_scanned_ = 0;
   header_consumed_ = 0;
   header_line_start_ = false;
@@ -251,7 +312,8 @@ void Session::read_header() {
 // them, because Beast accepts obs-folds and leaves no trace of them in the parsed values. Beast is still fed every
 // read (as async_read_header does), so garbage such as a TLS ClientHello is refused at once; it parses the
 // fields only once all of them are buffered, and only consumes the request line before that.
-void Session::parse_header() {
+template <class Stream>
+void BasicSession<Stream>::parse_header() {
   const auto data = buffer_.data();
   const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
   if (scan_header(bytes, header_scanned_, header_line_start_) == HeaderScan::kFolded) return reject(400);
@@ -269,16 +331,15 @@ void Session::parse_header() {
     // Beast consumes the request line as soon as it is whole: nothing consumed means the target alone is too long.
     return reject(header_consumed_ == 0 ? 414 : 431);
   }
-  stream_->async_read_some(buffer_.prepare(kFirstReadSize),
-                           [self = shared_from_this()](beast::error_code e, std::size_t n) {
-                             if (self->state_ == State::kClosed) return;
-                             if (e) return self->close();  // the peer left, reset, or timed out: nobody to answer
-                             self->buffer_.commit(n);
-                             self->parse_header();
-                           });
+  stream_->async_read_some(buffer_.prepare(kFirstReadSize), track([this](beast::error_code e, std::size_t n) {
+                             if (e) return close();  // the peer left, reset, or timed out: nobody to answer
+                             buffer_.commit(n);
+                             parse_header();
+                           }));
 }
 
-void Session::on_header(beast::error_code ec) {
+template <class Stream>
+void BasicSession<Stream>::on_header(beast::error_code ec) {
   if (state_ == State::kClosed) return;
   first_request_ = false;
   req_ready_ = false;
@@ -305,22 +366,20 @@ void Session::on_header(beast::error_code ec) {
   if (const auto length = parser_->content_length(); length && *length > limit) return reject(413);
   if (parser_->is_done()) return dispatch();
   state_ = State::kBody;
-  stream_->expires_after(core_.options.body_timeout);
-  auto read_body = [self = shared_from_this()] {
-    bhttp::async_read(*self->stream_, self->buffer_, *self->parser_,
-                      [self](beast::error_code ec, std::size_t) { self->on_body(ec); });
+  tcp().expires_after(core_.options.body_timeout);
+  auto read_body = [this] {
+    bhttp::async_read(*stream_, buffer_, *parser_, track([this](beast::error_code ec, std::size_t) { on_body(ec); }));
   };
   if (!expect_continue) return read_body();
   asio::async_write(*stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                    [self = shared_from_this(), read_body](beast::error_code ec, std::size_t) {
-                      if (self->state_ == State::kClosed) return;
-                      if (ec) return self->close();
+                    track([this, read_body](beast::error_code ec, std::size_t) {
+                      if (ec) return close();
                       read_body();
-                    });
+                    }));
 }
 
-void Session::on_body(beast::error_code ec) {
-  if (state_ == State::kClosed) return;
+template <class Stream>
+void BasicSession<Stream>::on_body(beast::error_code ec) {
   if (ec) {
     if (ec == bhttp::error::body_limit) return reject(413);
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || !is_http_error(ec)) {
@@ -331,7 +390,8 @@ void Session::on_body(beast::error_code ec) {
   dispatch();
 }
 
-void Session::begin_request() {
+template <class Stream>
+void BasicSession<Stream>::begin_request() {
   auto& msg = parser_->get();
   req_.method = to_method(msg.method());
   req_.target = sv(msg.target());
@@ -366,7 +426,8 @@ void Gate::post(std::function<void()> work) const {
   asio::post(*ioc, std::move(work));
 }
 
-void Session::dispatch() {
+template <class Stream>
+void BasicSession<Stream>::dispatch() {
   req_.body = std::move(parser_->get().body());
   req_.loop = gate_.get();
   state_ = State::kHandling;
@@ -378,9 +439,8 @@ void Session::dispatch() {
   const char* failure = nullptr;
   std::string what;
   try {
-    core_.handler.handle(req_, [self = shared_from_this(), generation](Response&& response) {
-      self->deliver(generation, std::move(response));
-    });
+    core_.handler.handle(
+        req_, [self = self(), generation](Response&& response) { self->deliver(generation, std::move(response)); });
   } catch (const std::exception& e) {
     failure = "handler threw";
     what = e.what();
@@ -397,17 +457,19 @@ void Session::dispatch() {
   }
 }
 
-void Session::deliver(std::uint64_t generation, Response&& response) {
+template <class Stream>
+void BasicSession<Stream>::deliver(std::uint64_t generation, Response&& response) {
   // Only compares addresses: `loop_` may already be gone when a late Responder runs after the server stopped.
   if (current_loop() == &loop_) return on_response(generation, std::move(response));
   std::lock_guard lock(gate_->mu);
   if (!gate_->ioc) return;  // the loop has stopped for good: nobody left to answer
-  asio::post(*gate_->ioc, [self = shared_from_this(), generation, r = std::move(response)]() mutable {
+  asio::post(*gate_->ioc, [self = self(), generation, r = std::move(response)]() mutable {
     self->on_response(generation, std::move(r));
   });
 }
 
-void Session::on_response(std::uint64_t generation, Response&& response) {
+template <class Stream>
+void BasicSession<Stream>::on_response(std::uint64_t generation, Response&& response) {
   if (generation != generation_ || state_ != State::kHandling || responded_) return;  // stale, twice, or closed
   responded_ = true;
   resp_ = std::move(response);
@@ -424,7 +486,8 @@ void Session::on_response(std::uint64_t generation, Response&& response) {
   write();
 }
 
-void Session::answer_early(Response&& response) {
+template <class Stream>
+void BasicSession<Stream>::answer_early(Response&& response) {
   state_ = State::kHandling;
   responded_ = false;
   counted_in_flight_ = true;  // finish_request() counts it out, like a handled request
@@ -437,7 +500,8 @@ void Session::answer_early(Response&& response) {
   on_response(generation_, std::move(response));
 }
 
-void Session::reject(int status) {
+template <class Stream>
+void BasicSession<Stream>::reject(int status) {
   if (!req_ready_) {  // the header never parsed: nothing of the client's to trust
     req_.method = Method::kOther;
     generate_request_id(req_.request_id);
@@ -477,24 +541,25 @@ void Session::reject(int status) {
   write();
 }
 
-void Session::write() {
+template <class Stream>
+void BasicSession<Stream>::write() {
   state_ = State::kWriting;
   if (loop_.draining || core_.draining.load(std::memory_order_relaxed)) keep_alive_ = false;
   head_.clear();
-  const HeadOptions options{keep_alive_, http10_, req_.request_id, req_.trace_id, trace_flags_};
+  const HeadOptions options{keep_alive_,   http10_,      req_.request_id,
+                            req_.trace_id, trace_flags_, kTls ? std::string_view(core_.hsts) : std::string_view()};
   if (append_response_head(head_, resp_, options) > 0) {
     core_.logger.log(obs::Level::kWarn, "unsafe or reserved response headers dropped",
                      {{"request_id", req_.request_id}, {"route", resp_.route}});
   }
   body_bytes_ = (status_has_body(resp_.status) && req_.method != Method::kHead) ? resp_.body.size() : 0;
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(resp_.body.data(), body_bytes_)};
-  stream_->expires_after(core_.options.body_timeout);  // a client that stops reading cannot pin the connection
-  asio::async_write(*stream_, buffers,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+  tcp().expires_after(core_.options.body_timeout);  // a client that stops reading cannot pin the connection
+  asio::async_write(*stream_, buffers, track([this](beast::error_code ec, std::size_t) { on_write(ec); }));
 }
 
-void Session::on_write(beast::error_code ec) {
-  if (state_ == State::kClosed) return;
+template <class Stream>
+void BasicSession<Stream>::on_write(beast::error_code ec) {
   finish_request();
   if (ec) return close();
   if (linger_after_write_) return linger();
@@ -504,7 +569,8 @@ void Session::on_write(beast::error_code ec) {
   wait_request();
 }
 
-void Session::finish_request() {
+template <class Stream>
+void BasicSession<Stream>::finish_request() {
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   const std::string_view method = method_name(req_ready_ ? req_.method : Method::kOther);
   core_.metrics.record(resp_.route, method, resp_.status, seconds);
@@ -527,26 +593,39 @@ void Session::finish_request() {
   }
 }
 
-void Session::linger() {
+template <class Stream>
+void BasicSession<Stream>::linger() {
   state_ = State::kLinger;
-  beast::error_code ec;
-  stream_->socket().shutdown(tcp::socket::shutdown_send, ec);
   linger_until_ = Clock::now() + kLingerTime;
+  if constexpr (kTls) {
+    return send_close_notify([this] {
+      if (state_ == State::kClosed) return release_when_idle();
+      linger_transport();
+    });
+  }
+  linger_transport();
+}
+
+template <class Stream>
+void BasicSession<Stream>::linger_transport() {
+  beast::error_code ec;
+  tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
   linger_read();
 }
 
-void Session::linger_read() {
+// Reads the socket itself, also under TLS: the bytes are discarded, and the TLS session has ended (close_notify).
+template <class Stream>
+void BasicSession<Stream>::linger_read() {
   buffer_.consume(buffer_.size());
-  stream_->expires_at(linger_until_);
-  stream_->async_read_some(buffer_.prepare(kLingerReadSize),
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             if (self->state_ == State::kClosed) return;
-                             if (ec) return self->close();  // EOF, reset or the linger time is up
-                             self->linger_read();
-                           });
+  tcp().expires_at(linger_until_);
+  tcp().async_read_some(buffer_.prepare(kLingerReadSize), track([this](beast::error_code ec, std::size_t) {
+                          if (ec) return close();  // EOF, reset or the linger time is up
+                          linger_read();
+                        }));
 }
 
-void Session::close() {
+template <class Stream>
+void BasicSession<Stream>::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   set_idle(false);
@@ -556,18 +635,52 @@ void Session::close() {
     core_.in_flight.fetch_sub(1, std::memory_order_relaxed);
     core_.metrics.dec_in_flight();
   }
+  parser_.reset();  // no operation reads into it now: close() never runs while a body is being read
+  if (!stream_) return release_when_idle();  // detached
+  if constexpr (kTls) {
+    // The server ends a sound TLS session: the peer is told it is a close, not a truncation.
+    if (handshake_done_ && !stream_failed_ && !close_notify_sent_)
+      return send_close_notify([this] { close_transport(); });
+  }
+  close_transport();
+}
+
+template <class Stream>
+template <class F>
+void BasicSession<Stream>::send_close_notify(F then) {
+  close_notify_sent_ = true;
+  // Marked as if the peer's close_notify had come: SSL_shutdown then sends ours and completes once it is written,
+  // instead of waiting to read the peer's (which HTTP clients seldom send) — a one-way close, as RFC 8446 §6.1
+  // allows. A peer that does not take it within kCloseNotifyTime is closed regardless.
+  SSL_set_shutdown(stream_->native_handle(), SSL_get_shutdown(stream_->native_handle()) | SSL_RECEIVED_SHUTDOWN);
+  tcp().expires_after(kCloseNotifyTime);
+  ++pending_ops_;  // counted like track(), but `then` also runs after close()
+  stream_->async_shutdown([self = self(), then = std::move(then)](beast::error_code) mutable {
+    --self->pending_ops_;
+    then();
+  });
+}
+
+template <class Stream>
+void BasicSession<Stream>::close_transport() {
   if (stream_) {
     beast::error_code ec;
-    stream_->socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_->socket().close(ec);
-    stream_.reset();  // Beast's pending operations keep the stream's internals alive until they complete
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp().socket().close(ec);  // pending operations complete now, with operation_aborted
   }
-  parser_.reset();
-  if (registered_) {
-    loop_.sessions.erase(registration_);
-    registered_ = false;
-  }
+  release_when_idle();
+}
+
+template <class Stream>
+void BasicSession<Stream>::release_when_idle() {
+  if (pending_ops_ > 0 || !registered_) return;
+  stream_.reset();
+  loop_.sessions.erase(registration_);
+  registered_ = false;
   core_.session_closed();
 }
+
+template class BasicSession<beast::tcp_stream>;
+template class BasicSession<beast::ssl_stream<beast::tcp_stream>>;
 
 }  // namespace slipway::http

@@ -1,6 +1,13 @@
-// Session: one HTTP/1.1 connection, owned by one event loop (private to src/http; includes Beast).
+// Session: one HTTP/1.1 connection, plain or over TLS, owned by one event loop (private to src/http; includes
+// Beast). One state machine for both: BasicSession<Stream> is instantiated for beast::tcp_stream (PlainSession) and
+// for beast::ssl_stream<beast::tcp_stream> (TlsSession) in session.cpp; what differs is the handshake before the
+// first request, HSTS on every response, and close_notify before closing. The loop and the listener see the
+// non-template Session.
 //
 // States (each read arms the stream's deadline first; Beast's tcp_stream closes the socket when it passes):
+//
+//   kHandshake ──TLS handshake ok──▶ kIdle      TLS only, under the connection's header_timeout (the deadline of
+//                                                its first request's header too); a plain session starts in kIdle
 //
 //   kIdle ──first byte──▶ kHeader ──header ok──▶ kBody ──body ok──▶ kHandling ──Responder──▶ kWriting
 //     ▲  (idle_timeout;      │ (header_timeout,      │ (body_timeout)      (no deadline)          │
@@ -9,6 +16,10 @@
 //     └────────────── keep-alive ◀───────────────────┼───────────────────────────────────────────┘
 //                            │ 400 / 431, admit()'s  │ 413                    not keep-alive ──▶ kClosed
 //                            └──────────▶ kWriting(error) ──▶ kLinger (shutdown send, discard ≤ 2 s) ──▶ kClosed
+//
+// Closing over TLS: a connection the server closes (not keep-alive, drain, eviction, linger) first sends a
+// close_notify alert (RFC 9112 §9.8) without waiting for the peer's; one that failed, timed out or was closed by
+// the peer is just closed. Lingering over TLS reads and discards raw bytes after the close_notify.
 //
 // Framing (RFC 9112 §6): a request is refused with 400 and closed — never guessed at — when its header has an
 // obs-fold (a line starting with SP/HTAB), when Transfer-Encoding is anything but one `chunked`, when it has both
@@ -21,7 +32,9 @@
 //  2. A Responder holds the session (shared_ptr) and the request generation; a stale or second call is ignored,
 //     and so is one that arrives after the connection closed.
 //  3. req_'s string_views point into parser_, which lives until the response of that request is written.
-//  4. While registered in its loop, a session has a stream; close() unregisters and destroys the stream, and the
+//  4. While registered in its loop, a session has a stream. close() shuts the connection at once; the stream is
+//     destroyed, and the session unregistered and counted out of ServerCore::open_sessions, only once no operation
+//     on it is pending (an SSL stream must not be destroyed under one; close_notify is such an operation). The
 //     server sweeps (detach()) the ones left when the loops stop, so no socket outlives its io_context.
 //  5. idle_ is true exactly while a keep-alive connection (one that has had a response) waits in kIdle for its next
 //     request; it is counted in Loop::idle then, and only then may evict() close it. close() gives back the
@@ -29,19 +42,24 @@
 //  6. A request admit() answers (http/handler.h) never has its body read: the answer goes out with
 //     `Connection: close` when a body follows, and the connection lingers as after a 413, so the unread body is
 //     never taken for the next request.
+//  7. Every operation on the stream is started with a handler from track(), which counts it in pending_ops_; a
+//     completion after close() only counts down (invariant 4), it never continues the state machine.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "http/loop.h"
 #include "http/request.h"
@@ -49,25 +67,49 @@
 
 namespace slipway::http {
 
+// What the loop (drain, eviction, sweep) and the listener see of a connection, plain or TLS. Loop thread only,
+// except detach() (the server thread, after the loops stopped).
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `client`: what the listener counted this connection under (ServerCore::acquire_client); close() releases it.
-  Session(ServerCore& core, Loop& loop, boost::asio::ip::tcp::socket&& socket, boost::asio::ip::address client);
-  ~Session();
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
+  virtual ~Session() = default;
+  virtual void start() = 0;  // registers in its loop and waits for the first request (TLS: the handshake first)
+  // A keep-alive connection between requests closes now; a busy one closes after its response; a new one that has
+  // not sent its first request yet is served once (its request may be on the wire) unless silent.
+  virtual void on_drain() = 0;
+  virtual void detach() = 0;  // drop the socket while its io_context is still alive
+  virtual bool evict() = 0;   // closes the connection if it is idle between requests (invariant 5)
+};
 
-  void start();     // loop thread: registers and waits for the first request
-  // Loop thread: a keep-alive connection between requests closes now; a busy one closes after its response; a new
-  // one that has not sent its first request yet is served once (its request may be on the wire) unless silent.
-  void on_drain();
-  void detach();    // server thread, after the loops stopped: drop the socket while its io_context is alive
-  bool evict();     // loop thread: closes the connection if it is idle between requests (invariant 5)
+template <class Stream>
+class BasicSession final : public Session {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
+
+  // `client`: what the listener counted this connection under (ServerCore::acquire_client); close() releases it.
+  // `tls`: the context a TLS session is made with (held for the connection's life); nullptr for a plain one.
+  BasicSession(ServerCore& core, Loop& loop, boost::asio::ip::tcp::socket&& socket, boost::asio::ip::address client,
+               std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+  ~BasicSession() override;
+  BasicSession(const BasicSession&) = delete;
+  BasicSession& operator=(const BasicSession&) = delete;
+
+  void start() override;
+  void on_drain() override;
+  void detach() override;
+  bool evict() override;
 
  private:
-  enum class State : std::uint8_t { kIdle, kHeader, kBody, kHandling, kWriting, kLinger, kClosed };
+  enum class State : std::uint8_t { kHandshake, kIdle, kHeader, kBody, kHandling, kWriting, kLinger, kClosed };
   using Clock = std::chrono::steady_clock;
 
+  std::shared_ptr<BasicSession> self() { return std::static_pointer_cast<BasicSession>(shared_from_this()); }
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(*stream_); }
+  // A completion handler for an operation on the stream (invariant 7): keeps the session alive, counts the
+  // operation, notes a failed stream, and calls `next` only while the session is open.
+  template <class F>
+  auto track(F next);
+
+  void on_handshake(boost::beast::error_code ec);
   void wait_request();
   void set_idle(bool idle);  // keeps Loop::idle and the session's place in Loop::sessions (invariant 5)
   void on_first_bytes(boost::beast::error_code ec, std::size_t n);
@@ -85,20 +127,31 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(boost::beast::error_code ec);
   void finish_request();
   void linger();
+  void linger_transport();  // after any close_notify: shutdown send, then discard what arrives
   void linger_read();
   void close();
+  // TLS: sends close_notify (not waiting for the peer's), then calls `then`, also when that failed.
+  template <class F>
+  void send_close_notify(F then);
+  void close_transport();  // closes the socket; the stream goes once no operation is pending
+  void release_when_idle();
 
   // First member: destroyed last, after the stream (invariant 4).
   std::shared_ptr<Gate> gate_;
   ServerCore& core_;
   Loop& loop_;
-  std::optional<boost::beast::tcp_stream> stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // before stream_: its SSL object refers to it
+  std::optional<Stream> stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::list<std::weak_ptr<Session>>::iterator registration_;
   bool registered_ = false;
   bool idle_ = false;
   State state_ = State::kIdle;
+  std::size_t pending_ops_ = 0;  // operations on the stream not completed yet (invariant 7)
+  bool stream_failed_ = false;   // an operation failed (peer gone, reset, timed out): no close_notify
+  bool handshake_done_ = false;  // TLS: the handshake succeeded
+  bool close_notify_sent_ = false;
   bool first_request_ = true;
   bool keep_alive_ = true;
   bool linger_after_write_ = false;
@@ -122,5 +175,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string trace_flags_;
   std::string head_;
 };
+
+using PlainSession = BasicSession<boost::beast::tcp_stream>;
+using TlsSession = BasicSession<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+extern template class BasicSession<boost::beast::tcp_stream>;
+extern template class BasicSession<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
 
 }  // namespace slipway::http

@@ -25,6 +25,8 @@ class RequestMetrics {
   void record(std::string_view route, std::string_view method, int status, double seconds);
   void inc_in_flight() { in_flight_.inc(); }
   void dec_in_flight() { in_flight_.dec(); }
+  // The registry these metrics live in, for the HTTP layer's other series (TLS handshakes, certificate expiry).
+  Metrics& registry() const { return metrics_; }
 
  private:
   struct Handles;

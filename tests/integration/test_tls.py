@@ -1,7 +1,8 @@
 """TLS of the real binary: --tls-listen with certificate files made by `openssl req`, HTTPS answers with HSTS,
 start-up refusing bad files, certificate reload on SIGHUP without dropping open connections, and two independent
-scanners (sslscan, testssl.sh) against the listener. Only the first class touches records, so only it runs on
-every engine; the rest is the HTTP layer's and runs once."""
+scanners (sslscan, testssl.sh) against the listener, and the protection of issue 10 (rate limits, CORS preflights,
+security headers, a write refused before its body) through TLS. Only the first class touches records, so only it
+runs on every engine; the rest is the HTTP layer's and runs once."""
 
 import http.client
 import json
@@ -385,6 +386,101 @@ class Scanners(unittest.TestCase):
         self.assertEqual(serious, [], p.stdout)
         self.assertEqual(by_id["secure_client_renego"]["severity"], "OK", by_id["secure_client_renego"])
         self.assertEqual(by_id["CRIME_TLS"]["severity"], "OK", by_id["CRIME_TLS"])
+
+
+PROTECTED_CONCEPT = """
+app: tls-protection
+cors:
+  origins: ["https://app.example.com"]
+  methods: [GET, POST]
+  headers: [authorization, content-type]
+rate_limits:
+  read: { address: 3/h }
+collections:
+  notes:
+    fields:
+      title: { type: text }
+    rules:
+      list: "true"
+      create: "@auth.id != null"
+"""
+
+
+@TLS_ONLY
+class ProtectionOverHttps(unittest.TestCase):
+    """The limiter, the security headers, CORS and the refusal before the body work the same through TLS."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="slipway-tls-protection-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.cert, cls.key = make_certificate(cls.tmp, "p", "slipway-p", 4099)
+        cls.tls_port = harness.free_port()
+        cls.server = harness.Server(config=harness.write_concept(cls.tmp, PROTECTED_CONCEPT),
+                                    args=tls_args(cls.tls_port, cls.cert, cls.key),
+                                    env={"SLIPWAY_RATE_LIMITS": "on"}).start()
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.ctx = client_context(cls.cert)
+
+    def connect(self, last_octet):
+        """An HTTPS connection from 127.0.0.<last_octet>: each test has buckets of its own."""
+        conn = http.client.HTTPSConnection("127.0.0.1", self.tls_port, context=self.ctx, timeout=30,
+                                           source_address=(f"127.0.0.{last_octet}", 0))
+        self.addCleanup(conn.close)
+        return conn
+
+    def test_every_https_answer_carries_the_security_headers_and_hsts(self):
+        conn = self.connect(30)
+        for path in ("/api/v1/notes", "/livez", "/no-such-route"):
+            r = get(conn, path)
+            self.assertEqual(r.header("Strict-Transport-Security"), HSTS, path)
+            self.assertEqual(r.header("X-Content-Type-Options"), "nosniff", path)
+            self.assertEqual(r.header("Referrer-Policy"), "no-referrer", path)
+            self.assertIn("default-src 'none'", r.header("Content-Security-Policy") or "", path)
+
+    def test_a_read_burst_over_https_gets_429_and_a_preflight_still_passes(self):
+        conn = self.connect(31)
+        got = [get(conn, "/api/v1/notes") for _ in range(4)]
+        self.assertEqual([r.status for r in got], [200, 200, 200, 429])
+        self.assertEqual(got[0].header("RateLimit-Policy"), '"read-address";q=3;w=3600')
+        refused = got[3]
+        self.assertTrue(refused.header("Content-Type").startswith("application/problem+json"), refused)
+        self.assertGreater(int(refused.header("Retry-After")), 0)
+        self.assertEqual(refused.header("Strict-Transport-Security"), HSTS)
+        # The browser's preflight for the same route, from the same exhausted address, is answered as ever.
+        conn.request("OPTIONS", "/api/v1/notes", headers={"Origin": "https://app.example.com",
+                                                          "Access-Control-Request-Method": "GET"})
+        r = conn.getresponse()
+        r.read()
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.getheader("Access-Control-Allow-Origin"), "https://app.example.com")
+        again = get(conn, "/api/v1/notes", headers={"Origin": "https://app.example.com"})
+        self.assertEqual(again.status, 429)
+        self.assertEqual(again.header("Access-Control-Allow-Origin"), "https://app.example.com")
+
+    def test_an_anonymous_write_is_refused_over_https_without_reading_its_body(self):
+        with socket.create_connection(("127.0.0.1", self.tls_port), timeout=30,
+                                      source_address=("127.0.0.32", 0)) as raw:
+            with self.ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                # 50 MB announced, none sent: the answer can only come from the header.
+                s.sendall(b"POST /api/v1/notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 52428800\r\n\r\n")
+                data = b""
+                while True:
+                    try:
+                        got = s.recv(4096)
+                    except ssl.SSLZeroReturnError:  # the server's close_notify after its answer
+                        break
+                    if not got:
+                        break
+                    data += got
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+        self.assertTrue(head.startswith("http/1.1 403"), data[:300])
+        self.assertIn("connection: close", head)
+        self.assertIn("strict-transport-security: " + HSTS, head)
+        count = self.server.request("GET", "/api/v1/notes?limit=1", token="admin")
+        self.assertEqual(count.status, 200)
+        self.assertEqual(count.json()["items"], [])
 
 
 if __name__ == "__main__":

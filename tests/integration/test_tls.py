@@ -66,18 +66,27 @@ def tls_args(port, cert, key, *extra):
     return ["--tls-listen", f"127.0.0.1:{port}", "--tls-cert", cert, "--tls-key", key, *extra]
 
 
+def start_https_server(cls, name, serial, key_type="ec", **server_args):
+    """For a test class: a temp dir, a certificate for it (`cls.cert`, `cls.key`), a server with a TLS listener
+    (`cls.server`, `cls.tls_port`) and a client context that trusts it (`cls.ctx`), all cleaned up with the class."""
+    cls.tmp = tempfile.mkdtemp(prefix=f"slipway-tls-{name}-")
+    cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+    cls.cert, cls.key = make_certificate(cls.tmp, name, f"slipway-{name}", serial, key_type)
+    cls.tls_port = harness.free_port()
+    config = server_args.pop("concept", None)
+    if config is not None:
+        server_args["config"] = harness.write_concept(cls.tmp, config)
+    cls.server = harness.Server(args=tls_args(cls.tls_port, cls.cert, cls.key), **server_args).start()
+    cls.addClassCleanup(cls.server.cleanup)
+    cls.ctx = client_context(cls.cert)
+
+
 class Https(unittest.TestCase):
     """HTTPS beside plain HTTP, on every engine."""
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="slipway-tls-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.cert, cls.key = make_certificate(cls.tmp, "a", "slipway-a", 4097)
-        cls.tls_port = harness.free_port()
-        cls.server = harness.Server(args=tls_args(cls.tls_port, cls.cert, cls.key)).start()
-        cls.addClassCleanup(cls.server.cleanup)
-        cls.ctx = client_context(cls.cert)
+        start_https_server(cls, "a", 4097)
 
     def test_livez_over_https_carries_hsts_and_plain_http_does_not(self):
         conn = https(self.tls_port, self.ctx)
@@ -337,12 +346,7 @@ class Scanners(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="slipway-tls-scan-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cert, key = make_certificate(cls.tmp, "r", "slipway-scan", 5, key_type="rsa")
-        cls.tls_port = harness.free_port()
-        cls.server = harness.Server(args=tls_args(cls.tls_port, cert, key)).start()
-        cls.addClassCleanup(cls.server.cleanup)
+        start_https_server(cls, "scan", 5, key_type="rsa")
 
     def test_sslscan_finds_only_tls_12_and_13_with_strong_suites(self):
         p = subprocess.run(["sslscan", "--xml=-", "--no-colour", f"127.0.0.1:{self.tls_port}"],
@@ -412,15 +416,7 @@ class ProtectionOverHttps(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="slipway-tls-protection-")
-        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
-        cls.cert, cls.key = make_certificate(cls.tmp, "p", "slipway-p", 4099)
-        cls.tls_port = harness.free_port()
-        cls.server = harness.Server(config=harness.write_concept(cls.tmp, PROTECTED_CONCEPT),
-                                    args=tls_args(cls.tls_port, cls.cert, cls.key),
-                                    env={"SLIPWAY_RATE_LIMITS": "on"}).start()
-        cls.addClassCleanup(cls.server.cleanup)
-        cls.ctx = client_context(cls.cert)
+        start_https_server(cls, "p", 4099, concept=PROTECTED_CONCEPT, env={"SLIPWAY_RATE_LIMITS": "on"})
 
     def connect(self, last_octet):
         """An HTTPS connection from 127.0.0.<last_octet>: each test has buckets of its own."""

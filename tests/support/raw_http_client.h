@@ -46,6 +46,26 @@ struct RawResponse {
   }
 };
 
+// The status line and header fields of a response head (without its final CRLFCRLF); nullopt if it is not one.
+inline std::optional<RawResponse> parse_response_head(const std::string& head) {
+  std::size_t line_end = head.find("\r\n");
+  const std::string status_line = head.substr(0, line_end);
+  if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0) return std::nullopt;
+  RawResponse r;
+  r.status = std::stoi(status_line.substr(9, 3));
+  while (line_end != std::string::npos) {
+    const std::size_t start = line_end + 2;
+    line_end = head.find("\r\n", start);
+    const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::size_t v = colon + 1;
+    while (v < line.size() && line[v] == ' ') ++v;
+    r.headers.emplace_back(line.substr(0, colon), line.substr(v));
+  }
+  return r;
+}
+
 class RawHttpClient {
  public:
   explicit RawHttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
@@ -99,23 +119,11 @@ class RawHttpClient {
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!fill()) return std::nullopt;
     }
-    RawResponse r;
     const std::string head = buffer_.substr(0, end);
     buffer_.erase(0, end + 4);
-    std::size_t line_end = head.find("\r\n");
-    const std::string status_line = head.substr(0, line_end);
-    if (status_line.size() < 12 || status_line.compare(0, 5, "HTTP/") != 0) return std::nullopt;
-    r.status = std::stoi(status_line.substr(9, 3));
-    while (line_end != std::string::npos) {
-      const std::size_t start = line_end + 2;
-      line_end = head.find("\r\n", start);
-      const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-      const std::size_t colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::size_t v = colon + 1;
-      while (v < line.size() && line[v] == ' ') ++v;
-      r.headers.emplace_back(line.substr(0, colon), line.substr(v));
-    }
+    auto parsed = parse_response_head(head);
+    if (!parsed) return std::nullopt;
+    RawResponse& r = *parsed;
     if (r.status == 100) return read_response(head_request);
     const std::string length = r.header("Content-Length");
     if (head_request || r.status == 204 || r.status == 304) return r;

@@ -127,22 +127,11 @@ class TlsClient {
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!fill()) return std::nullopt;
     }
-    RawResponse r;
     const std::string head = buffer_.substr(0, end);
     buffer_.erase(0, end + 4);
-    std::size_t line_end = head.find("\r\n");
-    if (head.compare(0, 5, "HTTP/") != 0 || head.size() < 12) return std::nullopt;
-    r.status = std::stoi(head.substr(9, 3));
-    while (line_end != std::string::npos) {
-      const std::size_t start = line_end + 2;
-      line_end = head.find("\r\n", start);
-      const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
-      const std::size_t colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::size_t v = colon + 1;
-      while (v < line.size() && line[v] == ' ') ++v;
-      r.headers.emplace_back(line.substr(0, colon), line.substr(v));
-    }
+    auto parsed = parse_response_head(head);
+    if (!parsed) return std::nullopt;
+    RawResponse& r = *parsed;
     const std::string length = r.header("Content-Length");
     const std::size_t n = length.empty() ? 0 : std::stoul(length);
     while (buffer_.size() < n) {

@@ -3,7 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "auth/sodium_init.h"
@@ -20,11 +22,15 @@ std::int64_t ceil_seconds(std::int64_t ns) { return ns <= 0 ? 0 : (ns + kNsPerS 
 RateLimiter::RateLimiter(std::size_t slots) : stripes_(std::make_unique<std::array<std::mutex, kStripes>>()) {
   std::size_t n = kWays;
   while (n < slots) n <<= 1;
-  slots_.resize(n);
+  slots_.reset(static_cast<Slot*>(std::calloc(n, sizeof(Slot))));
+  if (!slots_) throw std::bad_alloc();
+  slot_count_ = n;
   set_mask_ = n / kWays - 1;
   auth::ensure_sodium();
   randombytes_buf(hash_key_.data(), hash_key_.size());
 }
+
+void RateLimiter::Free::operator()(Slot* p) const noexcept { std::free(p); }
 
 std::uint64_t RateLimiter::key(std::uint32_t policy, std::string_view identity) const {
   thread_local std::string buffer;

@@ -10,7 +10,9 @@
 //   ──────┼───────────────────────┼───────────────┼──────▶ time
 //         │◄── used: (tat-now)/T ─►│◄─ remaining ─►│        refused when tat + T - now > window
 //
-// Memory: `slots` entries of 16 bytes (key hash, tat), allocated once. The table is set-associative (a key may sit
+// Memory: `slots` entries of 16 bytes (key hash, tat), allocated once with calloc, whose large blocks are fresh
+// zeroed pages from the kernel: a page becomes resident only when a key lands in it, so an idle server or one with a
+// handful of clients holds a few KiB of the 4 MiB, and a flood of distinct addresses at most the 4 MiB. The table is set-associative (a key may sit
 // in one of 8 slots of its set): a missing key takes a slot that is empty or whose bucket is full again — a full
 // bucket is the same as no entry, so forgetting it loses nothing — and only when all 8 hold partly used buckets is
 // the one nearest to full evicted (counted in evictions()). Millions of distinct clients therefore cost no memory,
@@ -29,7 +31,6 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <vector>
 
 namespace slipway::api {
 
@@ -62,16 +63,20 @@ class RateLimiter {
 
   // Partly used buckets forgotten to make room since construction.
   std::uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
-  std::size_t slots() const { return slots_.size(); }
+  std::size_t slots() const { return slot_count_; }
 
  private:
-  struct Slot {
-    std::uint64_t key = 0;  // 0: empty (a hash of 0 is stored as 1)
-    std::int64_t tat = 0;
+  struct Slot {  // all-zero bytes are an empty slot (calloc)
+    std::uint64_t key;  // 0: empty (a hash of 0 is stored as 1)
+    std::int64_t tat;
+  };
+  struct Free {
+    void operator()(Slot* p) const noexcept;
   };
   static constexpr std::size_t kStripes = 64;
 
-  std::vector<Slot> slots_;  // GUARDED_BY(stripes_[set % kStripes]) per set of kWays
+  std::unique_ptr<Slot[], Free> slots_;  // GUARDED_BY(stripes_[set % kStripes]) per set of kWays
+  std::size_t slot_count_ = 0;
   std::size_t set_mask_ = 0;
   std::unique_ptr<std::array<std::mutex, kStripes>> stripes_;
   std::array<unsigned char, 16> hash_key_{};

@@ -100,7 +100,8 @@ class Server {
   void run(std::function<void()> on_drain = {});
   // Same as a signal. May be called before run() (run() then drains at once) and from any thread.
   void request_stop();
-  // Requests whose header has been read and whose response has not been written yet.
+  // Requests read whole (header and body) and handed to the handler, or answered from admit(), whose response has
+  // not been written yet. A request still sending its body is not counted (it holds a connection, not a handler).
   std::size_t in_flight() const;
 
  private:

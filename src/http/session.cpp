@@ -480,10 +480,15 @@ void BasicSession<Stream>::on_response(std::uint64_t generation, Response&& resp
     resp_ = problem(500, "Internal Server Error", "internal", "An unexpected error occurred.", req_.request_id);
     resp_.route = route;
   }
+  finish_response();
+  write();
+}
+
+template <class Stream>
+void BasicSession<Stream>::finish_response() {
   for (auto& header : req_.response_headers) resp_.headers.push_back(std::move(header));
   req_.response_headers.clear();
   core_.handler.finish_response(req_, resp_);
-  write();
 }
 
 template <class Stream>
@@ -533,8 +538,9 @@ void BasicSession<Stream>::reject(int status) {
       resp_ = problem(400, "Bad Request", "bad-request", "The request is not valid HTTP/1.1.", req_.request_id);
       break;
   }
-  // A 413 or 417 follows a parsed header: the page that sent it (CORS) must be able to read why it failed.
-  if (req_ready_) core_.handler.finish_response(req_, resp_);
+  // A 413 or 417 follows a parsed header and admit(): the page that sent it (CORS) must be able to read why it
+  // failed, and the RateLimit fields admit() added belong on it too.
+  if (req_ready_) finish_response();
   keep_alive_ = false;
   linger_after_write_ = true;
   responded_ = true;

@@ -121,6 +121,8 @@ class BasicSession final : public Session {
   void dispatch();
   void deliver(std::uint64_t generation, Response&& response);  // any thread
   void on_response(std::uint64_t generation, Response&& response);
+  // The headers admit() added (Request::response_headers), then the handler's finish_response(), on resp_.
+  void finish_response();
   void answer_early(Response&& response);  // admit()'s answer, before any body (invariant 6)
   void reject(int status);  // 400/413/414/417/431 before the handler: answer, then close with linger
   void write();

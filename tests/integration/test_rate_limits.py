@@ -4,6 +4,7 @@ header is believed only from a trusted proxy; preflights and probes are never li
 never read; the defaults are on."""
 
 import re
+import socket
 import tempfile
 import unittest
 
@@ -156,13 +157,11 @@ class Limits(unittest.TestCase):
         self.assertEqual(r.status, 429)
         self.assertEqual(r.header("Access-Control-Allow-Origin"), "https://app.example.com")
 
-    def test_a_refused_write_is_answered_without_reading_its_body(self):
-        c = self.client(18)
-        self.assertEqual(statuses(c, 3, "POST", "/api/v1/notes", body={"title": "w"}), [201] * 3)
-        import socket
-        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10, source_address=("127.0.0.18", 0))
-        try:
-            # 50 MB announced, none sent: the 429 can only come from the header.
+    def announce_a_big_body(self, last_octet):
+        """POSTs a header announcing 50 MB and sends none of it: (status, headers) of the answer, which can only
+        come from the header."""
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10,
+                                      source_address=(f"127.0.0.{last_octet}", 0)) as s:
             s.sendall(b"POST /api/v1/notes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 52428800\r\n\r\n")
             data = b""
@@ -170,11 +169,21 @@ class Limits(unittest.TestCase):
                 got = s.recv(4096)
                 self.assertTrue(got, "closed without an answer")
                 data += got
-            status, headers, _ = parse_raw_response(data)
-            self.assertEqual(status, 429)
-            self.assertEqual(headers.get("connection"), "close")
-        finally:
-            s.close()
+        status, headers, _ = parse_raw_response(data)
+        return status, headers
+
+    def test_a_refused_write_is_answered_without_reading_its_body(self):
+        c = self.client(18)
+        self.assertEqual(statuses(c, 3, "POST", "/api/v1/notes", body={"title": "w"}), [201] * 3)
+        status, headers = self.announce_a_big_body(18)
+        self.assertEqual(status, 429)
+        self.assertEqual(headers.get("connection"), "close")
+
+    def test_a_body_over_the_limit_gets_413_with_the_ratelimit_fields(self):
+        status, headers = self.announce_a_big_body(21)
+        self.assertEqual(status, 413)
+        self.assertEqual(headers.get("ratelimit-policy"), '"write-address";q=3;w=3600')
+        self.assertRegex(headers.get("ratelimit", ""), r'^"write-address";r=2;t=\d+$')  # the request took a token
 
     def test_requests_to_no_route_are_limited_like_reads(self):
         c = self.client(19)

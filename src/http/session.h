@@ -43,7 +43,9 @@
 //     `Connection: close` when a body follows, and the connection lingers as after a 413, so the unread body is
 //     never taken for the next request.
 //  7. Every operation on the stream is started with a handler from track(), which counts it in pending_ops_; a
-//     completion after close() only counts down (invariant 4), it never continues the state machine.
+//     completion after close() only counts down (invariant 4), it never continues the state machine. The one
+//     exception is send_close_notify(): it counts its shutdown by hand, since what follows it must also run after
+//     close().
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>

@@ -49,7 +49,8 @@ class EmailStore {
 
   // --- writes ---
   // A token (optional) and mails, with audit entries. With `min_interval_ms`, when the user was given a token of
-  // the same purpose less than that long ago nothing is written and the result is false (no mail bombing).
+  // the same purpose less than that long ago nothing is written and the result is false (no mail bombing). A
+  // "verify" token for an account already verified writes nothing either (false).
   void issue(std::optional<EmailToken> token, std::vector<QueuedMail> mail, std::int64_t min_interval_ms,
              std::vector<AuditEntry> audit, std::function<void(Result<bool>)> done);
   // Spends a "verify" token and marks the address verified — if it is still the user's address. The user id.

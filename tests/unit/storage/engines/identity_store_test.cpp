@@ -579,6 +579,31 @@ TEST_P(IdentityStoreTest, AVerificationTokenWorksOnceAndOnlyForTheAddressItWasSe
   EXPECT_FALSE((*storage_->find_account(other->record.id))->email_verified);
 }
 
+// A resend answers before its write, and on PostgreSQL another writer may commit the verification first: the write
+// must then mail nothing, although verifying spent the token its one-per-minute check looks for.
+TEST_P(IdentityStoreTest, AResendWrittenAfterTheVerificationMailsNothing) {
+  auto user = sign_up("rv@example.com", "s1", "r0");
+  ASSERT_TRUE(user.has_value());
+  const std::string uid = user->record.id;
+  EmailStore& email = *storage_->email();
+  const std::int64_t t = clock_.now_ms();
+  ASSERT_TRUE(*issue(email, token_for(uid, "v1", "verify", "rv@example.com", t), {mail_to("m1", "rv@example.com", t)}));
+  std::promise<Result<std::string>> verified;
+  email.verify_email("v1", t, {}, [&](Result<std::string> r) { verified.set_value(std::move(r)); });
+  ASSERT_TRUE(verified.get_future().get().has_value());
+  EXPECT_FALSE(*issue(email, token_for(uid, "v2", "verify", "rv@example.com", t + 1),
+                      {mail_to("m2", "rv@example.com", t + 1)}, 60'000));
+  EXPECT_FALSE(*issue(email, token_for(uid, "v3", "verify", "rv@example.com", t + 2 * kMinute),
+                      {mail_to("m3", "rv@example.com", t + 2 * kMinute)}, 60'000));
+  std::promise<Result<std::vector<QueuedMail>>> claimed;
+  email.claim(t + 3 * kMinute, kMinute, 10, [&](auto r) { claimed.set_value(std::move(r)); });
+  auto due = claimed.get_future().get();
+  ASSERT_TRUE(due.has_value());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].id, "m1");
+  EXPECT_FALSE(email.find_token("v2", "verify", t + 1)->has_value());
+}
+
 TEST_P(IdentityStoreTest, AResetSetsThePasswordEndsEverySessionAndWorksOnce) {
   auto user = sign_up("re@example.com", "s1", "r0");
   ASSERT_TRUE(user.has_value());

@@ -66,6 +66,19 @@ inline std::optional<RawResponse> parse_response_head(const std::string& head) {
   return r;
 }
 
+// Reads a response head from `buffer`, calling `fill()` (which appends to it; false on timeout, EOF or error) until
+// the head is whole, and consumes it. nullopt when fill() gives up first or the head is not a response.
+template <class Fill>
+std::optional<RawResponse> read_response_head(std::string& buffer, Fill&& fill) {
+  std::size_t end;
+  while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (!fill()) return std::nullopt;
+  }
+  const std::string head = buffer.substr(0, end);
+  buffer.erase(0, end + 4);
+  return parse_response_head(head);
+}
+
 class RawHttpClient {
  public:
   explicit RawHttpClient(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
@@ -115,13 +128,7 @@ class RawHttpClient {
   // Reads one response (Content-Length bodies, or until close without one). nullopt on timeout, EOF or reset
   // before a whole response arrived.
   std::optional<RawResponse> read_response(bool head_request = false) {
-    std::size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill()) return std::nullopt;
-    }
-    const std::string head = buffer_.substr(0, end);
-    buffer_.erase(0, end + 4);
-    auto parsed = parse_response_head(head);
+    auto parsed = read_response_head(buffer_, [this] { return fill(); });
     if (!parsed) return std::nullopt;
     RawResponse& r = *parsed;
     if (r.status == 100) return read_response(head_request);

@@ -123,13 +123,7 @@ class TlsClient {
 
   // One response (Content-Length bodies only, as the server always sends). nullopt on timeout, EOF or error.
   std::optional<RawResponse> read_response() {
-    std::size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (!fill()) return std::nullopt;
-    }
-    const std::string head = buffer_.substr(0, end);
-    buffer_.erase(0, end + 4);
-    auto parsed = parse_response_head(head);
+    auto parsed = read_response_head(buffer_, [this] { return fill(); });
     if (!parsed) return std::nullopt;
     RawResponse& r = *parsed;
     const std::string length = r.header("Content-Length");

@@ -12,13 +12,13 @@
 //
 // Memory: `slots` entries of 16 bytes (key hash, tat), allocated once with calloc, whose large blocks are fresh
 // zeroed pages from the kernel: a page becomes resident only when a key lands in it, so an idle server or one with a
-// handful of clients holds a few KiB of the 4 MiB, and a flood of distinct addresses at most the 4 MiB. The table is set-associative (a key may sit
-// in one of 8 slots of its set): a missing key takes a slot that is empty or whose bucket is full again — a full
-// bucket is the same as no entry, so forgetting it loses nothing — and only when all 8 hold partly used buckets is
-// the one nearest to full evicted (counted in evictions()). Millions of distinct clients therefore cost no memory,
-// only fairness among themselves: an evicted client starts over with a full bucket, which is what a new address
-// gets anyway. Keys are hashed with SipHash under a random key made at construction, so nobody can aim many
-// addresses at one set to push a given client out.
+// handful of clients holds a few KiB of the 4 MiB, and a flood of distinct addresses at most the 4 MiB.
+// The table is set-associative (a key may sit in one of 8 slots of its set): a missing key takes a slot that is
+// empty or whose bucket is full again — a full bucket is the same as no entry, so forgetting it loses nothing — and
+// only when all 8 hold partly used buckets is the one nearest to full evicted (counted in evictions()). Millions of
+// distinct clients therefore cost no memory, only fairness among themselves: an evicted client starts over with a
+// full bucket, which is what a new address gets anyway. Keys are hashed with SipHash under a random key made at
+// construction, so nobody can aim many addresses at one set to push a given client out.
 //
 // Time: callers pass `now` (steady nanoseconds), so tests need no clock.
 // Thread safety: take() may be called from every event loop at once (a mutex per stripe of sets).
